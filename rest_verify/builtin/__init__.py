@@ -1,0 +1,1 @@
+"""Plugins that ship inside the rest-em distribution, registered through the ordinary hooks."""

@@ -1,0 +1,405 @@
+"""The grading engine: verdicts for a stream of (problem, completion) pairs, in input order.
+
+Verification runs in worker processes. Each item has a hard wall-clock deadline, enforced by killing
+the worker that overruns it (never by signals inside the verifier, which SymPy or C code can ignore,
+and never by SIGALRM in the caller, which fails outside the main thread). A killed worker is replaced
+and the batch goes on. Input is consumed lazily and the reorder window is bounded, so memory stays
+flat however long the stream.
+"""
+
+from __future__ import annotations
+
+import atexit
+import collections
+import itertools
+import os
+import pickle
+import socket
+import subprocess
+import sys
+import threading
+import time
+import weakref
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait as wait_for_connections
+from typing import Any, Iterable, Iterator
+
+from rest_verify.cache import VerdictCache, cache_key, open_cache
+from rest_verify.errors import PluginError
+from rest_verify.plugins import get_verifier
+from rest_verify.types import Problem, Verdict
+from rest_verify.worker import run_one
+
+DEFAULT_TIMEOUT = 10.0
+
+
+def resolve_verifier(verifier: Any) -> Any:
+    """A verifier object from a name or an object; a clear error when it is neither."""
+    if isinstance(verifier, str):
+        return get_verifier(verifier)
+    if callable(getattr(verifier, "verify", None)) and isinstance(getattr(verifier, "name", None), str):
+        return verifier
+    raise TypeError(f"verifier must be a registered name or an object with name and verify(), got {verifier!r}")
+
+
+@dataclass
+class _Worker:
+    process: Any
+    conn: Any
+    ready: bool = False
+    inflight: collections.deque = field(default_factory=collections.deque)
+    current_started: float = 0.0
+
+
+class Grader:
+    """A reusable pool of grading workers for one verifier.
+
+    Keep one for the life of a training run: trainers call rewards every step, and starting workers
+    each time would cost more than grading. Safe to call from any thread; batches run one at a time.
+    `workers=0` verifies in the calling process with no deadline, for debugging trusted verifiers.
+    """
+
+    def __init__(self, verifier: Any, *, workers: int = 2, timeout: float | None = DEFAULT_TIMEOUT,
+                 cache: Any = None, memory_mb: int | None = 4096, progress: bool | None = None,
+                 chunk_size: int = 16):
+        if workers < 0:
+            raise ValueError(f"workers must be >= 0, got {workers}")
+        if timeout is not None and timeout <= 0:
+            raise ValueError(f"timeout must be positive seconds, got {timeout}")
+        self.verifier = resolve_verifier(verifier)
+        self.name = self.verifier.name
+        self.version = str(getattr(self.verifier, "version", "0"))
+        self.workers = workers
+        self.timeout = timeout
+        self.memory_mb = memory_mb
+        self.progress = progress
+        self.chunk_size = max(1, chunk_size)
+        self.cache: VerdictCache | None = open_cache(cache)
+        self._lock = threading.Lock()
+        self._pool: list[_Worker] = []
+        self._payload: bytes | None = None
+        if workers:
+            try:
+                self._payload = pickle.dumps(self.verifier)
+            except Exception as exc:
+                raise PluginError(f"verifier {self.name!r} cannot be pickled, so it cannot run in worker "
+                                  f"processes ({exc}); make it picklable or use workers=0") from exc
+        self._finalizer = weakref.finalize(self, _kill_all, self._pool)
+
+    # ---- public API -------------------------------------------------------------------------------
+
+    def grade(self, problems: Iterable[Problem], completions: Iterable[str]) -> list[Verdict]:
+        return list(self.grade_iter(_pairs(problems, completions), total=_length(problems)))
+
+    def grade_iter(self, pairs: Iterable[tuple[Problem, str]], total: int | None = None) -> Iterator[Verdict]:
+        """Yield one verdict per pair, in input order, reading the input only as fast as it is graded."""
+        with self._lock:
+            bar = _progress_bar(self.progress, total, self.name)
+            try:
+                source = self._serial(pairs) if self.workers == 0 else self._parallel(pairs)
+                for verdict in source:
+                    if bar is not None:
+                        bar.update(1)
+                    yield verdict
+            finally:
+                if bar is not None:
+                    bar.close()
+
+    def close(self) -> None:
+        """Stop the workers and flush the cache. Idempotent."""
+        with self._lock:
+            for worker in self._pool:
+                _stop(worker)
+            self._pool.clear()
+            if self.cache is not None:
+                self.cache.close()
+                self.cache = None
+
+    def __enter__(self) -> "Grader":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- in-process path --------------------------------------------------------------------------
+
+    def _serial(self, pairs: Iterable[tuple[Problem, str]]) -> Iterator[Verdict]:
+        for problem, completion in pairs:
+            cached, key = self._lookup(problem, completion)
+            if cached is not None:
+                yield cached
+                continue
+            verdict = _invalid_problem(problem) or run_one(self.verifier, problem, completion)
+            self._remember(key, verdict)
+            yield verdict
+
+    # ---- worker-pool path -------------------------------------------------------------------------
+
+    def _parallel(self, pairs: Iterable[tuple[Problem, str]]) -> Iterator[Verdict]:
+        self._fill_pool()
+        pending: collections.deque = collections.deque()  # (seq, problem, completion) to dispatch
+        done: dict[int, Verdict] = {}
+        keys: dict[int, str | None] = {}
+        followers: dict[str, list[int]] = {}  # identical items waiting on the first one's verdict
+        window = self.workers * self.chunk_size * 4 + 64
+        source = iter(pairs)
+        exhausted = False
+        next_seq = next_out = 0
+        clean_exit = False
+        try:
+            while True:
+                while not exhausted and next_seq - next_out < window:
+                    try:
+                        problem, completion = next(source)
+                    except StopIteration:
+                        exhausted = True
+                        break
+                    seq, next_seq = next_seq, next_seq + 1
+                    cached, key = self._lookup(problem, completion)
+                    invalid = None if cached is not None else _invalid_problem(problem)
+                    if cached is not None or invalid is not None:
+                        done[seq] = cached or invalid
+                    elif key is not None and key in followers:
+                        followers[key].append(seq)
+                    else:
+                        keys[seq] = key
+                        if key is not None:
+                            followers[key] = []
+                        pending.append((seq, problem, completion))
+                self._dispatch(pending)
+                while next_out in done:
+                    verdict = done.pop(next_out)
+                    next_out += 1
+                    yield verdict
+                if exhausted and next_out == next_seq:
+                    clean_exit = True
+                    return
+                for seq, verdict in self._collect(pending):
+                    key = keys.pop(seq, None)
+                    self._remember(key, verdict)
+                    done[seq] = verdict
+                    for follower in followers.pop(key, ()) if key is not None else ():
+                        done[follower] = verdict
+        finally:
+            if not clean_exit:  # abandoned mid-batch (error, Ctrl-C, generator closed): drop stale work
+                for worker in self._pool:
+                    if worker.inflight:
+                        _kill(worker)
+                self._pool[:] = [w for w in self._pool if w.process.poll() is None]
+
+    def _fill_pool(self) -> None:
+        self._pool[:] = [w for w in self._pool if w.process.poll() is None]
+        while len(self._pool) < self.workers:
+            self._pool.append(self._start_worker())
+
+    def _start_worker(self) -> _Worker:
+        # A fresh interpreter rather than multiprocessing: it never re-imports the caller's __main__
+        # and is safe to start from any thread of a multi-threaded trainer.
+        parent_end, child_end = socket.socketpair()
+        with child_end:
+            process = subprocess.Popen(
+                [sys.executable, "-c", "from rest_verify.worker import main; main()", str(child_end.fileno())],
+                pass_fds=(child_end.fileno(),), stdin=subprocess.DEVNULL, env=_worker_environment())
+        conn = Connection(parent_end.detach())
+        conn.send((self._payload, self.memory_mb))
+        return _Worker(process, conn)
+
+    def _dispatch(self, pending: collections.deque) -> None:
+        idle = [w for w in self._pool if w.ready and not w.inflight]
+        if not idle or not pending:
+            return
+        share = max(1, min(self.chunk_size, -(-len(pending) // len(idle))))
+        for worker in idle:
+            if not pending:
+                break
+            batch = [pending.popleft() for _ in range(min(share, len(pending)))]
+            worker.inflight.extend(batch)
+            worker.current_started = time.monotonic()
+            try:
+                worker.conn.send(batch)
+            except (OSError, EOFError):
+                self._requeue(worker, pending, skip_head=False)
+
+    def _collect(self, pending: collections.deque) -> Iterator[tuple[int, Verdict]]:
+        """Wait for results or the nearest deadline; yield finished items; replace dead workers."""
+        now = time.monotonic()
+        busy = [w for w in self._pool if w.inflight]
+        deadlines = [w.current_started + self.timeout for w in busy] if self.timeout else []
+        wait_for = min(deadlines) - now if deadlines else None
+        connections = [w.conn for w in self._pool if w.inflight or not w.ready]
+        ready = wait_for_connections(connections, timeout=None if wait_for is None else max(0.0, wait_for))
+        by_conn = {id(w.conn): w for w in self._pool}
+        for conn in ready:
+            worker = by_conn[id(conn)]
+            try:
+                while True:
+                    message = conn.recv()
+                    yield from self._accept(worker, message)
+                    if not conn.poll():
+                        break
+            except (EOFError, OSError):
+                yield from self._lost(worker, pending, self._death_reason(worker))
+        if self.timeout:
+            now = time.monotonic()
+            for worker in list(self._pool):
+                if worker.inflight and now - worker.current_started > self.timeout:
+                    seq = worker.inflight[0][0]
+                    elapsed = now - worker.current_started
+                    _kill(worker)
+                    self._requeue(worker, pending, skip_head=True)
+                    self._replace(worker)
+                    yield seq, Verdict.timeout(f"no verdict within {self.timeout:g} s; the worker was killed",
+                                               ).with_elapsed(elapsed)
+
+    def _accept(self, worker: _Worker, message: Any) -> Iterator[tuple[int, Verdict]]:
+        tag, value = message
+        if tag == "ready":
+            worker.ready = True
+            return
+        if tag == "failed":
+            raise PluginError(f"verifier {self.name!r} could not be loaded in a worker process: {value}")
+        if worker.inflight and worker.inflight[0][0] == tag:
+            worker.inflight.popleft()
+            worker.current_started = time.monotonic()
+            yield tag, value
+
+    def _lost(self, worker: _Worker, pending: collections.deque, reason: str) -> Iterator[tuple[int, Verdict]]:
+        head = worker.inflight[0][0] if worker.inflight else None
+        if not worker.ready and head is None:
+            raise PluginError(f"a grading worker for {self.name!r} died while starting: {reason}")
+        self._requeue(worker, pending, skip_head=True)
+        self._replace(worker)
+        if head is not None:
+            yield head, Verdict.error(f"worker process died during verification ({reason})")
+
+    def _requeue(self, worker: _Worker, pending: collections.deque, skip_head: bool) -> None:
+        items = list(worker.inflight)[1 if skip_head else 0:]
+        worker.inflight.clear()
+        pending.extendleft(reversed(items))
+
+    def _replace(self, worker: _Worker) -> None:
+        _kill(worker)
+        index = self._pool.index(worker)
+        self._pool[index] = self._start_worker()
+
+    @staticmethod
+    def _death_reason(worker: _Worker) -> str:
+        code = _wait(worker.process, 1)
+        if code is None:
+            return "connection lost"
+        return f"killed by signal {-code}" if code < 0 else f"exit code {code}"
+
+    # ---- cache ------------------------------------------------------------------------------------
+
+    def _lookup(self, problem: Any, completion: Any) -> tuple[Verdict | None, str | None]:
+        if self.cache is None or not isinstance(problem, Problem) or not isinstance(completion, str):
+            return None, None
+        key = cache_key(self.name, self.version, problem, completion)
+        return self.cache.get(key), key
+
+    def _remember(self, key: str | None, verdict: Verdict) -> None:
+        if key is not None and self.cache is not None:
+            self.cache.put(key, verdict)
+
+
+def _worker_environment() -> dict[str, str]:
+    """The caller's environment, with its import path, so workers unpickle what the caller defined."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(os.path.abspath(p) if p else os.getcwd() for p in sys.path)
+    return env
+
+
+def _invalid_problem(problem: Any) -> Verdict | None:
+    if isinstance(problem, Problem):
+        return None
+    return Verdict.invalid_input(f"expected a Problem, got {type(problem).__name__}")
+
+
+def _kill(worker: _Worker) -> None:
+    if worker.process.poll() is None:
+        worker.process.kill()
+    _wait(worker.process, 5)
+    worker.conn.close()
+
+
+def _stop(worker: _Worker) -> None:
+    try:
+        worker.conn.send(None)
+    except (OSError, EOFError):
+        pass
+    _wait(worker.process, 1)
+    _kill(worker)
+
+
+def _wait(process: subprocess.Popen, seconds: float) -> int | None:
+    try:
+        return process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        return None
+
+
+def _kill_all(pool: list[_Worker]) -> None:
+    for worker in pool:
+        if worker.process.poll() is None:
+            worker.process.kill()
+            _wait(worker.process, 5)
+
+
+def _pairs(problems: Iterable[Problem], completions: Iterable[str]) -> Iterator[tuple[Problem, str]]:
+    sentinel = object()
+    for problem, completion in itertools.zip_longest(problems, completions, fillvalue=sentinel):
+        if problem is sentinel or completion is sentinel:
+            raise ValueError("problems and completions have different lengths")
+        yield problem, completion
+
+
+def _length(items: Iterable[Any]) -> int | None:
+    try:
+        return len(items)  # type: ignore[arg-type]
+    except TypeError:
+        return None
+
+
+def _progress_bar(progress: bool | None, total: int | None, name: str) -> Any:
+    show = sys.stderr.isatty() if progress is None else progress
+    if not show:
+        return None
+    from tqdm import tqdm
+    return tqdm(total=total, desc=f"grading ({name})", unit="item", dynamic_ncols=True, smoothing=0.1)
+
+
+def grade(problems: Iterable[Problem], completions: Iterable[str], verifier: Any, *, workers: int = 2,
+          timeout: float | None = DEFAULT_TIMEOUT, cache: Any = None, memory_mb: int | None = 4096,
+          progress: bool | None = None) -> list[Verdict]:
+    """Verdicts for `completions[i]` against `problems[i]`, in order. See `Grader` for the options."""
+    with Grader(verifier, workers=workers, timeout=timeout, cache=cache, memory_mb=memory_mb,
+                progress=progress) as grader:
+        return grader.grade(problems, completions)
+
+
+def grade_iter(pairs: Iterable[tuple[Problem, str]], verifier: Any, **options: Any) -> Iterator[Verdict]:
+    """Streaming form of `grade`: consumes `pairs` lazily, yields verdicts in input order."""
+    with Grader(verifier, **options) as grader:
+        yield from grader.grade_iter(pairs)
+
+
+_shared_graders: dict[str, Grader] = {}
+_shared_lock = threading.Lock()
+
+
+def verify(verifier: str, completion: str, reference: Any, *, prompt: str = "",
+           timeout: float | None = DEFAULT_TIMEOUT) -> Verdict:
+    """Grade one completion against one reference, under a deadline, with a worker kept for next time."""
+    with _shared_lock:
+        grader = _shared_graders.get(verifier)
+        if grader is None or grader.timeout != timeout:
+            grader = Grader(verifier, workers=1, timeout=timeout, progress=False)
+            _shared_graders[verifier] = grader
+    problem = Problem(id="verify", prompt=prompt, reference=reference, domain=verifier)
+    return grader.grade([problem], [completion])[0]
+
+
+@atexit.register
+def _close_shared_graders() -> None:
+    for grader in _shared_graders.values():
+        grader.close()

@@ -1,0 +1,23 @@
+"""Errors a user of rest-em can meet. Each says what was wrong and what to do next."""
+
+from __future__ import annotations
+
+
+class RestEmError(Exception):
+    """Base class of every error rest-em raises on purpose."""
+
+
+class InvalidRecordError(RestEmError, ValueError):
+    """A problem, verdict or input line does not have the documented shape."""
+
+
+class PluginError(RestEmError):
+    """A plugin could not be loaded, or broke a registration rule."""
+
+
+class DuplicateNameError(PluginError):
+    """Two plugins registered the same name for the same kind of thing."""
+
+
+class UnknownNameError(PluginError, LookupError):
+    """A verifier, sandbox, task or generator was asked for by a name nobody registered."""

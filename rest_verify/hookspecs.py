@@ -1,0 +1,52 @@
+"""Every extension point of rest-em. A plugin implements any of these with `@rest_verify.hookimpl`.
+
+Each hook receives a `register` callable and calls it once per thing it provides. Names must be unique
+across all loaded plugins for each kind; a clash is an error naming both distributions.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("rest_em")
+hookimpl = pluggy.HookimplMarker("rest_em")
+
+
+@hookspec
+def register_verifiers(register: Callable[[Any], None]) -> None:
+    """Called once when rest-em loads plugins; call `register(verifier)` for each verifier you provide.
+
+    A verifier has `name` (str, unique), `version` (str; bump it whenever a verdict can change, because it
+    keys the cache) and `verify(problem, completion) -> Verdict`; it may add
+    `verify_batch(problems, completions) -> list[Verdict]`. It must be picklable: the engine ships it to
+    worker processes, and it is killed there when it overruns its deadline.
+    """
+
+
+@hookspec
+def register_sandboxes(register: Callable[[Any], None]) -> None:
+    """Called once at load; call `register(factory)` for each execution backend you provide.
+
+    `factory` has a `name` attribute and, called with keyword options, returns an object with
+    `run(ExecRequest) -> ExecResult` and `close()`. Backends are for running untrusted code.
+    """
+
+
+@hookspec
+def register_tasks(register: Callable[[Any], None]) -> None:
+    """Called once at load; call `register(task)` for each dataset family you provide.
+
+    A task has `name`, `verifier` (the name of the verifier that grades it) and
+    `load(path, **options) -> Iterator[Problem]`; it may add `format_prompt(problem) -> str`.
+    """
+
+
+@hookspec
+def register_generators(register: Callable[[Any], None]) -> None:
+    """Called once at load; call `register(factory)` for each text-generation backend you provide.
+
+    `factory` has a `name`; called with keyword options it returns a generator with
+    `generate(prompts, n, sampling) -> list[list[str]]` (n completions per prompt, in order).
+    """

@@ -1,0 +1,1 @@
+"""Conformance kit for verifier plugins (filled in below)."""

@@ -1,0 +1,50 @@
+"""Verifiers with deliberate misbehaviour, importable by grading workers (they unpickle these)."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import time
+from pathlib import Path
+
+from rest_verify import Problem, Verdict
+
+
+class Behaving:
+    """Does whatever the completion names: 'ok', 'sleep:S', 'loop', 'csleep', 'raise', 'crash', 'segv', 'junk'."""
+
+    name = "behaving"
+    version = "1"
+
+    def verify(self, problem: Problem, completion: str) -> Verdict:
+        command, _, argument = completion.partition(":")
+        if command == "sleep":
+            time.sleep(float(argument))
+        elif command == "loop":
+            while True:
+                pass
+        elif command == "csleep":
+            ctypes.CDLL(None).sleep(600)
+        elif command == "raise":
+            raise ValueError("bad\nthings happened")
+        elif command == "crash":
+            os._exit(3)
+        elif command == "segv":
+            ctypes.string_at(0)
+        elif command == "junk":
+            return "not a verdict"  # type: ignore[return-value]
+        elif command == "hog":
+            _ = bytearray(8 << 30)
+        return Verdict.right(echo=completion, id=problem.id)
+
+
+class Counting:
+    """Appends one line to the file named by the reference for every call: tests count real verifications."""
+
+    name = "counting"
+    version = "1"
+
+    def verify(self, problem: Problem, completion: str) -> Verdict:
+        with Path(problem.reference).open("a") as handle:
+            handle.write(completion + "\n")
+        return Verdict.right() if completion == "yes" else Verdict.wrong()

@@ -1,0 +1,169 @@
+import asyncio
+import os
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from rest_verify import Grader, Problem, Status, Verdict, grade, grade_iter
+from rest_verify.errors import PluginError
+from sample_verifiers import Behaving, Counting
+
+
+def problems(n, reference="x"):
+    return [Problem(id=str(i), reference=reference) for i in range(n)]
+
+
+def child_pids():
+    me = str(os.getpid())
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if fields[1] == me and fields[0] != "Z":
+                found.append(int(entry.name))
+    return found
+
+
+def test_verdicts_come_back_in_input_order_whatever_the_finishing_order():
+    completions = [f"sleep:{0.05 if i % 3 == 0 else 0}" for i in range(30)]
+    distinct = [Problem(id=str(i), reference=str(i)) for i in range(30)]
+    verdicts = grade(distinct, completions, Behaving(), workers=2, timeout=5)
+    assert [v.info["id"] for v in verdicts] == [str(i) for i in range(30)]
+    assert all(v.status is Status.CORRECT for v in verdicts)
+
+
+@pytest.mark.parametrize("misbehaviour", ["loop", "csleep"])
+def test_a_verifier_that_never_returns_times_out_within_deadline_plus_one_second(misbehaviour):
+    completions = ["ok", misbehaviour, "ok", "ok", misbehaviour, "ok"]
+    start = time.monotonic()
+    verdicts = grade(problems(6), completions, Behaving(), workers=2, timeout=1.0)
+    wall = time.monotonic() - start
+    assert [v.status for v in verdicts] == [Status.CORRECT, Status.TIMEOUT, Status.CORRECT,
+                                            Status.CORRECT, Status.TIMEOUT, Status.CORRECT]
+    for verdict in (verdicts[1], verdicts[4]):
+        assert verdict.reward == 0.0
+        assert 1.0 <= verdict.elapsed <= 2.0
+    assert wall < 2 * (1.0 + 1.0) + 1.5  # two timeouts, possibly serial, plus worker restarts
+
+
+def test_exceptions_crashes_and_junk_become_verdicts_and_the_batch_goes_on():
+    completions = ["raise", "ok", "crash", "segv", "junk", "ok"]
+    verdicts = grade(problems(6), completions, Behaving(), workers=2, timeout=5)
+    statuses = [v.status for v in verdicts]
+    assert statuses == [Status.ERROR, Status.CORRECT, Status.ERROR, Status.ERROR, Status.ERROR, Status.CORRECT]
+    assert verdicts[0].detail == "ValueError in verifier: bad things happened"
+    assert "exit code 3" in verdicts[2].detail
+    assert "signal 11" in verdicts[3].detail
+    assert "not a Verdict" in verdicts[4].detail
+
+
+def test_memory_limit_turns_a_hog_into_an_error_verdict():
+    verdicts = grade(problems(2), ["hog", "ok"], Behaving(), workers=1, timeout=10, memory_mb=512)
+    assert verdicts[0].status is Status.ERROR and "MemoryError" in verdicts[0].detail
+    assert verdicts[1].status is Status.CORRECT
+
+
+def test_non_text_completion_and_non_problem_give_invalid_input():
+    verdicts = grade([Problem(id="a"), "not a problem"], [None, "ok"], Behaving(), workers=1)
+    assert [v.status for v in verdicts] == [Status.INVALID_INPUT, Status.INVALID_INPUT]
+
+
+def test_mismatched_lengths_are_a_clear_error():
+    with pytest.raises(ValueError, match="different lengths"):
+        grade(problems(2), ["ok"], Behaving(), workers=0)
+
+
+def test_unpicklable_verifier_is_rejected_with_advice():
+    class Local(Behaving):
+        pass
+
+    with pytest.raises(PluginError, match="cannot be pickled"):
+        Grader(Local(), workers=1)
+    assert Grader(Local(), workers=0).grade(problems(1), ["ok"])[0].correct
+
+
+def test_grade_works_from_threads_and_event_loops():
+    results = {}
+
+    def in_thread():
+        results["thread"] = grade(problems(4), ["ok", "loop", "ok", "ok"], Behaving(), workers=2, timeout=1)
+
+    worker = threading.Thread(target=in_thread)
+    worker.start()
+    worker.join(30)
+    assert [v.status for v in results["thread"]][:2] == [Status.CORRECT, Status.TIMEOUT]
+
+    async def main():
+        return await asyncio.to_thread(grade, problems(3), ["ok"] * 3, Behaving(), workers=1)
+
+    assert all(v.correct for v in asyncio.run(main()))
+
+
+def test_input_is_consumed_lazily_and_the_window_stays_bounded():
+    consumed = 0
+
+    def source():
+        nonlocal consumed
+        for i in range(5000):
+            consumed += 1
+            yield Problem(id=str(i)), "ok"
+
+    with Grader(Behaving(), workers=2, chunk_size=8, cache=False) as grader:
+        stream = grader.grade_iter(source())
+        for count, verdict in enumerate(stream, start=1):
+            assert consumed - count <= 2 * 8 * 4 + 64 + 1
+            if count == 100:
+                break
+        stream.close()
+        assert consumed < 300
+        # the pool is still usable after an abandoned stream
+        assert grader.grade(problems(3), ["ok"] * 3)[2].correct
+
+
+def test_cache_skips_repeated_work_in_memory_and_on_disk(tmp_path):
+    log = tmp_path / "calls.txt"
+    items = problems(6, reference=str(log))
+    completions = ["yes", "no", "yes", "yes", "no", "no"]
+    db = tmp_path / "cache.sqlite"
+    first = grade(items, completions, Counting(), workers=2, cache=db)
+    assert sorted(log.read_text().splitlines()) == ["no", "yes"]  # duplicates wait for the first verdict
+    assert [v.reward for v in first] == [1, 0, 1, 1, 0, 0]
+    second = grade(items, completions, Counting(), workers=2, cache=db)
+    assert second == first
+    assert len(log.read_text().splitlines()) == 2  # all from disk
+    with Grader(Counting(), workers=1) as grader:  # in-memory cache within one grader
+        grader.grade(items[:1] * 3, ["maybe"] * 3)
+    assert log.read_text().splitlines().count("maybe") == 1
+
+
+def test_timeouts_are_not_cached(tmp_path):
+    with Grader(Behaving(), workers=1, timeout=0.5) as grader:
+        assert grader.grade(problems(1), ["sleep:1"])[0].status is Status.TIMEOUT
+        grader.timeout = 5
+        assert grader.grade(problems(1), ["sleep:1"])[0].status is Status.CORRECT
+
+
+def test_grade_iter_streams_and_no_worker_outlives_the_grader():
+    pairs = ((Problem(id=str(i)), "ok") for i in range(50))
+    assert sum(v.reward for v in grade_iter(pairs, Behaving(), workers=2)) == 50
+    grader = Grader(Behaving(), workers=2)
+    grader.grade(problems(4), ["ok", "loop", "ok", "ok"])
+    grader.timeout = 0.5
+    grader.grade(problems(2), ["loop", "ok"])
+    grader.close()
+    grader.close()
+    deadline = time.monotonic() + 5
+    while child_pids() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert child_pids() == []
+
+
+def test_verdict_elapsed_is_measured_inside_the_worker():
+    verdict = grade(problems(1), ["sleep:0.2"], Behaving(), workers=1)[0]
+    assert 0.2 <= verdict.elapsed < 1.0
+    assert isinstance(verdict, Verdict)
