@@ -21,6 +21,7 @@ from rest_verify.errors import DuplicateNameError, PluginError, UnknownNameError
 ENTRY_POINT_GROUP = "rest_em"
 PINNING_VARIABLE = "REST_EM_PLUGINS"
 KINDS = ("verifiers", "sandboxes", "tasks", "generators")
+SINGULAR = {"verifiers": "verifier", "sandboxes": "sandbox", "tasks": "task", "generators": "generator"}
 
 # Modules of the rest-em distribution itself, loaded always and through the ordinary hooks.
 BUILTIN_PLUGINS = (
@@ -61,11 +62,11 @@ class Registry:
             def register(obj: Any, _impl=impl, _dist=distribution, _ver=version) -> None:
                 name = getattr(obj, "name", None)
                 if not isinstance(name, str) or not name:
-                    raise PluginError(f"{_dist} registered a {kind[:-1]} without a string 'name': {obj!r}")
+                    raise PluginError(f"{_dist} registered a {SINGULAR[kind]} without a string 'name': {obj!r}")
                 if name in entries:
                     other = entries[name]
                     raise DuplicateNameError(
-                        f"{kind[:-1]} {name!r} is registered twice: by {other.distribution} "
+                        f"{SINGULAR[kind]} {name!r} is registered twice: by {other.distribution} "
                         f"({other.plugin}) and by {_dist} ({_impl.plugin_name}); uninstall one, or pin "
                         f"the plugins to load with {PINNING_VARIABLE}=dist1,dist2")
                 entries[name] = Registration(kind, name, obj, _impl.plugin_name, _dist, _ver)
@@ -82,7 +83,7 @@ class Registry:
         if name not in entries:
             known = ", ".join(sorted(entries)) or "none"
             raise UnknownNameError(
-                f"no {kind[:-1]} named {name!r}; installed: {known} (see `rest-em plugins`)")
+                f"no {SINGULAR[kind]} named {name!r}; installed: {known} (see `rest-em plugins`)")
         return entries[name]
 
     def all(self, kind: str | None = None) -> list[Registration]:

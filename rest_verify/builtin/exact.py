@@ -24,6 +24,11 @@ class ExactVerifier:
 
     name = "exact"
     version = "1"
+    examples = [
+        (Problem(id="exact-sum", prompt="What is 1 + 1? End with the answer alone on a line.", reference="2"),
+         "One and one make two.\n2"),
+        (Problem(id="exact-city", prompt="Name the capital of France.", reference="Paris"), "It is\n  PARIS. "),
+    ]
 
     def verify(self, problem: Problem, completion: str) -> Verdict:
         if not isinstance(problem.reference, (str, int)) or isinstance(problem.reference, bool):

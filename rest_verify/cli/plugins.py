@@ -1,0 +1,34 @@
+"""`rest-em plugins`: what is installed, so a run can say exactly what graded it."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from rest_verify.errors import RestEmError
+from rest_verify.plugins import SINGULAR, get_registry
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--kind", type=click.Choice(["verifiers", "sandboxes", "tasks", "generators"]), default=None,
+              help="Only this kind of registration.")
+def plugins(as_json: bool, kind: str | None) -> None:
+    """List registered verifiers, sandboxes, tasks and generators with their distributions."""
+    try:
+        registrations = get_registry().all(kind)
+    except RestEmError as exc:
+        raise click.ClickException(str(exc)) from exc
+    rows = [{"kind": SINGULAR[r.kind], "name": r.name, "version": str(getattr(r.obj, "version", "") or ""),
+             "distribution": r.distribution, "distribution_version": r.version} for r in registrations]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    headers = ("kind", "name", "version", "distribution")
+    table = [(r["kind"], r["name"], r["version"] or "-", f"{r['distribution']} {r['distribution_version']}")
+             for r in rows]
+    widths = [max(len(h), *(len(row[i]) for row in table)) if table else len(h) for i, h in enumerate(headers)]
+    click.echo("  ".join(h.ljust(w) for h, w in zip(headers, widths)))
+    for row in table:
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)))

@@ -1,0 +1,204 @@
+"""The conformance checks every verifier must pass, as plain functions.
+
+Each check takes a verifier and its known-correct examples and raises `AssertionError` saying what is
+wrong. The pytest suite, the `conformance` fixture and `rest-em check` all run these same functions.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+import random
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+from rest_verify.types import Problem, Status, Verdict
+
+Examples = Sequence[tuple[Problem, str]]
+CHECKS: dict[str, Callable[[Any, Examples, float], None]] = {}
+
+
+def check(function: Callable[[Any, Examples, float], None]) -> Callable[[Any, Examples, float], None]:
+    CHECKS[function.__name__.removeprefix("check_")] = function
+    return function
+
+
+def junk_completions(problem: Problem, seed: int = 0) -> dict[str, str]:
+    """Completions that must never earn a reward, whatever the domain."""
+    rng = random.Random(seed)
+    letters = "abcdefghijklmnopqrstuvwxyz   .,;"
+    return {
+        "empty": "",
+        "whitespace": " \n\t \n",
+        "prompt echoed": problem.prompt or "Solve the problem.",
+        "random text": "".join(rng.choice(letters) for _ in range(400)),
+        "bare boxed": "\\boxed{}",
+        "unclosed boxed": "The answer is \\boxed{",
+        "empty code block": "```python\n```",
+    }
+
+
+def garbage_completions(seed: int = 0) -> dict[str, str]:
+    """Completions that must get a verdict, never an exception, and quickly."""
+    rng = random.Random(seed)
+    return {
+        "one megabyte": "9" * (1 << 20),
+        "non-UTF-8 bytes": bytes(rng.randrange(128, 256) for _ in range(256)).decode("utf-8", "surrogateescape"),
+        "control characters": "".join(chr(rng.randrange(0, 32)) for _ in range(200)),
+        "deep braces": "\\boxed{" + "{" * 500 + "1" + "}" * 500 + "}",
+        "power tower": "\\boxed{10^{10^{10^{10^{10}}}}}",
+        "division by zero": "\\boxed{\\frac{1}{0}}",
+        "random unicode": "".join(chr(rng.randrange(0x20, 0x2FFF)) for _ in range(300)),
+        "nul bytes": "\x00" * 64,
+    }
+
+
+def _verify(verifier: Any, problem: Problem, completion: str) -> Verdict:
+    verdict = verifier.verify(problem, completion)
+    assert isinstance(verdict, Verdict), f"verify() returned {type(verdict).__name__}, not a Verdict"
+    return verdict
+
+
+@check
+def check_identity(verifier: Any, examples: Examples, deadline: float) -> None:
+    """Has a non-empty string name and version (the version keys the cache)."""
+    assert isinstance(getattr(verifier, "name", None), str) and verifier.name, "verifier needs a string `name`"
+    assert isinstance(getattr(verifier, "version", None), str) and verifier.version, \
+        "verifier needs a string `version`; bump it whenever verdicts can change"
+
+
+@check
+def check_examples(verifier: Any, examples: Examples, deadline: float) -> None:
+    """Has known-correct examples, and rewards each of them."""
+    assert examples, "verifier exposes no `examples` (a list of (Problem, correct completion) pairs)"
+    for problem, completion in examples:
+        verdict = _verify(verifier, problem, completion)
+        assert verdict.status is Status.CORRECT and verdict.reward > 0, \
+            f"example {problem.id!r} should be correct, got {verdict.status}: {verdict.detail}"
+
+
+@check
+def check_deterministic(verifier: Any, examples: Examples, deadline: float) -> None:
+    """The same input gives the same verdict (rule 5: deterministic, cached, versioned)."""
+    for problem, completion in examples:
+        for candidate in (completion, completion + " 1", "nonsense"):
+            first = _verify(verifier, problem, candidate)
+            for _ in range(2):
+                again = _verify(verifier, problem, candidate)
+                assert (again.reward, again.status, again.detail) == (first.reward, first.status, first.detail), \
+                    f"verdicts differ between calls on {problem.id!r}: {first} vs {again}"
+
+
+@check
+def check_picklable(verifier: Any, examples: Examples, deadline: float) -> None:
+    """Survives pickling, which is how the engine ships it to worker processes."""
+    clone = pickle.loads(pickle.dumps(verifier))
+    for problem, completion in examples:
+        assert _verify(clone, problem, completion).status is _verify(verifier, problem, completion).status, \
+            "an unpickled copy grades differently from the original"
+
+
+@check
+def check_json_round_trip(verifier: Any, examples: Examples, deadline: float) -> None:
+    """Every verdict survives JSON: run directories and caches store them as JSON."""
+    problem = examples[0][0] if examples else Problem(id="p")
+    candidates = [c for _, c in examples] + list(junk_completions(problem).values())
+    for completion in candidates:
+        verdict = _verify(verifier, problem, completion)
+        restored = Verdict.from_json(json.dumps(json.loads(verdict.to_json())))
+        assert restored == verdict, f"verdict changed through JSON: {verdict} -> {restored}"
+
+
+@check
+def check_reward_range(verifier: Any, examples: Examples, deadline: float) -> None:
+    """Rewards lie in [0, 1], and only `correct` verdicts carry a positive reward."""
+    problem = examples[0][0] if examples else Problem(id="p")
+    candidates = [c for _, c in examples] + list(junk_completions(problem).values())
+    for completion in candidates:
+        verdict = _verify(verifier, problem, completion)
+        assert 0.0 <= verdict.reward <= 1.0, f"reward {verdict.reward} outside [0, 1]"
+        assert verdict.reward == 0.0 or verdict.status is Status.CORRECT, \
+            f"status {verdict.status} carries reward {verdict.reward}"
+
+
+@check
+def check_garbage_gets_a_verdict(verifier: Any, examples: Examples, deadline: float) -> None:
+    """Garbage, empty, 1 MB and non-UTF-8 completions get a verdict within the deadline, never an exception."""
+    problem = examples[0][0] if examples else Problem(id="p")
+    for label, completion in garbage_completions().items():
+        start = time.monotonic()
+        try:
+            verdict = _verify(verifier, problem, completion)
+        except Exception as exc:  # the point of the check: report the exception as a failure
+            raise AssertionError(f"{label!r} completion raised {type(exc).__name__}: {exc}") from exc
+        took = time.monotonic() - start
+        assert took <= deadline, f"{label!r} completion took {took:.1f} s, over the {deadline:g} s deadline"
+        assert verdict.status is not Status.CORRECT or label == "one megabyte", \
+            f"{label!r} completion was graded correct"
+
+
+@check
+def check_junk_earns_nothing(verifier: Any, examples: Examples, deadline: float) -> None:
+    """Negative control: empty output, the prompt echoed, random text, a bare \\boxed{} earn no reward."""
+    problems = [p for p, _ in examples] or [Problem(id="p", prompt="What is 1 + 1?", reference="2")]
+    for problem in problems:
+        for label, completion in junk_completions(problem).items():
+            verdict = _verify(verifier, problem, completion)
+            assert verdict.reward == 0.0, f"{label!r} completion earned reward {verdict.reward} on {problem.id!r}"
+
+
+@check
+def check_whitespace_idempotent(verifier: Any, examples: Examples, deadline: float) -> None:
+    """Surrounding whitespace does not change a verdict."""
+    for problem, completion in examples:
+        base = _verify(verifier, problem, completion)
+        for padded in ("\n" + completion, completion + "\n\n", "  " + completion + "  "):
+            verdict = _verify(verifier, problem, padded)
+            assert verdict.status is base.status, \
+                f"padding with whitespace changed the verdict on {problem.id!r}: {base.status} -> {verdict.status}"
+
+
+@check
+def check_deadline_in_engine(verifier: Any, examples: Examples, deadline: float) -> None:
+    """Graded through the engine with a deadline, every item comes back in time with a verdict."""
+    from rest_verify.engine import grade
+
+    problem = examples[0][0] if examples else Problem(id="p")
+    completions = list(garbage_completions().values()) + [c for _, c in examples]
+    start = time.monotonic()
+    verdicts = grade([problem] * len(completions), completions, verifier, workers=1, timeout=deadline,
+                     cache=False, progress=False)
+    took = time.monotonic() - start
+    assert len(verdicts) == len(completions)
+    assert took <= deadline * len(completions) + 10, f"the engine took {took:.1f} s"
+    assert all(v.elapsed <= deadline + 1 for v in verdicts), "an item ran past its deadline"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    passed: bool
+    message: str
+    description: str
+
+
+def examples_of(verifier: Any) -> list[tuple[Problem, str]]:
+    return list(getattr(verifier, "examples", None) or [])
+
+
+def run_checks(verifier: Any, examples: Examples | None = None, deadline: float = 10.0) -> list[CheckResult]:
+    """Run every check; each failure is reported, not raised, so one run shows them all."""
+    examples = examples_of(verifier) if examples is None else list(examples)
+    results = []
+    for name, function in CHECKS.items():
+        description = (function.__doc__ or "").strip().splitlines()[0]
+        try:
+            function(verifier, examples, deadline)
+        except AssertionError as exc:
+            results.append(CheckResult(name, False, str(exc), description))
+        except Exception as exc:  # a crashing check is a failed check, with the reason
+            results.append(CheckResult(name, False, f"{type(exc).__name__}: {exc}", description))
+        else:
+            results.append(CheckResult(name, True, "", description))
+    return results

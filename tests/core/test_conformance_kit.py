@@ -1,0 +1,60 @@
+from hypothesis import given, settings
+
+from rest_verify import Problem, Verdict
+from rest_verify.builtin.exact import ExactVerifier
+from rest_verify.testing import VerifierSuite, completions, run_checks
+
+EXAMPLES = [(Problem(id="two", prompt="What is 1 + 1?", reference="2"), "1 + 1 makes\n2")]
+
+
+class TestExactConforms(VerifierSuite):
+    verifier = "exact"
+
+
+class RewardsEverything:
+    name = "pushover"
+    version = "1"
+    examples = EXAMPLES
+
+    def verify(self, problem, completion):
+        return Verdict.right()
+
+
+class Crashes:
+    name = "crashy"
+    version = "1"
+    examples = EXAMPLES
+
+    def verify(self, problem, completion):
+        if len(completion) > 1000:
+            raise ValueError("too long")
+        return Verdict.right() if completion.strip().endswith("2") else Verdict.wrong()
+
+
+def test_the_fixture_runs_in_one_line(conformance):
+    conformance(ExactVerifier())
+
+
+def test_a_verifier_that_rewards_junk_fails_the_negative_control():
+    failed = {r.name for r in run_checks(RewardsEverything(), deadline=5) if not r.passed}
+    assert "junk_earns_nothing" in failed
+    assert "reward_range" not in failed
+
+
+def test_a_verifier_that_raises_on_big_input_fails_the_garbage_check():
+    results = {r.name: r for r in run_checks(Crashes(), deadline=5)}
+    assert not results["garbage_gets_a_verdict"].passed
+    assert "ValueError" in results["garbage_gets_a_verdict"].message
+    assert results["examples"].passed
+
+
+def test_no_examples_is_reported():
+    results = {r.name: r for r in run_checks(ExactVerifier(), examples=[], deadline=5)}
+    assert not results["examples"].passed and "examples" in results["examples"].message
+
+
+@settings(max_examples=200, deadline=None)
+@given(completions())
+def test_exact_never_raises_on_arbitrary_text(text):
+    verdict = ExactVerifier().verify(Problem(id="p", reference="42"), text)
+    assert 0 <= verdict.reward <= 1
