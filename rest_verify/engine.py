@@ -174,6 +174,8 @@ class Grader:
                 if exhausted and next_out == next_seq:
                     clean_exit = True
                     return
+                if not pending and not any(w.inflight for w in self._pool):
+                    continue  # everything read so far is out: read more before waiting on workers
                 for seq, verdict in self._collect(pending):
                     key = keys.pop(seq, None)
                     self._remember(key, verdict)

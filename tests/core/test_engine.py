@@ -167,3 +167,9 @@ def test_verdict_elapsed_is_measured_inside_the_worker():
     verdict = grade(problems(1), ["sleep:0.2"], Behaving(), workers=1)[0]
     assert 0.2 <= verdict.elapsed < 1.0
     assert isinstance(verdict, Verdict)
+
+
+def test_long_streams_never_stall_when_the_window_drains():
+    pairs = ((Problem(id=str(i), reference=str(i)), "ok") for i in range(6000))
+    with Grader(Behaving(), workers=2, chunk_size=2, cache=False) as grader:
+        assert sum(1 for _ in grader.grade_iter(pairs)) == 6000
