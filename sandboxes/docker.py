@@ -1,0 +1,506 @@
+"""Run untrusted programs in disposable, hardened Docker containers, kept warm in a pool.
+
+Every submission gets a container nobody used before: no network, read-only root, small tmpfs work
+dirs, all capabilities dropped, no-new-privileges, user 65534, pids/memory/CPU limits. After the run the
+container is force-removed (in the background) whatever happened inside it.
+
+A pooled container is created, attached and started ahead of time by a background thread. Its main
+process (under Docker's init) is a small Python bootstrap that waits on standard input for one
+length-prefixed JSON bundle (files, argv, rlimits), writes the files into the tmpfs, sets the rlimits
+and `exec`s the program, whose standard input is the rest of the stream. So a request pays neither a
+container start nor a `docker exec`: it writes to a socket that is already attached, and the container
+ends when the program does (its init kills whatever the program left behind). Files travel without a
+bind mount, and Docker's own records give the exit status and whether the OOM killer fired.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import signal
+import socket
+import threading
+import time
+import weakref
+from collections import OrderedDict, deque
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Iterable
+
+from sandboxes.base import ExecRequest, ExecResult, Limits, SandboxError
+from sandboxes.image import DEFAULT_IMAGE, docker_client
+from sandboxes.output import CappedBuffer
+from sandboxes.request import checked_files, cpu_seconds
+
+if TYPE_CHECKING:  # the SDK is imported only when a sandbox is built, keeping registration cheap
+    from docker import APIClient
+
+LABEL = "rest-em.sandbox"
+OWNER_PID_LABEL = "rest-em.owner-pid"
+OWNER_HOST_LABEL = "rest-em.owner-host"
+WORKDIR = "/work"
+SANDBOX_USER = "65534:65534"
+_CHUNK = 65536
+_STDOUT, _STDERR = 1, 2
+_EXIT_GRACE = 1.0  # past the deadline, how long a container whose output closed may take to stop
+
+# The container's main process: `python3 -I -S -c BOOTSTRAP IDLE_SECONDS`. It exits unused after
+# IDLE_SECONDS (status 125, never mistaken for a program's success), so a container orphaned by a
+# killed owner stops on its own; the pool retires its containers well before that. Bytes travel in
+# the JSON as latin-1 text, which maps every byte to one character and back.
+BOOTSTRAP = r"""
+import json, os, resource, select, sys
+if not select.select([0], [], [], float(sys.argv[1]))[0]:
+    sys.stderr.write("rest-em sandbox: unused for %s seconds, exiting\n" % sys.argv[1]); os._exit(125)
+def take(n):
+    got = b""
+    while len(got) < n:
+        part = os.read(0, n - len(got))
+        if not part:
+            sys.stderr.write("rest-em sandbox: truncated request\n"); os._exit(125)
+        got += part
+    return got
+spec = json.loads(take(int.from_bytes(take(8), "big")))
+try:
+    for name, text, mode in spec["files"]:
+        path = os.path.join("/work", name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as handle:
+            handle.write(text.encode("latin-1"))
+        os.chmod(path, mode)
+except OSError as exc:
+    sys.stderr.write("rest-em sandbox: cannot write the files: %s\n" % exc); os._exit(125)
+for which, soft, hard in spec["rlimits"]:
+    ceiling = resource.getrlimit(getattr(resource, which))[1]
+    if ceiling != resource.RLIM_INFINITY:
+        soft, hard = min(soft, ceiling), min(hard, ceiling)
+    resource.setrlimit(getattr(resource, which), (soft, hard))
+os.chdir("/work")
+try:
+    os.execvp(spec["argv"][0], spec["argv"])
+except OSError as exc:
+    sys.stderr.write("%s: %s\n" % (spec["argv"][0], exc.strerror))
+    os._exit(127 if isinstance(exc, FileNotFoundError) else 126)
+"""
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    """The limits fixed when a container starts; requests with equal specs share a pool."""
+
+    memory_mb: int
+    max_processes: int
+    workdir_mb: int
+
+    @classmethod
+    def of(cls, limits: Limits) -> "ContainerSpec":
+        return cls(limits.memory_mb, limits.max_processes, limits.workdir_mb)
+
+
+@dataclass
+class _Warm:
+    """A started container whose bootstrap waits on the attached socket."""
+
+    container_id: str
+    attached: Any  # the hijacked attach connection (docker SDK socket wrapper)
+    started: float
+
+    def close_socket(self) -> None:
+        for end in (getattr(self.attached, "_sock", None), self.attached):
+            try:
+                if end is not None:
+                    end.close()
+            except OSError:
+                pass
+
+
+class DockerSandbox:
+    """Hardened, pooled Docker backend: the security boundary for model-written code.
+
+    Options: `image` (default `rest-em-sandbox:latest`, built by `rest-em sandbox build`); `pool_size`
+    warm containers kept per distinct container spec (memory, processes, work dir size); `limits`, the
+    request limits to pre-warm a pool for; `cpus`, CPU share of each container; `lifetime`, seconds an
+    unused container waits before it exits by itself, so containers orphaned by a killed owner do not
+    linger (the pool replaces its own before then); `max_pools`, how many distinct specs keep a warm
+    pool; `python`, the image's interpreter that runs the bootstrap; `api_timeout`, seconds for one
+    Docker API call.
+
+    Exit status: the program's, or 128 + N when signal N killed it; None when we killed it at its
+    deadline (`timed_out`). Running out of CPU time (SIGXCPU) also reports `timed_out`.
+    """
+
+    name = "docker"
+
+    def __init__(self, image: str = DEFAULT_IMAGE, pool_size: int = 2, limits: Limits | None = None,
+                 cpus: float = 1.0, lifetime: float = 3600.0, max_pools: int = 4,
+                 python: str = "python3", api_timeout: float = 60.0):
+        if pool_size < 0 or max_pools < 1 or cpus <= 0 or lifetime <= 60:
+            raise ValueError("need pool_size >= 0, max_pools >= 1, cpus > 0 and lifetime > 60 seconds")
+        self.options = dict(image=image, pool_size=pool_size, limits=limits, cpus=cpus, lifetime=lifetime,
+                            max_pools=max_pools, python=python, api_timeout=api_timeout)
+        self._start()
+
+    def __reduce__(self):
+        """Pickles as its options: an unpickled copy (a worker process) starts its own pool."""
+        return (_rebuild, (type(self), self.options))
+
+    def _start(self) -> None:
+        import multiprocessing.util
+
+        self._owner = os.getpid()
+        self._pools = _Pools(**self.options)
+        self._finalizer = weakref.finalize(self, self._pools.shutdown)  # at exit, or when collected
+        # multiprocessing children leave through os._exit, skipping atexit; this hook still runs there.
+        multiprocessing.util.Finalize(self, self._finalizer, exitpriority=10)
+
+    def run(self, request: ExecRequest) -> ExecResult:
+        files = checked_files(request)
+        if os.getpid() != self._owner:  # forked: the parent's containers and threads are not ours
+            self._finalizer.detach()
+            self._start()
+        warm = self._pools.take(ContainerSpec.of(request.limits))
+        try:
+            return _execute(self._pools.client, warm, request, files)
+        finally:
+            warm.close_socket()
+            self._pools.discard(warm.container_id)
+
+    def close(self) -> None:
+        """Kill and remove every container this sandbox started. Idempotent; also runs at exit."""
+        self._finalizer()
+
+
+def _rebuild(cls: type, options: dict[str, Any]) -> "DockerSandbox":
+    return cls(**options)
+
+
+class _Pools:
+    """Warm containers per spec, refilled and cleaned up by one background thread."""
+
+    def __init__(self, image: str, pool_size: int, limits: Limits | None, cpus: float, lifetime: float,
+                 max_pools: int, python: str, api_timeout: float):
+        self.image, self.pool_size, self.cpus, self.python = image, pool_size, cpus, python
+        self.lifetime, self.max_pools = lifetime, max_pools
+        self._owner = os.getpid()
+        self.client = docker_client(timeout=api_timeout)
+        self._worker_client = docker_client(timeout=api_timeout)
+        self._check_image()
+        reap_stale_containers(self.client)
+        self._labels = {LABEL: "1", OWNER_PID_LABEL: str(os.getpid()), OWNER_HOST_LABEL: socket.gethostname()}
+        self._cond = threading.Condition()
+        self._idle: OrderedDict[ContainerSpec, deque[_Warm]] = OrderedDict()
+        self._doomed: list[str] = []
+        self._live: set[str] = set()  # every container created and not yet removed
+        self._closed = False
+        self._idle[ContainerSpec.of(limits or Limits())] = deque()
+        self._thread = threading.Thread(target=self._maintain, name="rest-em-docker-pool", daemon=True)
+        self._thread.start()
+
+    def _check_image(self) -> None:
+        import docker.errors
+
+        try:
+            self.client.inspect_image(self.image)
+        except docker.errors.ImageNotFound as exc:
+            raise SandboxError(f"the sandbox image {self.image} is missing: build it with "
+                               "`rest-em sandbox build` (see `rest-em sandbox doctor`)") from exc
+
+    def take(self, spec: ContainerSpec) -> _Warm:
+        """A started container nobody has used, from the pool when one is warm, else started now."""
+        with self._cond:
+            if self._closed:
+                raise SandboxError("this DockerSandbox is closed")
+            pool = self._idle.setdefault(spec, deque())
+            self._idle.move_to_end(spec)
+            while len(self._idle) > self.max_pools:
+                _, evicted = self._idle.popitem(last=False)
+                self._doom_all(evicted)
+            fresh = None
+            while pool and fresh is None:
+                warm = pool.popleft()
+                if time.monotonic() - warm.started < self.lifetime / 2:
+                    fresh = warm
+                else:
+                    self._doom_all([warm])
+            self._cond.notify_all()
+        return fresh or self._start_container(self.client, spec)
+
+    def discard(self, container_id: str) -> None:
+        """Used containers are never reused: queue it for removal by the background thread."""
+        with self._cond:
+            self._doomed.append(container_id)
+            self._cond.notify_all()
+
+    def _doom_all(self, warms: Iterable[_Warm]) -> None:
+        for warm in warms:
+            warm.close_socket()
+            self._doomed.append(warm.container_id)
+
+    def _start_container(self, client: APIClient, spec: ContainerSpec) -> _Warm:
+        from docker.types import Ulimit
+
+        workdir_bytes = spec.workdir_mb << 20
+        host_config = client.create_host_config(
+            network_mode="none",
+            read_only=True,
+            tmpfs={WORKDIR: f"rw,exec,nosuid,nodev,size={spec.workdir_mb}m,uid=65534,gid=65534,mode=700",
+                   "/tmp": f"rw,noexec,nosuid,nodev,size={spec.workdir_mb}m,uid=65534,gid=65534,mode=700"},
+            cap_drop=["ALL"],
+            security_opt=["no-new-privileges"],
+            pids_limit=spec.max_processes + 1,  # + Docker's init; the bootstrap becomes the program
+            mem_limit=f"{spec.memory_mb}m",
+            memswap_limit=f"{spec.memory_mb}m",
+            nano_cpus=int(self.cpus * 1e9),
+            ulimits=[Ulimit(name="nofile", soft=256, hard=256),
+                     Ulimit(name="fsize", soft=workdir_bytes, hard=workdir_bytes),
+                     Ulimit(name="core", soft=0, hard=0)],
+            ipc_mode="none",
+            init=True,
+        )
+        try:
+            created = client.create_container(
+                self.image, command=[self.python, "-I", "-S", "-c", BOOTSTRAP, str(int(self.lifetime))],
+                user=SANDBOX_USER, working_dir=WORKDIR, stdin_open=True, labels=self._labels,
+                environment={"HOME": WORKDIR, "TMPDIR": "/tmp"}, host_config=host_config,
+                network_disabled=True)
+        except Exception as exc:
+            raise SandboxError(f"could not create a sandbox container from {self.image}: {exc}") from exc
+        container_id = created["Id"]
+        with self._cond:
+            self._live.add(container_id)
+        try:
+            attached = client.attach_socket(container_id,
+                                            params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
+            client.start(container_id)
+        except Exception as exc:
+            self.discard(container_id)
+            raise SandboxError(f"could not start a sandbox container from {self.image}: {exc}") from exc
+        return _Warm(container_id, attached, time.monotonic())
+
+    def _maintain(self) -> None:
+        """Background loop: remove used containers first, then top every pool up to `pool_size`."""
+        while True:
+            with self._cond:
+                while not self._closed and not self._doomed and self._missing() is None:
+                    self._cond.wait(timeout=self.lifetime / 4)
+                    self._expire_idle()
+                if self._closed:
+                    return
+                doomed, self._doomed = self._doomed, []
+                missing = self._missing()
+            for container_id in doomed:
+                self._remove(self._worker_client, container_id)
+            if missing is None or doomed:
+                continue
+            try:
+                warm = self._start_container(self._worker_client, missing)
+            except SandboxError:
+                with self._cond:  # the daemon is unhappy: retry later rather than spin
+                    self._cond.wait(timeout=5.0)
+                continue
+            with self._cond:
+                pool = self._idle.get(missing)
+                if pool is None or self._closed:
+                    self._doom_all([warm])
+                else:
+                    pool.append(warm)
+                self._cond.notify_all()
+
+    def _missing(self) -> ContainerSpec | None:
+        for spec, pool in reversed(self._idle.items()):  # most recently used spec first
+            if len(pool) < self.pool_size:
+                return spec
+        return None
+
+    def _expire_idle(self) -> None:
+        now = time.monotonic()
+        for pool in self._idle.values():
+            while pool and now - pool[0].started >= self.lifetime / 2:
+                self._doom_all([pool.popleft()])
+
+    def _remove(self, client: APIClient, container_id: str) -> None:
+        import docker.errors
+
+        try:
+            client.remove_container(container_id, force=True)
+        except docker.errors.NotFound:
+            pass
+        except docker.errors.APIError as exc:
+            if exc.status_code != 409:  # 409: a removal is already under way
+                return  # keep it in _live: shutdown tries once more
+        except Exception:
+            return  # the daemon is unreachable right now: same
+        with self._cond:
+            self._live.discard(container_id)
+
+    def shutdown(self) -> None:
+        if os.getpid() != self._owner:  # a forked child exiting: these containers are its parent's
+            return
+        with self._cond:
+            self._closed = True
+            for pool in self._idle.values():
+                self._doom_all(pool)
+            self._idle.clear()
+            self._doomed.clear()
+            self._cond.notify_all()
+        self._thread.join(timeout=30.0)
+        with self._cond:
+            remaining = list(self._live)
+        for container_id in remaining:
+            self._remove(self.client, container_id)
+
+
+def reap_stale_containers(client: APIClient) -> list[str]:
+    """Remove our containers whose owner process (on this host) is gone; returns their ids."""
+    host = socket.gethostname()
+    reaped = []
+    for container in client.containers(all=True, filters={"label": f"{LABEL}=1"}):
+        labels = container.get("Labels") or {}
+        if labels.get(OWNER_HOST_LABEL) != host or _alive(labels.get(OWNER_PID_LABEL, "")):
+            continue
+        try:
+            client.remove_container(container["Id"], force=True)
+        except Exception:
+            continue  # already gone, or another reaper got there first
+        reaped.append(container["Id"])
+    return reaped
+
+
+def _alive(pid_text: str) -> bool:
+    try:
+        pid = int(pid_text)
+    except ValueError:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _execute(client: APIClient, warm: _Warm, request: ExecRequest,
+             files: list[tuple[str, bytes, int]]) -> ExecResult:
+    limits = request.limits
+    bundle = json.dumps({
+        "files": [(name, data.decode("latin-1"), mode) for name, data, mode in files],
+        "argv": list(request.argv),
+        # CPU: SIGXCPU at the limit (reported as a timeout), SIGKILL a second later if it is ignored.
+        "rlimits": [("RLIMIT_CPU", cpu_seconds(request), cpu_seconds(request) + 1),
+                    ("RLIMIT_FSIZE", limits.max_file_bytes, limits.max_file_bytes), ("RLIMIT_CORE", 0, 0)],
+    }).encode()
+    payload = len(bundle).to_bytes(8, "big") + bundle + bytes(request.stdin)
+    stdout, stderr = CappedBuffer(limits.max_output_bytes), CappedBuffer(limits.max_output_bytes)
+    start = time.monotonic()
+    deadline = start + limits.wall_seconds
+    try:
+        raw = getattr(warm.attached, "_sock", warm.attached)
+        finished = _pump(raw, payload, stdout, stderr, deadline)
+    except OSError as exc:
+        raise SandboxError(
+            f"lost the connection to sandbox container {warm.container_id[:12]}: {exc}") from exc
+    state = _wait_for_exit(client, warm.container_id, deadline) if finished else None
+    elapsed = time.monotonic() - start
+    truncated = stdout.truncated or stderr.truncated
+    if state is None:
+        _kill(client, warm.container_id)
+        return ExecResult(stdout.getvalue(), stderr.getvalue(), None, timed_out=True, truncated=truncated,
+                          elapsed=elapsed)
+    exit_code = state["ExitCode"]
+    return ExecResult(stdout.getvalue(), stderr.getvalue(), exit_code,
+                      timed_out=exit_code == 128 + signal.SIGXCPU,
+                      oom_killed=bool(state.get("OOMKilled")), truncated=truncated, elapsed=elapsed)
+
+
+def _pump(raw: socket.socket, payload: bytes, stdout: CappedBuffer, stderr: CappedBuffer,
+          deadline: float) -> bool:
+    """Write the payload and demultiplex the container's output until EOF; False if the deadline hit.
+
+    The output ends when the container does: its init exits with the program and takes every other
+    process with it, so a daemon left behind cannot hold the stream open.
+    """
+    raw.setblocking(False)
+    selector = selectors.DefaultSelector()
+    pending = memoryview(payload)
+    selector.register(raw, selectors.EVENT_READ | selectors.EVENT_WRITE)
+    demux = _Demultiplexer({_STDOUT: stdout, _STDERR: stderr})
+    try:
+        while True:
+            timeout = deadline - time.monotonic()
+            if timeout <= 0:
+                return False
+            for _, mask in selector.select(timeout):
+                if mask & selectors.EVENT_WRITE and pending:
+                    try:
+                        pending = pending[raw.send(pending[:_CHUNK]):]
+                    except (BrokenPipeError, ConnectionResetError):
+                        pending = pending[:0]  # the program stopped reading: the rest is not needed
+                    if not pending:
+                        raw.shutdown(socket.SHUT_WR)  # end of its standard input
+                        selector.modify(raw, selectors.EVENT_READ)
+                if not mask & selectors.EVENT_READ:
+                    continue
+                try:
+                    data = raw.recv(_CHUNK)
+                except (BlockingIOError, InterruptedError):
+                    continue
+                except ConnectionResetError:
+                    data = b""
+                if not data:
+                    return True
+                demux.feed(data)
+    finally:
+        selector.close()
+
+
+class _Demultiplexer:
+    """Splits Docker's multiplexed stream (frames of an 8-byte header — stream, 0, 0, 0, big-endian
+    length — then the payload) into its sinks as bytes arrive, so a flood costs constant memory."""
+
+    def __init__(self, sinks: dict[int, CappedBuffer]):
+        self.sinks = sinks
+        self.header = b""
+        self.stream = 0
+        self.remaining = 0
+
+    def feed(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            if self.remaining == 0:
+                need = 8 - len(self.header)
+                self.header += bytes(view[:need])
+                view = view[need:]
+                if len(self.header) == 8:
+                    self.stream, self.remaining = self.header[0], int.from_bytes(self.header[4:], "big")
+                    self.header = b""
+                continue
+            part = view[:self.remaining]
+            view = view[self.remaining:]
+            self.remaining -= len(part)
+            sink = self.sinks.get(self.stream)
+            if sink is not None:
+                sink.add(bytes(part))
+
+
+def _wait_for_exit(client: APIClient, container_id: str, deadline: float) -> dict[str, Any] | None:
+    """The container's final State (ExitCode, OOMKilled) once it stopped; None if it would not stop."""
+    import requests.exceptions
+
+    try:
+        state = client.inspect_container(container_id)["State"]
+        if state.get("Running"):  # the output closed a moment before Docker recorded the exit
+            client.wait(container_id, timeout=max(deadline - time.monotonic(), 0) + _EXIT_GRACE)
+            state = client.inspect_container(container_id)["State"]
+    except requests.exceptions.RequestException:
+        return None
+    except Exception as exc:
+        raise SandboxError(f"lost track of sandbox container {container_id[:12]}: {exc}") from exc
+    return None if state.get("Running") else state
+
+
+def _kill(client: APIClient, container_id: str) -> None:
+    try:
+        client.kill(container_id)
+    except Exception:
+        pass  # already dead or gone: the removal that follows copes either way

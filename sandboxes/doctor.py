@@ -1,0 +1,140 @@
+"""Checks that the Docker sandbox really isolates, run against the real daemon and image.
+
+Each check proves one property from inside a hardened container (never by sending packets anywhere),
+and says what to do when it fails. The run stops at the first failure later checks depend on.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+from sandboxes.base import ExecRequest, Limits
+from sandboxes.image import DEFAULT_IMAGE
+
+PROBE = r"""
+import json, os
+status = dict(l.split(":\t", 1) for l in open("/proc/self/status").read().splitlines() if ":\t" in l)
+writable = []
+for path in ("/probe", "/etc/probe", "/usr/probe"):
+    try:
+        open(path, "w").close()
+        writable.append(path)
+    except OSError:
+        pass
+print(json.dumps({
+    "uid": os.getuid(),
+    "interfaces": sorted(os.listdir("/sys/class/net")),
+    "routes": len(open("/proc/net/route").read().splitlines()) - 1,
+    "cap_eff": status["CapEff"].strip(),
+    "writable": writable,
+}))
+"""
+
+MEMORY_BOMB = "x = bytearray(512 << 20)\nprint('allocated')"
+
+FORK_COUNT = r"""
+import os, time
+children = 0
+try:
+    while children < 200:
+        if os.fork() == 0:
+            time.sleep(5)
+            os._exit(0)
+        children += 1
+except OSError:
+    pass
+print(children)
+"""
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    remedy: str = ""
+
+
+def run_checks(image: str = DEFAULT_IMAGE) -> Iterator[Check]:
+    """Yield each check as it completes, so a slow daemon shows progress."""
+    try:
+        import docker  # noqa: F401
+    except ImportError:
+        yield Check("docker SDK importable", False, "import docker failed", "pip install 'docker>=7'")
+        return
+    yield Check("docker SDK importable", True, "docker SDK found")
+    from sandboxes.base import SandboxError
+    from sandboxes.docker import DockerSandbox
+    from sandboxes.image import docker_client, image_exists
+
+    try:
+        client = docker_client(timeout=20)
+        version = client.version().get("Version", "?")
+    except SandboxError as exc:
+        yield Check("daemon reachable", False, str(exc), "start dockerd (`sudo dockerd &` or "
+                    "`sudo systemctl start docker`) and check access to /var/run/docker.sock")
+        return
+    yield Check("daemon reachable", True, f"Docker engine {version}")
+    if not image_exists(image, client):
+        yield Check("image present", False, f"{image} not found",
+                    f"rest-em sandbox build --image {image}")
+        return
+    yield Check("image present", True, image)
+    sandbox = DockerSandbox(image=image, pool_size=0)
+    try:
+        yield from _container_checks(sandbox)
+    finally:
+        sandbox.close()
+
+
+def _container_checks(sandbox) -> Iterator[Check]:
+    def python(code: str, **limits):
+        return sandbox.run(ExecRequest({"probe.py": code}, ["python3", "probe.py"],
+                                       limits=Limits(wall_seconds=20.0, **limits)))
+
+    result = python(PROBE)
+    try:
+        facts = json.loads(result.stdout)
+    except ValueError:
+        yield Check("hardened container runs python3", False,
+                    f"exit {result.exit_code}: {result.stderr.decode(errors='replace')[-300:]}",
+                    "rebuild the image with `rest-em sandbox build --force`")
+        return
+    yield Check("hardened container runs python3", True, "python3 ran under every hardening flag")
+    yield _expect("network absent", facts["interfaces"] == ["lo"] and facts["routes"] == 0,
+                  f"interfaces {facts['interfaces']}, {facts['routes']} routes",
+                  "the daemon ignored --network none: upgrade Docker")
+    writable = facts["writable"]
+    yield _expect("read-only root", not writable,
+                  f"writable outside the work dir: {writable}" if writable else "/, /etc and /usr refuse writes",
+                  "the daemon ignored --read-only: upgrade Docker")
+    yield _expect("non-root, no capabilities", facts["uid"] == 65534 and int(facts["cap_eff"], 16) == 0,
+                  f"uid {facts['uid']}, CapEff {facts['cap_eff']}",
+                  "the daemon ignored --user/--cap-drop: upgrade Docker")
+    bomb = python(MEMORY_BOMB, memory_mb=64)
+    yield _expect("memory limit", b"allocated" not in bomb.stdout,
+                  f"512 MiB under a 64 MiB limit: exit {bomb.exit_code}, oom_killed={bomb.oom_killed}",
+                  "enable the memory cgroup controller (kernel cmdline cgroup_enable=memory) and "
+                  "restart dockerd")
+    forks = python(FORK_COUNT, max_processes=16)
+    count = int(forks.stdout) if forks.stdout.strip().isdigit() else -1
+    yield _expect("process limit", 0 <= count < 16,
+                  f"{count} children allowed under max_processes=16 (the program counts)",
+                  "enable the pids cgroup controller and restart dockerd")
+
+
+def _expect(name: str, ok: bool, detail: str, remedy: str) -> Check:
+    return Check(name, ok, detail, "" if ok else remedy)
+
+
+def report(checks: Iterator[Check], echo: Callable[[str], None]) -> bool:
+    """Print every check as OK/FAIL (with what to do next); True when all passed."""
+    all_ok = True
+    for check in checks:
+        echo(f"{'OK  ' if check.ok else 'FAIL'} {check.name}: {check.detail}")
+        if not check.ok:
+            all_ok = False
+            echo(f"     → {check.remedy}")
+    return all_ok

@@ -1,0 +1,156 @@
+"""Build the sandbox image, with or without access to a container registry.
+
+The offline path needs only a Debian package mirror: `debootstrap` a minimal root file system with
+`python3` and `docker import` it. (`python3`, not `python3-minimal`: the minimal package lacks `json`,
+`fractions`, `decimal`, `queue` and `resource`, which graded programs and harnesses use.) The Dockerfile
+path (`sandboxes/image/Dockerfile`) is the usual one for machines that can pull `debian:bookworm-slim`.
+Both give the same thing: Debian bookworm with `python3`, user 65534, work dir /work. `DockerSandbox`
+supplies the command itself (its bootstrap), so the image's default command only matters by hand.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+from sandboxes.base import SandboxError, SandboxUnavailable
+
+if TYPE_CHECKING:
+    from docker import APIClient
+
+DEFAULT_IMAGE = "rest-em-sandbox:latest"
+DEFAULT_MIRROR = "http://deb.debian.org/debian"
+SUITE = "bookworm"
+METHODS = ("auto", "debootstrap", "dockerfile")
+DOCKERFILE_DIR = Path(__file__).parent / "image"
+
+# Metadata baked into an imported image (a Dockerfile sets the same through its own instructions).
+IMPORT_CHANGES = [
+    "USER 65534:65534",
+    "WORKDIR /work",
+    "ENV PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 PYTHONDONTWRITEBYTECODE=1",
+    'CMD ["sleep", "infinity"]',
+]
+
+
+def docker_client(timeout: float = 60.0) -> APIClient:
+    """A low-level Docker API client, or `SandboxUnavailable` saying how to get one."""
+    try:
+        import docker
+    except ImportError as exc:
+        raise SandboxUnavailable("the docker Python SDK is missing: pip install 'docker>=7'") from exc
+    try:
+        client = docker.APIClient(timeout=timeout, version="auto", **docker.utils.kwargs_from_env())
+        client.ping()
+    except Exception as exc:
+        raise SandboxUnavailable(
+            f"cannot reach the Docker daemon ({exc}); start it (e.g. `sudo dockerd &` or "
+            "`sudo systemctl start docker`) and make sure your user may use /var/run/docker.sock") from exc
+    return client
+
+
+def image_exists(name: str = DEFAULT_IMAGE, client: APIClient | None = None) -> bool:
+    import docker.errors
+
+    client = client or docker_client()
+    try:
+        client.inspect_image(name)
+    except docker.errors.ImageNotFound:
+        return False
+    return True
+
+
+def build_image(name: str = DEFAULT_IMAGE, method: str = "auto", mirror: str = DEFAULT_MIRROR,
+                force: bool = False, timeout: float = 1800.0,
+                log: Callable[[str], None] = print) -> str:
+    """Build the sandbox image `name` unless it already exists (or `force`); returns the method used.
+
+    `auto` prefers debootstrap when it is installed and we are root (it needs no registry), else the
+    Dockerfile.
+    """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)}, not {method!r}")
+    client = docker_client(timeout=timeout)
+    if not force and image_exists(name, client):
+        log(f"{name} already exists; pass force=True (--force) to rebuild it")
+        return "existing"
+    if method == "auto":
+        method = "debootstrap" if shutil.which("debootstrap") and os.geteuid() == 0 else "dockerfile"
+    if method == "debootstrap":
+        _build_with_debootstrap(client, name, mirror, timeout, log)
+    else:
+        _build_with_dockerfile(client, name, timeout, log)
+    log(f"built {name} with {method}")
+    return method
+
+
+def _build_with_debootstrap(client: APIClient, name: str, mirror: str, timeout: float,
+                            log: Callable[[str], None]) -> None:
+    debootstrap = shutil.which("debootstrap")
+    if debootstrap is None:
+        raise SandboxUnavailable(
+            "debootstrap is not installed: `apt-get install debootstrap` (or use --method dockerfile)")
+    if os.geteuid() != 0:
+        raise SandboxUnavailable("debootstrap must run as root: re-run with sudo, or use --method dockerfile")
+    with tempfile.TemporaryDirectory(prefix="rest-em-rootfs-") as scratch:
+        rootfs = Path(scratch) / "rootfs"
+        log(f"debootstrap {SUITE} (minbase + python3) from {mirror} …")
+        _run_step([debootstrap, "--variant=minbase", "--include=python3", SUITE, str(rootfs), mirror],
+                  timeout)
+        for leftovers in ("var/cache/apt/archives", "var/lib/apt/lists"):
+            for entry in (rootfs / leftovers).glob("*"):
+                if entry.is_file():
+                    entry.unlink()
+        tarball = Path(scratch) / "rootfs.tar"
+        log("packing the root file system …")
+        _run_step(["tar", "--numeric-owner", "-C", str(rootfs), "-cf", str(tarball), "."], timeout)
+        repository, tag = _split_name(name)
+        log(f"docker import → {name} …")
+        try:
+            client.import_image_from_file(str(tarball), repository=repository, tag=tag,
+                                          changes=IMPORT_CHANGES)
+        except Exception as exc:
+            raise SandboxError(f"docker import of the debootstrapped root file system failed: {exc}") from exc
+    if not image_exists(name, client):
+        raise SandboxError(f"docker import reported success but {name} is not there")
+
+
+def _build_with_dockerfile(client: APIClient, name: str, timeout: float,
+                           log: Callable[[str], None]) -> None:
+    log(f"docker build {DOCKERFILE_DIR} → {name} …")
+    try:
+        for chunk in client.build(path=str(DOCKERFILE_DIR), tag=name, rm=True, forcerm=True,
+                                  decode=True, timeout=timeout):
+            if "error" in chunk:
+                raise SandboxError(f"docker build failed: {chunk['error'].strip()}")
+            text = chunk.get("stream", "").strip()
+            if text:
+                log(text)
+    except SandboxError:
+        raise
+    except Exception as exc:
+        raise SandboxError(
+            f"docker build failed ({exc}); without registry access use --method debootstrap") from exc
+
+
+def _run_step(argv: list[str], timeout: float) -> None:
+    """Run one build step to completion within `timeout`, raising with its error output on failure."""
+    try:
+        done = subprocess.run(argv, capture_output=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired as exc:
+        raise SandboxError(f"{argv[0]} took longer than {timeout:.0f}s: {' '.join(argv)}") from exc
+    if done.returncode != 0:
+        tail = (done.stderr or done.stdout).decode(errors="replace")[-2000:]
+        raise SandboxError(f"{' '.join(argv)} failed with exit code {done.returncode}:\n{tail}")
+
+
+def _split_name(name: str) -> tuple[str, str]:
+    """`registry:5000/repo:tag` → (`registry:5000/repo`, `tag`); the tag defaults to `latest`."""
+    if ":" in name.rsplit("/", 1)[-1]:
+        repository, tag = name.rsplit(":", 1)
+        return repository, tag
+    return name, "latest"

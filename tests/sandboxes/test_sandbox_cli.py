@@ -1,0 +1,60 @@
+"""`rest-em sandbox build|doctor` against the real daemon."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from rest_verify.cli.sandbox import sandbox
+from sandboxes.base import SandboxError, SandboxUnavailable
+from sandboxes.image import _run_step, _split_name, build_image
+
+
+def test_image_names_split_into_repository_and_tag():
+    assert _split_name("rest-em-sandbox:latest") == ("rest-em-sandbox", "latest")
+    assert _split_name("registry:5000/team/box") == ("registry:5000/team/box", "latest")
+    assert _split_name("registry:5000/team/box:v2") == ("registry:5000/team/box", "v2")
+
+
+def test_unknown_build_method_is_refused():
+    with pytest.raises(ValueError, match="debootstrap"):
+        build_image(method="magic")
+
+
+def test_a_build_step_past_its_timeout_is_stopped_with_a_clear_error():
+    with pytest.raises(SandboxError, match="took longer than"):
+        _run_step(["sleep", "5"], timeout=0.2)
+
+
+def test_a_failing_build_step_shows_its_error_output():
+    with pytest.raises(SandboxError, match="boom"):
+        _run_step(["sh", "-c", "echo boom >&2; exit 3"], timeout=10)
+
+
+@pytest.mark.docker
+def test_missing_debootstrap_says_how_to_install_it(monkeypatch):
+    monkeypatch.setattr("sandboxes.image.shutil.which", lambda name: None)
+    with pytest.raises(SandboxUnavailable, match="apt-get install debootstrap"):
+        build_image(name="rest-em-sandbox:never-built", method="debootstrap", force=True, log=lambda _: None)
+
+
+@pytest.mark.docker
+def test_build_is_idempotent():
+    result = CliRunner().invoke(sandbox, ["build"])
+    assert result.exit_code == 0 and "already exists" in result.output
+
+
+@pytest.mark.docker
+def test_doctor_passes_on_a_working_setup():
+    result = CliRunner().invoke(sandbox, ["doctor"])
+    assert result.exit_code == 0, result.output
+    assert "FAIL" not in result.output
+    for name in ("network absent", "read-only root", "non-root", "memory limit", "process limit"):
+        assert f"OK   {name}" in result.output
+
+
+@pytest.mark.docker
+def test_doctor_fails_with_advice_when_the_image_is_missing():
+    result = CliRunner().invoke(sandbox, ["doctor", "--image", "rest-em-sandbox:no-such-tag"])
+    assert result.exit_code == 1
+    assert "FAIL image present" in result.output and "rest-em sandbox build --image" in result.output
