@@ -1,0 +1,46 @@
+"""The whole third-party path: render a plugin, install it into a fresh venv, see rest-em find and check it."""
+
+import json
+import subprocess
+import sys
+import venv
+
+import pytest
+from click.testing import CliRunner
+
+from rest_verify.cli import main
+
+
+def run(argv, **kwargs):
+    return subprocess.run(argv, capture_output=True, text=True, timeout=240, **kwargs)
+
+
+@pytest.mark.slow
+def test_rendered_plugin_installs_lists_and_passes_the_kit(tmp_path):
+    result = CliRunner().invoke(main, ["new-plugin", "palindrome", "-d", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    project = tmp_path / "rest-em-palindrome"
+    environment = tmp_path / "venv"
+    venv.EnvBuilder(system_site_packages=True, with_pip=False).create(environment)
+    python = str(environment / "bin" / "python")
+    installed = run([sys.executable, "-m", "pip", "--python", python, "install", "-q", "--no-deps",
+                     "--no-build-isolation", "-e", str(project)])
+    assert installed.returncode == 0, installed.stderr
+    cli = [python, "-c", "from rest_verify.cli import main; main()"]
+    listed = run(cli + ["plugins", "--json", "--kind", "verifiers"])
+    assert listed.returncode == 0, listed.stderr
+    row = next(r for r in json.loads(listed.stdout) if r["name"] == "palindrome")
+    assert row["distribution"] == "rest-em-palindrome" and row["distribution_version"] == "0.1.0"
+    checked = run(cli + ["check", "palindrome", "--deadline", "10"])
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "0 failed" in checked.stdout
+    tests = run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(project / "tests")], cwd=project)
+    assert tests.returncode == 0, tests.stdout + tests.stderr
+    # and the pinning variable really hides it
+    hidden = run(cli + ["plugins", "--json", "--kind", "verifiers"], env={"REST_EM_PLUGINS": "", "PATH": "/usr/bin:/bin"})
+    assert "palindrome" not in {r["name"] for r in json.loads(hidden.stdout)}
+
+
+def test_bad_names_are_refused_with_the_rule(tmp_path):
+    result = CliRunner().invoke(main, ["new-plugin", "Bad-Name", "-d", str(tmp_path)])
+    assert result.exit_code != 0 and "lowercase letters" in result.output
