@@ -395,6 +395,8 @@ def verify(verifier: str, completion: str, reference: Any, *, prompt: str = "",
     with _shared_lock:
         grader = _shared_graders.get(verifier)
         if grader is None or grader.timeout != timeout:
+            if grader is not None:
+                grader.close()
             grader = Grader(verifier, workers=1, timeout=timeout, progress=False)
             _shared_graders[verifier] = grader
     problem = Problem(id="verify", prompt=prompt, reference=reference, domain=verifier)
