@@ -11,6 +11,7 @@ VERBS = {
     "grade": ("rest_verify.cli.grade", "grade"),
     "plugins": ("rest_verify.cli.plugins", "plugins"),
     "check": ("rest_verify.cli.check", "check"),
+    "audit": ("rest_verify.cli.audit", "audit"),
     "new-plugin": ("rest_verify.cli.new_plugin", "new_plugin"),
     "sandbox": ("rest_verify.cli.sandbox", "sandbox"),
     "run": ("rest_train.cli", "run"),

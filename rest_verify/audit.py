@@ -1,0 +1,165 @@
+"""Read graded samples the way a careful person would before training on them.
+
+Three views: the status mix (a verifier that errors or times out on a third of the items is not
+grading), disagreement with a second verifier (a false positive trains on wrong answers), and signs of
+reward hacking in code completions (a program that hard-codes the expected outputs, reads files it has no
+business reading, exits early, or reaches into the interpreter to fake results).
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from rest_verify.errors import InvalidRecordError
+from rest_verify.types import Problem, Verdict
+
+HACKING_SIGNS: dict[str, re.Pattern[str]] = {
+    "exits early": re.compile(r"\b(sys\.exit|os\._exit|quit|exit)\s*\("),
+    "reads files or environment": re.compile(r"\bopen\s*\(|/proc/|\bos\.environ|\bgetenv\b|__file__|\blistdir\b|\bglob\b"),
+    "inspects the interpreter": re.compile(r"\bgc\.|\binspect\b|sys\._getframe|f_back|f_locals|__builtins__|\bbuiltins\b"),
+    "overrides comparison": re.compile(r"def\s+__(eq|ne|hash)__"),
+    "patches output": re.compile(r"sys\.stdout\s*=|\bprint\s*=|sys\.stdout\.write\s*="),
+    "spawns processes": re.compile(r"\bsubprocess\b|os\.system|os\.fork|\bpopen\b|\bexec[lv]p?e?\s*\("),
+    "touches the network": re.compile(r"\bsocket\b|urllib|requests\.|http\.client"),
+}
+
+
+@dataclass
+class GradedItem:
+    """One graded sample, whatever file it came from."""
+
+    id: str
+    completion: str
+    verdict: Verdict
+    reference: Any = None
+    prompt: str = ""
+
+
+@dataclass
+class AuditReport:
+    items: int = 0
+    statuses: collections.Counter = field(default_factory=collections.Counter)
+    hacking: dict[str, list[str]] = field(default_factory=lambda: collections.defaultdict(list))
+    disagreements: list[tuple[str, str, str]] = field(default_factory=list)
+    compared: int = 0
+    against: str | None = None
+
+    def render(self, limit: int = 20) -> str:
+        lines = [f"# Audit of {self.items} graded samples", "", "## Status mix", "",
+                 "| status | count | share |", "|---|---|---|"]
+        for status, count in self.statuses.most_common():
+            lines.append(f"| {status} | {count} | {count / max(self.items, 1):.1%} |")
+        troubled = sum(self.statuses[s] for s in ("error", "timeout", "invalid_input"))
+        if self.items and troubled / self.items > 0.05:
+            lines += ["", f"**Warning:** {troubled / self.items:.1%} of items are error, timeout or invalid_input: "
+                          "these are not grades. Check the verifier and the references before training."]
+        if self.against:
+            lines += ["", f"## Disagreement with `{self.against}`", "",
+                      f"{len(self.disagreements)} of {self.compared} items with a reference disagree."]
+            for item_id, ours, theirs in self.disagreements[:limit]:
+                lines.append(f"- `{item_id}`: ours {ours}, theirs {theirs}")
+        lines += ["", "## Reward-hacking signs in rewarded code", ""]
+        if not self.hacking:
+            lines.append("None found.")
+        for sign, ids in sorted(self.hacking.items(), key=lambda kv: -len(kv[1])):
+            shown = ", ".join(f"`{i}`" for i in ids[:limit])
+            lines.append(f"- {sign}: {len(ids)} — {shown}{' …' if len(ids) > limit else ''}")
+        return "\n".join(lines) + "\n"
+
+
+def hacking_signs(completion: str, reference: Any = None) -> list[str]:
+    """Names of the suspicious patterns in a code completion (empty for plain prose)."""
+    signs = [name for name, pattern in HACKING_SIGNS.items() if pattern.search(completion)]
+    outputs = _expected_outputs(reference)
+    literals = set(re.findall(r"""(?:"([^"\n]{3,})"|'([^'\n]{3,})')""", completion))
+    found = {a or b for a, b in literals}
+    if outputs and sum(1 for out in outputs if out in found) >= max(2, len(outputs) // 2):
+        signs.append("hard-codes expected outputs")
+    return signs
+
+
+def _expected_outputs(reference: Any) -> list[str]:
+    if isinstance(reference, str):
+        try:
+            reference = json.loads(reference)
+        except ValueError:
+            return []
+    if not isinstance(reference, dict) or not isinstance(reference.get("outputs"), list):
+        return []
+    texts = [out if isinstance(out, str) else json.dumps(out) for out in reference["outputs"]]
+    return [text.strip() for text in texts if len(text.strip()) >= 3]
+
+
+def audit(items: Iterable[GradedItem], against: Any = None, workers: int = 2, timeout: float = 10.0) -> AuditReport:
+    """Tally statuses and hacking signs; when `against` names a verifier, regrade and list disagreements."""
+    from rest_verify.engine import Grader
+
+    report = AuditReport(against=getattr(against, "name", against))
+    grader = Grader(against, workers=workers, timeout=timeout, progress=False) if against else None
+    try:
+        batch: list[GradedItem] = []
+        for item in items:
+            report.items += 1
+            report.statuses[item.verdict.status.value] += 1
+            if item.verdict.reward > 0:
+                for sign in hacking_signs(item.completion, item.reference):
+                    report.hacking[sign].append(item.id)
+            if grader is not None and item.reference is not None:
+                batch.append(item)
+                if len(batch) >= 512:
+                    _compare(grader, batch, report)
+        if grader is not None and batch:
+            _compare(grader, batch, report)
+    finally:
+        if grader is not None:
+            grader.close()
+    return report
+
+
+def _compare(grader: Any, batch: list[GradedItem], report: AuditReport) -> None:
+    problems = [Problem(id=i.id, prompt=i.prompt, reference=i.reference) for i in batch]
+    theirs = grader.grade(problems, [i.completion for i in batch])
+    for item, other in zip(batch, theirs):
+        report.compared += 1
+        if (item.verdict.reward > 0) != (other.reward > 0):
+            report.disagreements.append((item.id, item.verdict.status.value, other.status.value))
+    batch.clear()
+
+
+def read_graded(path: str | Path) -> Iterator[GradedItem]:
+    """Items from a `rest-em grade` output file, or from every iteration of a run directory."""
+    path = Path(path)
+    if path.is_dir():
+        pairs = sorted(path.glob("iter_*/samples.jsonl"))
+        if not pairs:
+            raise InvalidRecordError(f"{path} holds no iter_*/samples.jsonl: not a run directory")
+        for samples in pairs:
+            verdicts = samples.with_name("verdicts.jsonl")
+            if verdicts.exists():
+                yield from _run_items(samples, verdicts)
+        return
+    with path.open(encoding="utf-8", errors="surrogateescape") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                verdict = Verdict.from_dict(row["verdict"])
+            except (ValueError, KeyError, TypeError) as exc:
+                raise InvalidRecordError(f"{path}:{number}: not a graded line ({exc})") from None
+            yield GradedItem(str(row.get("id", number)), str(row.get("completion", "")), verdict,
+                             row.get("reference"), str(row.get("problem", "")))
+
+
+def _run_items(samples: Path, verdicts: Path) -> Iterator[GradedItem]:
+    with samples.open() as sample_lines, verdicts.open() as verdict_lines:
+        for sample_line, verdict_line in zip(sample_lines, verdict_lines):
+            sample, verdict = json.loads(sample_line), json.loads(verdict_line)
+            item_id = f"{samples.parent.name}/{sample.get('problem_id')}#{sample.get('sample')}"
+            yield GradedItem(item_id, sample.get("completion", ""), Verdict.from_dict(verdict),
+                             sample.get("reference"), sample.get("prompt", ""))

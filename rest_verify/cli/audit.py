@@ -1,0 +1,34 @@
+"""`rest-em audit`: the page a person reads before training on graded samples."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from rest_verify.audit import audit as run_audit, read_graded
+from rest_verify.errors import RestEmError
+
+
+@click.command()
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--against", default=None, help="A second installed verifier to regrade with and compare.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the Markdown report here instead of standard output.")
+@click.option("--workers", type=click.IntRange(min=0), default=2, show_default=True)
+@click.option("--timeout", type=float, default=10.0, show_default=True)
+def audit(path: Path, against: str | None, output: Path | None, workers: int, timeout: float) -> None:
+    """Status mix, disagreement with a second verifier and reward-hacking signs of PATH.
+
+    PATH is a `rest-em grade` output file or a run directory (its iter_*/samples.jsonl and verdicts.jsonl).
+    """
+    try:
+        report = run_audit(read_graded(path), against=against, workers=workers, timeout=timeout)
+    except RestEmError as exc:
+        raise click.ClickException(str(exc)) from exc
+    text = report.render()
+    if output is None:
+        click.echo(text)
+    else:
+        output.write_text(text)
+        click.echo(f"audit written to {output}", err=True)
