@@ -1,0 +1,285 @@
+"""Read a normalised answer into its mathematical shape: a scalar, a tuple or interval, a set, a union of
+intervals, a matrix, a relation, a word, or a multiple-choice letter.
+
+The shape decides the comparison rules (sets are order-free, tuples and intervals ordered with their
+brackets respected), so `(1,2)` and `\\{1,2\\}` can never be confused.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rest_em_math.evaluate import symbols
+from rest_em_math.parse import Node, ParseError, parse_expression
+
+MAX_ITEMS = 64
+MAX_CHARS = 1000
+MAX_NESTING = 30
+
+_CHOICE = re.compile(r"^\(?([A-E])\)?$")
+_WORD = re.compile(r"^[A-Za-z']+(?: [A-Za-z']+)*$")
+_MEMBERSHIP = re.compile(r"^[A-Za-z](?:_\{?\w+\}?)?\s*\\in\s*")
+_MATRIX = re.compile(r"^\\begin\{([pbvBV]?matrix|array)\}(?:\{[^{}]*\})?(.*)\\end\{\1\}$", re.DOTALL)
+_RELATIONS = ("\\le", "\\ge", "\\lt", "\\gt", "\\ne", "=", "<", ">")
+_FLIP = {"<": ">", ">": "<", "\\le": "\\ge", "\\ge": "\\le", "=": "=", "\\ne": "\\ne"}
+_OPEN = "([{"
+_CLOSE = ")]}"
+
+
+@dataclass(frozen=True)
+class Scalar:
+    node: Node
+    text: str
+
+
+@dataclass(frozen=True)
+class Sequence:
+    """A tuple, point or interval: ordered, and its brackets matter (`[0,1)` is not `[0,1]`)."""
+
+    left: str
+    right: str
+    items: tuple["Answer", ...]
+
+
+@dataclass(frozen=True)
+class Collection:
+    """A set (`\\{1,2\\}`), a bare comma list of solutions, or the two values of `a \\pm b`: order-free."""
+
+    items: tuple["Answer", ...]
+
+
+@dataclass(frozen=True)
+class Union:
+    parts: tuple["Answer", ...]
+
+
+@dataclass(frozen=True)
+class Matrix:
+    rows: tuple[tuple["Answer", ...], ...]
+
+
+@dataclass(frozen=True)
+class Relation:
+    """A chain `a op b op c` with every `>`/`\\ge` turned around, e.g. `x > 3` is stored as `3 < x`."""
+
+    ops: tuple[str, ...]
+    sides: tuple[Scalar, ...]
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+
+
+@dataclass(frozen=True)
+class Choice:
+    letter: str
+
+
+@dataclass(frozen=True)
+class Unparsed:
+    """Text our parser does not understand or refuses (too long, too deep): compared as a string only."""
+
+    text: str
+    reason: str
+
+
+Answer = Scalar | Sequence | Collection | Union | Matrix | Relation | Word | Choice | Unparsed
+
+
+def read_answer(text: str, raw: str = "") -> Answer:
+    """The shape of a normalised answer (`raw` is the text before normalisation, for word detection)."""
+    if len(text) > MAX_CHARS:
+        return Unparsed(text, f"longer than {MAX_CHARS} characters")
+    if _nesting(text) > MAX_NESTING:
+        return Unparsed(text, f"nested deeper than {MAX_NESTING}")
+    choice = _CHOICE.match(text)
+    wrapped = any(cmd in raw for cmd in ("\\text", "\\mbox"))
+    if choice and (len(text) > 1 or wrapped or len(raw.strip()) == 1):
+        return Choice(choice.group(1).upper())
+    if _WORD.match(text) and (max(len(word) for word in text.split()) >= 3 or wrapped):
+        return Word(" ".join(text.lower().split()))
+    try:
+        return _read(text, 0)
+    except (ParseError, RecursionError) as exc:
+        return Unparsed(text, str(exc))
+
+
+def _read(text: str, depth: int) -> Answer:
+    if depth > 4:
+        raise ParseError("answer structure nested too deeply")
+    text = text.strip()
+    if not text:
+        raise ParseError("empty item")
+    matrix = _MATRIX.match(text)
+    if matrix:
+        return _matrix(matrix.group(2), depth)
+    text = _MEMBERSHIP.sub("", text)
+    if text == "\\emptyset":
+        return Collection(())
+    parts = _split_top(text, ("\\cup",))
+    if len(parts) > 1:
+        return Union(tuple(_read(part, depth + 1) for part in parts))
+    if text.startswith("\\{") and text.endswith("\\}") and _closes_at_end(text):
+        return Collection(tuple(_items(text[2:-2], depth)))
+    if text[0] in "([" and text[-1] in ")]" and _closes_at_end(text):
+        items = _split_top(text[1:-1], (",",))
+        if len(items) > 1:
+            return Sequence(text[0], text[-1], tuple(_read(item, depth + 1) for item in items))
+    if len(_split_top(text, (",",))) > 1:
+        return Collection(tuple(_items(text, depth)))
+    plus_minus = _plus_minus(text)
+    if plus_minus is not None:
+        return Collection(tuple(_read(t, depth + 1) for t in plus_minus))
+    relation = _relation(text)
+    if relation is not None:
+        return relation
+    return Scalar(parse_expression(text), text)
+
+
+def _items(text: str, depth: int) -> list[Answer]:
+    items = [item for item in _split_top(text, (",",)) if item.strip()]
+    if len(items) > MAX_ITEMS:
+        raise ParseError(f"more than {MAX_ITEMS} items")
+    expanded: list[Answer] = []
+    for item in items:
+        answer = _read(item, depth + 1)
+        expanded.extend(answer.items if isinstance(answer, Collection) and "\\pm" in item else [answer])
+    return expanded
+
+
+def _matrix(body: str, depth: int) -> Matrix:
+    rows = [row for row in body.split("\\\\") if row.strip()]
+    if not rows or len(rows) > MAX_ITEMS:
+        raise ParseError("bad matrix")
+    cells = tuple(tuple(_read(cell, depth + 1) for cell in row.split("&")) for row in rows)
+    if len({len(row) for row in cells}) != 1:
+        raise ParseError("ragged matrix")
+    return Matrix(cells)
+
+
+def _relation(text: str) -> Relation | None:
+    pieces = _split_relations(text)
+    if len(pieces) == 1:
+        return None
+    sides = pieces[0::2]
+    ops = pieces[1::2]
+    if any(not side.strip() for side in sides):
+        raise ParseError("relation with an empty side")
+    ops = [{"\\lt": "<", "\\gt": ">"}.get(op, op) for op in ops]
+    scalars = [Scalar(parse_expression(side), side.strip()) for side in sides]
+    if all(op in (">", "\\ge") for op in ops):
+        ops = [_FLIP[op] for op in reversed(ops)]
+        scalars.reverse()
+    return Relation(tuple(ops), tuple(scalars))
+
+
+def as_interval(relation: Relation) -> Sequence | None:
+    """`x > 3` -> `(3, \\infty)` and `-2 \\le x \\le 7` -> `[-2, 7]`: one variable against constants."""
+    if any(op not in ("<", "\\le") for op in relation.ops):
+        return None
+    variables = [i for i, side in enumerate(relation.sides) if side.node[0] == "sym"]
+    if len(variables) != 1 or any(symbols(s.node) for i, s in enumerate(relation.sides) if i != variables[0]):
+        return None
+    index = variables[0]
+    infinity = Scalar(("const", "inf"), "\\infty")
+    if len(relation.sides) == 2:
+        bound = relation.sides[1 - index]
+        closed = relation.ops[0] == "\\le"
+        if index == 0:
+            return Sequence("(", "]" if closed else ")", (Scalar(("neg", infinity.node), "-\\infty"), bound))
+        return Sequence("[" if closed else "(", ")", (bound, infinity))
+    if len(relation.sides) == 3 and index == 1:
+        left = "[" if relation.ops[0] == "\\le" else "("
+        right = "]" if relation.ops[1] == "\\le" else ")"
+        return Sequence(left, right, (relation.sides[0], relation.sides[2]))
+    return None
+
+
+def _plus_minus(text: str) -> list[str] | None:
+    count = text.count("\\pm") + text.count("\\mp")
+    if count != 1:
+        return None
+    if "\\pm" in text:
+        return [text.replace("\\pm", "+"), text.replace("\\pm", "-")]
+    return [text.replace("\\mp", "-"), text.replace("\\mp", "+")]
+
+
+def _split_top(text: str, separators: tuple[str, ...]) -> list[str]:
+    """Split at separators outside any bracket; `\\{`/`\\}` count as brackets too."""
+    parts: list[str] = []
+    depth = 0
+    start = 0
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\" and text[i + 1:i + 2] in ("{", "}"):
+            depth += 1 if text[i + 1] == "{" else -1
+            i += 2
+            continue
+        if ch in _OPEN:
+            depth += 1
+        elif ch in _CLOSE:
+            depth -= 1
+        elif depth == 0:
+            for sep in separators:
+                if text.startswith(sep, i) and not (sep[0] == "\\" and text[i + len(sep):i + len(sep) + 1].isalpha()):
+                    parts.append(text[start:i])
+                    start = i + len(sep)
+                    i = start - 1
+                    break
+        i += 1
+    parts.append(text[start:])
+    return parts
+
+
+def _split_relations(text: str) -> list[str]:
+    """Alternating sides and operators of a relation chain, split outside brackets."""
+    pieces: list[str] = []
+    depth = 0
+    start = 0
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch in _OPEN:
+            depth += 1
+        elif ch in _CLOSE:
+            depth -= 1
+        elif depth == 0:
+            for op in _RELATIONS:
+                if text.startswith(op, i) and not (op[0] == "\\" and text[i + len(op):i + len(op) + 1].isalpha()):
+                    pieces.extend((text[start:i], op))
+                    start = i + len(op)
+                    i = start - 1
+                    break
+        i += 1
+    pieces.append(text[start:])
+    return pieces
+
+
+def _closes_at_end(text: str) -> bool:
+    """Whether the opening bracket is closed by the very last one: `(1,2)` yes, `(1)(2)` no."""
+    depth = 0
+    i = 0
+    while i < len(text):
+        if text[i] == "\\" and text[i + 1:i + 2] in ("{", "}"):
+            depth += 1 if text[i + 1] == "{" else -1
+            i += 2
+        else:
+            depth += 1 if text[i] in _OPEN else -1 if text[i] in _CLOSE else 0
+            i += 1
+        if depth == 0:
+            return i == len(text)
+    return False
+
+
+def _nesting(text: str) -> int:
+    depth = deepest = 0
+    for ch in text:
+        if ch in _OPEN:
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in _CLOSE:
+            depth -= 1
+    return deepest

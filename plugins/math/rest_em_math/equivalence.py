@@ -1,0 +1,242 @@
+"""Decide whether two answers are the same mathematical object, cheapest test first.
+
+Order: (1) normalised strings equal; (2) shape rules (sets order-free, tuples/intervals ordered with
+brackets, matrices cell by cell, relations up to a constant factor); for scalars (3) exact Gaussian
+rational arithmetic, (4) complex floating-point evaluation at seeded points (a clear difference is
+decisive, tight agreement of moderate values is accepted), (5) SymPy `simplify`, then agreement to 40
+significant digits at seeded points, only for what (3)-(4) left undecided and only within `safe_for_sympy` limits.
+"""
+
+from __future__ import annotations
+
+import cmath
+import functools
+import math
+import random
+
+from rest_em_math.answer import (Answer, Choice, Collection, Matrix, Relation, Scalar, Sequence, Union,
+                                 Unparsed, Word, as_interval, read_answer)
+from rest_em_math.evaluate import NotExact, exact, numeric, symbols
+from rest_em_math.normalise import compact, normalise
+from rest_em_math.parse import Node
+from rest_em_math.symbolic import safe_for_sympy, symbolic_equal
+
+POINTS = 3  # one per range in _RANGES
+AGREE = 1e-12
+DIFFER = 1e-6
+ABSOLUTE_DIFFER = 1e-9
+MAX_AGREE_MAGNITUDE = 1e9
+_NUMERIC_ERRORS = (ArithmeticError, ValueError, KeyError, TypeError)
+
+Result = tuple[bool, str]
+
+
+def equivalent(reference: str, candidate: str) -> Result:
+    """(equal?, name of the rule that decided). `reference` and `candidate` are raw LaTeX answers."""
+    ref_text, cand_text = normalise(reference), normalise(candidate)
+    if compact(ref_text) == compact(cand_text):
+        return True, "string"
+    return same(read_answer(ref_text, reference), read_answer(cand_text, candidate))
+
+
+def same(a: Answer, b: Answer) -> Result:
+    """Equality of two parsed answers under the shape rules."""
+    unparsed = a if isinstance(a, Unparsed) else b if isinstance(b, Unparsed) else None
+    if unparsed is not None:
+        return bool(_text(a)) and _text(a) == _text(b), f"string ({unparsed.reason})"
+    if isinstance(a, Relation) or isinstance(b, Relation):
+        return _relation_vs(a, b)
+    if isinstance(a, Collection) and isinstance(b, Collection):
+        return _matching(a.items, b.items), "set"
+    if isinstance(a, Collection) and len(a.items) == 1:
+        return same(a.items[0], b)
+    if isinstance(b, Collection) and len(b.items) == 1:
+        return same(a, b.items[0])
+    if isinstance(a, Union) and isinstance(b, Union):
+        return _matching(a.parts, b.parts), "union"
+    if isinstance(a, Sequence) and isinstance(b, Sequence):
+        ok = (a.left, a.right) == (b.left, b.right) and _pairwise(a.items, b.items)
+        return ok, "tuple"
+    if isinstance(a, Matrix) or isinstance(b, Matrix):
+        return _matrix_vs(a, b), "matrix"
+    if isinstance(a, Scalar) and isinstance(b, Scalar):
+        return scalar_equal(a.node, b.node)
+    if isinstance(a, Word) and isinstance(b, Word) or isinstance(a, Choice) and isinstance(b, Choice):
+        return a == b, "word"
+    textual = (Scalar, Word, Choice, Unparsed)
+    return isinstance(a, textual) and isinstance(b, textual) and _text(a) == _text(b), "shape"
+
+
+def _text(answer: Answer) -> str:
+    """The spelling compared when shapes differ: a choice letter `B` then matches a scalar `b`."""
+    if isinstance(answer, Choice):
+        return answer.letter.lower()
+    if isinstance(answer, (Scalar, Word, Unparsed)):
+        return compact(answer.text)
+    return ""
+
+
+def _pairwise(xs: tuple[Answer, ...], ys: tuple[Answer, ...]) -> bool:
+    return len(xs) == len(ys) and all(same(x, y)[0] for x, y in zip(xs, ys))
+
+
+def _matching(xs: tuple[Answer, ...], ys: tuple[Answer, ...]) -> bool:
+    """Multiset equality under `same`: every element of one matched by a distinct element of the other."""
+    if len(xs) != len(ys):
+        return False
+    unused = list(ys)
+    for x in xs:
+        for i, y in enumerate(unused):
+            if same(x, y)[0]:
+                del unused[i]
+                break
+        else:
+            return False
+    return True
+
+
+def _matrix_vs(a: Answer, b: Answer) -> bool:
+    """Matrices cell by cell; a column or row vector also equals a round-bracket tuple of its entries."""
+    if isinstance(a, Matrix) and isinstance(b, Matrix):
+        return len(a.rows) == len(b.rows) and all(_pairwise(x, y) for x, y in zip(a.rows, b.rows))
+    matrix, other = (a, b) if isinstance(a, Matrix) else (b, a)
+    if not isinstance(other, Sequence) or (other.left, other.right) != ("(", ")"):
+        return False
+    assert isinstance(matrix, Matrix)
+    flat = tuple(cell for row in matrix.rows for cell in row)
+    is_vector = len(matrix.rows) == 1 or all(len(row) == 1 for row in matrix.rows)
+    return is_vector and _pairwise(flat, other.items)
+
+
+def _relation_vs(a: Answer, b: Answer) -> Result:
+    if isinstance(a, Relation) and isinstance(b, Relation):
+        return _relations_equal(a, b)
+    relation, other = (a, b) if isinstance(a, Relation) else (b, a)
+    assert isinstance(relation, Relation)
+    interval = as_interval(relation)
+    if interval is not None:
+        return same(interval, other)[0], "inequality"
+    if relation.ops == ("=",):
+        for lone, value in (relation.sides, reversed(relation.sides)):
+            if lone.node[0] == "sym" and lone.node[1] not in symbols(value.node):
+                return same(value, other)[0], "assignment"
+    return False, "shape"
+
+
+def _relations_equal(a: Relation, b: Relation) -> Result:
+    """Intervals if both are one-variable inequalities; else same operators and `lhs - rhs` proportional."""
+    left, right = as_interval(a), as_interval(b)
+    if left is not None and right is not None:
+        return same(left, right)[0], "inequality"
+    if a.ops != b.ops:
+        return False, "relation"
+    if len(a.ops) == 1:
+        f = ("add", a.sides[0].node, ("neg", a.sides[1].node))
+        g = ("add", b.sides[0].node, ("neg", b.sides[1].node))
+        proportional = _proportional(f, g, positive=a.ops[0] != "=" and a.ops[0] != "\\ne")
+        if proportional is not None:
+            return proportional, "relation"
+    return _pairwise(a.sides, b.sides), "relation"
+
+
+def _proportional(f: Node, g: Node, positive: bool) -> bool | None:
+    """Whether f = c*g for one constant c (c > 0 for inequalities); None when numerics cannot tell."""
+    names = sorted(symbols(f) | symbols(g))
+    if not names:
+        return None
+    ratio = None
+    for k in range(POINTS):
+        env = _point(tuple(names), k)
+        try:
+            fv, gv = numeric(f, env), numeric(g, env)
+        except _NUMERIC_ERRORS:
+            return None
+        if abs(gv) < AGREE:
+            if abs(fv) < AGREE:
+                continue
+            return False
+        r = fv / gv
+        if not cmath.isfinite(r) or abs(r) < AGREE:
+            return False
+        if ratio is None:
+            ratio = r
+        elif abs(r - ratio) > 1e-9 * abs(ratio):
+            return False
+    if ratio is None:
+        return None
+    return not positive or (ratio.real > 0 and abs(ratio.imag) < 1e-9 * abs(ratio))
+
+
+def scalar_equal(a: Node, b: Node) -> Result:
+    """Exact, then numeric, then SymPy comparison of two scalar expressions."""
+    based = _based_rule(a, b)
+    if based is not None:
+        return based, "base"
+    try:
+        return exact(a) == exact(b), "rational"
+    except (NotExact, ArithmeticError, ValueError):
+        pass
+    try:
+        verdict = _numeric_equal(a, b)
+    except ZeroDivisionError:
+        return False, "undefined (division by zero)"
+    except OverflowError:
+        if not (symbols(a) or symbols(b)):
+            return False, "refused (too large to evaluate)"
+        verdict = None
+    except _NUMERIC_ERRORS:
+        verdict = None
+    if verdict is not None:
+        return verdict, "numeric"
+    if not (safe_for_sympy(a) and safe_for_sympy(b)):
+        return False, "refused (too large to evaluate)"
+    return symbolic_equal(a, b), "sympy"
+
+
+def _based_rule(a: Node, b: Node) -> bool | None:
+    """`1010_2` equals `12_8` (same value) and `1010` (the digits without the subscript), not `10`."""
+    if a[0] != "based" and b[0] != "based":
+        return None
+    if a[0] == "based" and b[0] == "based":
+        return int(a[1], a[2]) == int(b[1], b[2])
+    based, other = (a, b) if a[0] == "based" else (b, a)
+    return other[0] == "num" and other[1].denominator == 1 and str(other[1]) == based[1]
+
+
+def _numeric_equal(a: Node, b: Node) -> bool | None:
+    names = tuple(sorted(symbols(a) | symbols(b)))
+    agreed = 0
+    for k in range(POINTS if names else 1):
+        env = _point(names, k)
+        x, y = numeric(a, env), numeric(b, env)
+        if cmath.isnan(x) or cmath.isnan(y):
+            return None
+        if cmath.isinf(x) or cmath.isinf(y):
+            if _infinite_direction(x) != _infinite_direction(y):
+                return False
+            agreed += 1
+            continue
+        magnitude = max(abs(x), abs(y))
+        gap = abs(x - y)
+        if gap > DIFFER * magnitude and gap > ABSOLUTE_DIFFER:
+            return False
+        if gap <= AGREE * magnitude and magnitude <= MAX_AGREE_MAGNITUDE:
+            agreed += 1
+    return True if agreed == (POINTS if names else 1) else None
+
+
+def _infinite_direction(z: complex) -> tuple[float, float]:
+    return (math.copysign(1.0, z.real) if math.isinf(z.real) else 0.0,
+            math.copysign(1.0, z.imag) if math.isinf(z.imag) else 0.0)
+
+
+# Sample ranges for the k-th point: below 1, above 1 and negative, so that powers, |x| and sqrt(x^2)
+# cannot agree by accident.
+_RANGES = ((0.35, 0.95), (1.1, 1.6), (-1.6, -0.4))
+
+
+@functools.lru_cache(maxsize=1024)
+def _point(names: tuple[str, ...], k: int) -> dict[str, complex]:
+    """Seeded, process-independent sample values for the symbols (string seeds do not depend on hashing)."""
+    low, high = _RANGES[k]
+    return {name: complex(random.Random(f"rest-em-math:{name}:{k}").uniform(low, high)) for name in names}

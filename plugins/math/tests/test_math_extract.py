@@ -1,0 +1,77 @@
+"""Answer extraction: which part of a completion is the final answer."""
+
+from __future__ import annotations
+
+import pytest
+
+from rest_em_math.extract import (after_hashes, extract_gsm8k_answer, extract_math_answer, last_boxed, last_number,
+                                  minerva_final_answer, the_answer_is)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("so $\\boxed{5}$.", "5"),
+    ("\\boxed{\\frac{1}{2}}", "\\frac{1}{2}"),
+    ("\\boxed{\\left( 3, \\frac{\\pi}{2} \\right)}", "\\left( 3, \\frac{\\pi}{2} \\right)"),
+    ("first \\boxed{1} then \\boxed{2}", "2"),
+    ("\\fbox{7}", "7"),
+    ("\\fbox{1} and later \\boxed{2}", "2"),
+    ("\\boxed{1} and later \\fbox{2}", "2"),
+    ("\\boxed 5", "5"),
+    ("$\\boxed 5.$", "5"),
+    ("\\boxed {12}", "12"),
+    ("\\boxed{\\{1,2\\}}", "\\{1,2\\}"),
+    ("\\boxed{x^{2^{3}}}", "x^{2^{3}}"),
+    ("\\boxed{3} and an unclosed \\boxed{4", "3"),
+    ("\\boxed{\\boxed{\\boxed{7}", "7"),
+])
+def test_last_boxed(text: str, expected: str) -> None:
+    assert last_boxed(text) == expected
+
+
+@pytest.mark.parametrize("text", ["no box here", "\\boxed{", "\\boxed", "\\boxed5", ""])
+def test_last_boxed_none(text: str) -> None:
+    assert last_boxed(text) is None
+
+
+def test_minerva_format() -> None:
+    text = "We compute.\nFinal Answer: The final answer is $\\frac{3}{4}$. I hope it is correct."
+    assert minerva_final_answer(text) == "\\frac{3}{4}"
+    assert extract_math_answer(text) == "\\frac{3}{4}"
+
+
+def test_minerva_without_closing_sentence_takes_the_line() -> None:
+    assert minerva_final_answer("The final answer is 12.\nThanks") == "12"
+
+
+def test_the_answer_is() -> None:
+    assert the_answer_is("Thus the answer is $(1,2)$.\nDone.") == "(1,2)"
+    assert the_answer_is("The answer is: 7") == "7"
+    assert the_answer_is("first the answer is 1, no wait, the answer is 2.") == "2"
+
+
+def test_hashes() -> None:
+    assert after_hashes("work\n#### 1,234\n") == "1,234"
+    assert after_hashes("#### 3\n#### 4") == "4"
+
+
+def test_math_priority_boxed_before_phrases() -> None:
+    assert extract_math_answer("The answer is 3. Actually \\boxed{4}") == "4"
+    assert extract_math_answer("The answer is $\\boxed{5}$.") == "5"
+    assert extract_math_answer("blah\n#### 9") == "9"
+    assert extract_math_answer("nothing to see, 42") is None
+
+
+def test_gsm8k_priority() -> None:
+    assert extract_gsm8k_answer("\\boxed{3}\n#### 4") == "4"
+    assert extract_gsm8k_answer("so \\boxed{3} apples") == "3"
+    assert extract_gsm8k_answer("The answer is 12 apples.") == "12 apples"
+    assert extract_gsm8k_answer("She had 3, then 5, ending with 8 apples.") == "8"
+    assert extract_gsm8k_answer("no digits at all") is None
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("a 1 b 2", "2"), ("cost 1,000 dollars", "1,000"), ("-3.5 degrees", "-3.5"), ("ratio 3/4", "3/4"),
+    ("nothing", None),
+])
+def test_last_number(text: str, expected: str | None) -> None:
+    assert last_number(text) == expected
