@@ -12,6 +12,7 @@ VERBS = {
     "plugins": ("rest_verify.cli.plugins", "plugins"),
     "check": ("rest_verify.cli.check", "check"),
     "audit": ("rest_verify.cli.audit", "audit"),
+    "serve": ("rest_verify.cli.serve", "serve"),
     "new-plugin": ("rest_verify.cli.new_plugin", "new_plugin"),
     "sandbox": ("rest_verify.cli.sandbox", "sandbox"),
     "run": ("rest_train.cli", "run"),
