@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from fractions import Fraction
 
 from rest_em_math.evaluate import symbols
 from rest_em_math.parse import Node, ParseError, parse_expression
@@ -18,11 +19,20 @@ MAX_CHARS = 1000
 MAX_NESTING = 30
 
 _CHOICE = re.compile(r"^\(?([A-E])\)?$")
+_LABELLED_CHOICE = re.compile(r"^\(([A-E])\)\s*(?=[\w\\])")  # `(D) 17`: the option letter and its text
+_VARIABLE_TUPLE = re.compile(r"^\(\s*[A-Za-z](?:_\{?\w+\}?)?(?:\s*,\s*[A-Za-z](?:_\{?\w+\}?)?)+\s*\)$")
 _WORD = re.compile(r"^[A-Za-z']+(?: [A-Za-z']+)*$")
+_EVENT = re.compile(r"^[A-Z]\s*\((?=[^()]*(?:[=<>|]|\\(?:mid|le|ge|lt|gt)))[^()]*\)$")  # `P(X = 2)`, `P(A|B)`
+_SET_BUILDER = re.compile(r"^\\\{\s*[A-Za-z](?:\s*\\in\s*[^\s|:]+)?\s*[|:]\s*(.+)\\\}$")
 _MEMBERSHIP = re.compile(r"^[A-Za-z](?:_\{?\w+\}?)?\s*\\in\s*")
 _MATRIX = re.compile(r"^\\begin\{([pbvBV]?matrix|array)\}(?:\{[^{}]*\})?(.*)\\end\{\1\}$", re.DOTALL)
 _RELATIONS = ("\\le", "\\ge", "\\lt", "\\gt", "\\ne", "=", "<", ">")
 _FLIP = {"<": ">", ">": "<", "\\le": "\\ge", "\\ge": "\\le", "=": "=", "\\ne": "\\ne"}
+_UNITS_WORDS = {word: n for n, word in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen".split())}
+_TENS_WORDS = {word: 10 * n
+               for n, word in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split(), 2)}
 _OPEN = "([{"
 _CLOSE = ")]}"
 
@@ -94,10 +104,13 @@ def read_answer(text: str, raw: str = "") -> Answer:
         return Unparsed(text, f"longer than {MAX_CHARS} characters")
     if _nesting(text) > MAX_NESTING:
         return Unparsed(text, f"nested deeper than {MAX_NESTING}")
-    choice = _CHOICE.match(text)
+    choice = _CHOICE.match(text) or _LABELLED_CHOICE.match(text)
     wrapped = any(cmd in raw for cmd in ("\\text", "\\mbox"))
     if choice and (len(text) > 1 or wrapped or len(raw.strip()) == 1):
         return Choice(choice.group(1).upper())
+    spelled = number_word(text)
+    if spelled is not None:
+        return Scalar(("num", Fraction(spelled)), str(spelled))
     if _WORD.match(text) and (max(len(word) for word in text.split()) >= 3 or wrapped):
         return Word(" ".join(text.lower().split()))
     try:
@@ -106,13 +119,24 @@ def read_answer(text: str, raw: str = "") -> Answer:
         return Unparsed(text, str(exc))
 
 
+def number_word(text: str) -> int | None:
+    """`five`, `Twenty-one`, `forty two`: a number from 0 to 99 written in English words."""
+    words = text.lower().replace("-", " ").split()
+    if not 1 <= len(words) <= 2:
+        return None
+    if len(words) == 1:
+        return _UNITS_WORDS.get(words[0], _TENS_WORDS.get(words[0]))
+    tens, unit = _TENS_WORDS.get(words[0]), _UNITS_WORDS.get(words[1])
+    return tens + unit if tens is not None and unit is not None and 0 < unit < 10 else None
+
+
 def _read(text: str, depth: int) -> Answer:
     if depth > 4:
         raise ParseError("answer structure nested too deeply")
     text = text.strip()
     if not text:
         raise ParseError("empty item")
-    matrix = _MATRIX.match(text)
+    matrix = _MATRIX.match(text) or _bracketed_matrix(text)
     if matrix:
         return _matrix(matrix.group(2), depth)
     text = _MEMBERSHIP.sub("", text)
@@ -122,6 +146,9 @@ def _read(text: str, depth: int) -> Answer:
     if len(parts) > 1:
         return Union(tuple(_read(part, depth + 1) for part in parts))
     if text.startswith("\\{") and text.endswith("\\}") and _closes_at_end(text):
+        builder = _SET_BUILDER.match(text)
+        if builder:  # `\\{x \\mid x > 2\\}` is the set its condition describes
+            return _read(builder.group(1), depth + 1)
         return Collection(tuple(_items(text[2:-2], depth)))
     if text[0] in "([" and text[-1] in ")]" and _closes_at_end(text):
         items = _split_top(text[1:-1], (",",))
@@ -132,10 +159,34 @@ def _read(text: str, depth: int) -> Answer:
     plus_minus = _plus_minus(text)
     if plus_minus is not None:
         return Collection(tuple(_read(t, depth + 1) for t in plus_minus))
+    named = _named_tuple(text)
+    if named is not None:
+        return _read(named, depth + 1)
     relation = _relation(text)
     if relation is not None:
         return relation
     return Scalar(parse_expression(text), text)
+
+
+def _bracketed_matrix(text: str) -> re.Match[str] | None:
+    """`\\left(\\begin{array}{cc}...\\end{array}\\right)`: brackets written around a bracketless matrix."""
+    if len(text) > 2 and text[0] + text[-1] in ("()", "[]"):
+        return _MATRIX.match(text[1:-1].strip())
+    return None
+
+
+def _named_tuple(text: str) -> str | None:
+    """`(a,b) = (2,3)` names the variables of a tuple answer, and `P(X=2) = \\frac14` names a probability
+    our parser cannot read as an expression: the answer is the right-hand side."""
+    pieces = _split_relations(text)
+    if len(pieces) != 3 or pieces[1] != "=":
+        return None
+    name = pieces[0].strip()
+    if _VARIABLE_TUPLE.match(name):
+        return pieces[2]
+    if _EVENT.match(name) and not [piece for piece in _split_relations(pieces[2]) if piece in _RELATIONS]:
+        return pieces[2]
+    return None
 
 
 def _items(text: str, depth: int) -> list[Answer]:
@@ -195,6 +246,20 @@ def as_interval(relation: Relation) -> Sequence | None:
         right = "]" if relation.ops[1] == "\\le" else ")"
         return Sequence(left, right, (relation.sides[0], relation.sides[2]))
     return None
+
+
+def as_complement(relation: Relation) -> Union | None:
+    """`x \\ne 2` -> `(-\\infty, 2) \\cup (2, \\infty)`: one variable against a constant."""
+    if relation.ops != ("\\ne",):
+        return None
+    variables = [side for side in relation.sides if side.node[0] == "sym"]
+    constants = [side for side in relation.sides if not symbols(side.node)]
+    if len(variables) != 1 or len(constants) != 1:
+        return None
+    bound = constants[0]
+    infinity = Scalar(("const", "inf"), "\\infty")
+    return Union((Sequence("(", ")", (Scalar(("neg", infinity.node), "-\\infty"), bound)),
+                  Sequence("(", ")", (bound, infinity))))
 
 
 def _plus_minus(text: str) -> list[str] | None:

@@ -13,10 +13,12 @@ import cmath
 import functools
 import math
 import random
+import re
+from fractions import Fraction
 
 from rest_em_math.answer import (Answer, Choice, Collection, Matrix, Relation, Scalar, Sequence, Union,
-                                 Unparsed, Word, as_interval, read_answer)
-from rest_em_math.evaluate import NotExact, exact, numeric, symbols
+                                 Unparsed, Word, as_complement, as_interval, read_answer)
+from rest_em_math.evaluate import Exact, NotExact, exact, numeric, symbols
 from rest_em_math.normalise import compact, normalise
 from rest_em_math.parse import Node
 from rest_em_math.symbolic import safe_for_sympy, symbolic_equal
@@ -26,9 +28,15 @@ AGREE = 1e-12
 DIFFER = 1e-6
 ABSOLUTE_DIFFER = 1e-9
 MAX_AGREE_MAGNITUDE = 1e9
+LONG_DECIMAL_DIGITS = 12
+MAX_DECIMAL_PLACES = 40
 _NUMERIC_ERRORS = (ArithmeticError, ValueError, KeyError, TypeError)
 
 Result = tuple[bool, str]
+# `f(2) = 3`, `P(A) = 1/2`, `f^{-1}(x) = (x-1)/2`: a named value, whose answer is the other side (when
+# that side uses no variable beyond the name's arguments).
+_NAMED_VALUE = re.compile(r"^[A-Za-z](?:_\{?\w+\}?)?(?:\^\{?-?\d\}?)?\s*\([^()]*\)$")
+_PERCENT = re.compile(r"\\?%")
 
 
 def equivalent(reference: str, candidate: str) -> Result:
@@ -36,7 +44,14 @@ def equivalent(reference: str, candidate: str) -> Result:
     ref_text, cand_text = normalise(reference), normalise(candidate)
     if compact(ref_text) == compact(cand_text):
         return True, "string"
-    return same(read_answer(ref_text, reference), read_answer(cand_text, candidate))
+    ref_answer, cand_answer = read_answer(ref_text, reference), read_answer(cand_text, candidate)
+    result = same(ref_answer, cand_answer)
+    marked = (bool(_PERCENT.search(reference)), bool(_PERCENT.search(candidate)))
+    if not result[0] and marked[0] != marked[1] and isinstance(ref_answer, Scalar) and isinstance(cand_answer, Scalar):
+        percent, plain = (ref_answer, cand_answer) if marked[0] else (cand_answer, ref_answer)
+        if scalar_equal(("div", percent.node, ("num", Fraction(100))), plain.node)[0]:
+            return True, "percent"
+    return result
 
 
 def same(a: Answer, b: Answer) -> Result:
@@ -46,6 +61,10 @@ def same(a: Answer, b: Answer) -> Result:
         return bool(_text(a)) and _text(a) == _text(b), f"string ({unparsed.reason})"
     if isinstance(a, Relation) or isinstance(b, Relation):
         return _relation_vs(a, b)
+    a, b = _as_union(a), _as_union(b)
+    ordered = _assignments_vs_tuple(a, b)
+    if ordered is not None:
+        return ordered, "assignment"
     if isinstance(a, Collection) and isinstance(b, Collection):
         return _matching(a.items, b.items), "set"
     if isinstance(a, Collection) and len(a.items) == 1:
@@ -116,11 +135,43 @@ def _relation_vs(a: Answer, b: Answer) -> Result:
     interval = as_interval(relation)
     if interval is not None:
         return same(interval, other)[0], "inequality"
+    excluded = as_complement(relation)
+    if excluded is not None:
+        return same(excluded, other)[0], "inequality"
     if relation.ops == ("=",):
         for lone, value in (relation.sides, reversed(relation.sides)):
             if lone.node[0] == "sym" and lone.node[1] not in symbols(value.node):
                 return same(value, other)[0], "assignment"
+        for named, value in (relation.sides, reversed(relation.sides)):
+            if _NAMED_VALUE.match(named.text) and symbols(value.node) <= symbols(named.node):
+                return same(value, other)[0], "assignment"
     return False, "shape"
+
+
+def _as_union(answer: Answer) -> Answer:
+    """`x < -2 \\text{ or } x > 3` lists one-variable inequalities: the union of their intervals."""
+    if not isinstance(answer, Collection) or len(answer.items) < 2:
+        return answer
+    intervals = [as_interval(item) if isinstance(item, Relation) else None for item in answer.items]
+    if any(interval is None for interval in intervals):
+        return answer
+    return Union(tuple(interval for interval in intervals if interval is not None))
+
+
+def _assignments_vs_tuple(a: Answer, b: Answer) -> bool | None:
+    """`a = 2, b = 3` answers the tuple `(2, 3)`: the values in the order written (None: rule not applicable)."""
+    listed, other = (a, b) if isinstance(a, Collection) else (b, a)
+    if not isinstance(listed, Collection) or not isinstance(other, Sequence) or other.left != "(":
+        return None
+    values = []
+    for item in listed.items:
+        if not (isinstance(item, Relation) and item.ops == ("=",) and item.sides[0].node[0] == "sym"):
+            return None
+        values.append(item.sides[1])
+    names = {item.sides[0].node[1] for item in listed.items if isinstance(item, Relation)}
+    if len(names) != len(values):
+        return None
+    return _pairwise(tuple(values), other.items)
 
 
 def _relations_equal(a: Relation, b: Relation) -> Result:
@@ -173,7 +224,10 @@ def scalar_equal(a: Node, b: Node) -> Result:
     if based is not None:
         return based, "base"
     try:
-        return exact(a) == exact(b), "rational"
+        x, y = exact(a), exact(b)
+        if x == y:
+            return True, "rational"
+        return _long_decimal(x, y) or _long_decimal(y, x), "rational"
     except (NotExact, ArithmeticError, ValueError):
         pass
     try:
@@ -191,6 +245,25 @@ def scalar_equal(a: Node, b: Node) -> Result:
     if not (safe_for_sympy(a) and safe_for_sympy(b)):
         return False, "refused (too large to evaluate)"
     return symbolic_equal(a, b), "sympy"
+
+
+def _long_decimal(decimal: Exact, value: Exact) -> bool:
+    """`0.0833333333333333` answers `\\frac{1}{12}`: a decimal of at least 12 significant digits that is the
+    rational rounded or cut to its own last digit (the same tolerance irrational references get)."""
+    if decimal[1] != 0 or value[1] != 0:
+        return False
+    d, r = decimal[0], value[0]
+    for places in range(MAX_DECIMAL_PLACES + 1):
+        scaled = d * 10 ** places
+        if scaled.denominator == 1:
+            break
+    else:
+        return False
+    digits = len(str(abs(scaled.numerator)).rstrip("0"))
+    target = r * 10 ** places
+    if digits < LONG_DECIMAL_DIGITS or target.denominator == 1:
+        return False
+    return scaled.numerator in (math.floor(target), math.ceil(target))
 
 
 def _based_rule(a: Node, b: Node) -> bool | None:

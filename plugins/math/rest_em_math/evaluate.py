@@ -177,7 +177,7 @@ def numeric(node: Node, env: Mapping[str, complex]) -> complex:
     if kind == "sym":
         return env[node[1]]
     if kind == "const":
-        return {"pi": complex(math.pi), "i": 1j, "inf": complex(math.inf)}[node[1]]
+        return {"pi": complex(math.pi), "e": complex(math.e), "i": 1j, "inf": complex(math.inf)}[node[1]]
     if kind == "add":
         return numeric(node[1], env) + numeric(node[2], env)
     if kind == "neg":
@@ -187,7 +187,11 @@ def numeric(node: Node, env: Mapping[str, complex]) -> complex:
     if kind == "div":
         return numeric(node[1], env) / numeric(node[2], env)
     if kind == "pow":
-        return _numeric_pow(numeric(node[1], env), numeric(node[2], env))
+        base = numeric(node[1], env)
+        odd_root = _odd_root_exponent(node[2], base)
+        if odd_root is not None:  # `x^{1/3}` of a negative x is the real cube root, as `\\sqrt[3]{x}` is
+            return complex(math.copysign(abs(base.real) ** float(odd_root), -1.0 if odd_root.numerator % 2 else 1.0))
+        return _numeric_pow(base, numeric(node[2], env))
     if kind == "fn":
         return _FUNCTIONS[node[1]](numeric(node[2], env))
     if kind == "root":
@@ -202,6 +206,24 @@ def numeric(node: Node, env: Mapping[str, complex]) -> complex:
         n, k = _real(numeric(node[1], env)), _real(numeric(node[2], env))
         return complex(math.gamma(n + 1) / (math.gamma(k + 1) * math.gamma(n - k + 1)))
     raise ValueError(f"cannot evaluate {kind}")
+
+
+def _odd_root_exponent(exponent: Node, base: complex) -> Fraction | None:
+    """The exponent, when the base is a negative real and the exponent a rational with an odd denominator > 1."""
+    if base.imag != 0 or base.real >= 0 or not _is_small_rational(exponent):
+        return None
+    try:
+        real, imag = exact(exponent)
+    except (NotExact, ArithmeticError, ValueError):
+        return None
+    if imag != 0 or real.denominator % 2 == 0 or real.denominator == 1:
+        return None
+    return real
+
+
+def _is_small_rational(node: Node) -> bool:
+    return node[0] in ("num", "div", "neg") and all(
+        not isinstance(child, tuple) or child[0] in ("num", "div", "neg") for child in node[1:])
 
 
 def _numeric_pow(base: complex, exponent: complex) -> complex:

@@ -7,6 +7,7 @@ Extraction is linear-time string scanning, never a backtracking regex over the w
 from __future__ import annotations
 
 import re
+from typing import Callable
 
 _BOX_COMMANDS = ("\\boxed", "\\fbox")
 _MAX_ANSWER_CHARS = 2000
@@ -14,7 +15,11 @@ _MAX_ANSWER_CHARS = 2000
 _FINAL_ANSWER = re.compile(r"final answer is", re.IGNORECASE)
 _HOPE = re.compile(r"I hope it is correct", re.IGNORECASE)
 _THE_ANSWER = re.compile(r"\bthe (?:final )?answer is\b:?", re.IGNORECASE)
+_ANSWER_LINE = re.compile(r"^[ \t*#_>-]*(?:final[ \t]+)?answer[ \t*_]*:", re.IGNORECASE | re.MULTILINE)
+_NEW_TURN = re.compile(r"\n[ \t]*(?:Question|Problem|Q|Human|User)[ \t]*:"
+                       r"|<\|(?:im_start|im_end|endoftext|eot_id)\|>|</s>")
 _HASHES = "####"
+_MATH_OPEN = {"$$": "$$", "$": "$", "\\(": "\\)", "\\[": "\\]"}
 _NUMBER = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:/\d+)?|-?\.\d+", re.ASCII)
 
 
@@ -76,7 +81,7 @@ def minerva_final_answer(text: str) -> str | None:
         return None
     tail = text[matches[-1].end():]
     hope = _HOPE.search(tail)
-    answer = tail[:hope.start()] if hope else tail.split("\n", 1)[0]
+    answer = tail[:hope.start()] if hope else _rest_of_line(text, matches[-1].end())
     return _clean(answer)
 
 
@@ -85,7 +90,46 @@ def the_answer_is(text: str) -> str | None:
     matches = list(_THE_ANSWER.finditer(text))
     if not matches:
         return None
-    return _clean(text[matches[-1].end():].split("\n", 1)[0])
+    return _clean(_rest_of_line(text, matches[-1].end()))
+
+
+def _rest_of_line(text: str, pos: int) -> str:
+    """The phrase's line after `pos`; when that is empty, a display formula starting on the next line."""
+    end = text.find("\n", pos)
+    line = text[pos:] if end < 0 else text[pos:end]
+    if line.strip(" \t:*"):
+        return line
+    display = text[pos:pos + _MAX_ANSWER_CHARS].lstrip(" \t\n:*")
+    return display if display.startswith(tuple(_MATH_OPEN)) else line
+
+
+def answer_line(text: str) -> str | None:
+    """A line of its own starting "Answer:" or "Final answer:" (markdown bold allowed): the rest of it."""
+    matches = list(_ANSWER_LINE.finditer(text))
+    if not matches:
+        return None
+    line = _rest_of_line(text, matches[-1].end())
+    hope = _HOPE.search(line)
+    line = line[:hope.start()] if hope else line
+    if line.lstrip()[:1].isalpha() and " is " in line:  # "Final Answer: The volume of $V$ is 120."
+        line = line.rsplit(" is ", 1)[-1]
+    return _clean(line)
+
+
+def last_boxes(text: str, count: int) -> list[str]:
+    """The contents of the last `count` boxes, in reading order (fewer if the text has fewer)."""
+    found: list[str] = []
+    limit = len(text)
+    while len(found) < count:
+        start = max(text.rfind(cmd, 0, limit) for cmd in _BOX_COMMANDS)
+        if start < 0:
+            break
+        command = next(cmd for cmd in _BOX_COMMANDS if text.startswith(cmd, start))
+        content = _box_argument(text, start + len(command), limit)
+        if content is not None:
+            found.append(content)
+        limit = start
+    return found[::-1]
 
 
 def after_hashes(text: str) -> str | None:
@@ -105,10 +149,13 @@ def last_number(text: str) -> str | None:
 
 
 def _clean(answer: str) -> str | None:
-    answer = answer.strip()
+    """The answer part of a phrase: its box, else its leading math span (`$12$ because ...` is 12)."""
+    answer = answer.strip().strip("*").strip()
     boxed = last_boxed(answer)
     if boxed is not None:
         answer = boxed
+    else:
+        answer = _leading_math(answer)
     answer = answer.strip().strip("$").strip()
     if answer.endswith("."):
         answer = answer[:-1].rstrip()
@@ -116,19 +163,51 @@ def _clean(answer: str) -> str | None:
     return answer or None
 
 
-def extract_math_answer(text: str) -> str | None:
-    """The final answer of a MATH-style completion: boxed, then Minerva, then "The answer is", then ####."""
-    for extractor in (last_boxed, minerva_final_answer, the_answer_is, after_hashes):
+def _leading_math(answer: str) -> str:
+    for left, right in _MATH_OPEN.items():
+        if answer.startswith(left):
+            end = answer.find(right, len(left))
+            if end > len(left):
+                return answer[len(left):end]
+            break
+    return answer
+
+
+def end_of_turn(text: str) -> int:
+    """Where a model that kept generating starts a new turn ("\\n\\nQuestion:", "Human:", `<|im_end|>`), or -1."""
+    match = _NEW_TURN.search(text)
+    return match.start() if match else -1
+
+
+def _first_found(text: str, extractors: tuple[Callable[[str], str | None], ...]) -> str | None:
+    for extractor in extractors:
         answer = extractor(text)
         if answer is not None and answer.strip():
             return answer.strip()
     return None
 
 
+def _answer_of_turn(text: str, extractors: tuple[Callable[[str], str | None], ...]) -> str | None:
+    """The answer given before the model went on to invent a new turn, else the answer in the whole text."""
+    cut = end_of_turn(text)
+    answer = _first_found(text[:cut], extractors) if cut > 0 else None
+    return answer if answer is not None else _first_found(text, extractors)
+
+
+def extract_math_answer(text: str) -> str | None:
+    """The final answer of a MATH-style completion: boxed, Minerva, "The answer is", "Answer:", ####."""
+    return _answer_of_turn(text, (last_boxed, minerva_final_answer, the_answer_is, answer_line, after_hashes))
+
+
+_GSM8K_EXTRACTORS = (after_hashes, last_boxed, the_answer_is, minerva_final_answer, answer_line)
+
+
 def extract_gsm8k_answer(text: str) -> str | None:
-    """The final answer of a GSM8K completion: ####, then boxed, then "The answer is", then the last number."""
-    for extractor in (after_hashes, last_boxed, the_answer_is, minerva_final_answer):
-        answer = extractor(text)
-        if answer is not None and answer.strip():
-            return answer.strip()
-    return last_number(text)
+    """The final answer of a GSM8K completion: ####, boxed, the phrases, then the last number."""
+    cut = end_of_turn(text)
+    answer = _gsm8k_answer_in(text[:cut]) if cut > 0 else None
+    return answer if answer is not None else _gsm8k_answer_in(text)
+
+
+def _gsm8k_answer_in(part: str) -> str | None:
+    return _first_found(part, _GSM8K_EXTRACTORS) or last_number(part)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+_FUNCTIONS = ("arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "sin", "cos", "tan", "cot", "sec", "csc",
+              "ln", "log", "exp")
 _WRAPPERS = ("text", "textbf", "textit", "textrm", "textnormal", "mbox", "mathrm", "mathbf", "mathit",
              "operatorname", "mathsf", "boldsymbol", "bf", "rm")
 _WRAPPER = re.compile(r"\\(?:" + "|".join(_WRAPPERS) + r")\s*\{([^{}]*)\}")
@@ -16,18 +18,47 @@ _FONT_SWITCH = re.compile(r"\\(?:rm|bf|it|displaystyle|textstyle|scriptstyle)\b\
 _SPACING = re.compile(r"(?<!\\)\\[,;:! ]|\\q?quad\b|~|\\hspace\*?\{[^{}]*\}")
 _LEFT_RIGHT = re.compile(r"\\(?:left|right|bigl|bigr|Bigl|Bigr|big|Big)(?![a-zA-Z])\s*\.?")
 _DEGREES = re.compile(r"\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|\\circ|°|\\degree\b|\^\s*\{\s*\\text\{\s*o\s*\}\s*\}")
+# `\\sin 30^\\circ`: inside a trigonometric function a degree sign converts to radians (elsewhere it is dropped).
+_TRIG_DEGREES = re.compile(r"\\(sin|cos|tan|cot|sec|csc)\s*\(?\s*(\d+(?:\.\d+)?)\s*"
+                           r"(?:\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|°)\s*\)?", re.ASCII)
+_UNICODE = {"√": "\\sqrt", "×": "\\times", "·": "\\cdot", "÷": "\\div", "≠": "\\ne", "±": "\\pm",
+            "∈": "\\in ", "∪": "\\cup ", "∅": "\\emptyset", "²": "^2", "³": "^3"}
 _THOUSANDS = re.compile(r"^((?:[A-Za-z]\s*=\s*)?[+-]?)(\d{1,3}(?:,\d{3})+)(\.\d+)?$", re.ASCII)
 _UNIT_WORDS = ("cm", "mm", "km", "m", "meter", "metre", "inch", "inche", "in", "ft", "foot", "feet", "yd",
                "yard", "mile", "unit", "degree", "cent", "dollar", "hour", "hr", "minute", "min", "second",
                "sec", "day", "week", "month", "year", "mph", "pound", "lb", "ounce", "oz", "gallon",
                "liter", "litre", "gram", "kg", "g", "square", "sq", "cubic", "radian", "rad", "point",
-               "student", "people", "person", "page", "mile per hour", "kilometer", "centimeter")
-_UNITS = re.compile(r"(?:\s*\b(?:" + "|".join(sorted(_UNIT_WORDS, key=len, reverse=True))
-                    + r")(?:e?s)?\b\.?(?:\s*\^\s*\{?[23]\}?)?)+\s*$")
-_MARKED_SEPARATOR = re.compile(r"(?<=\d)(?:,\\!\s*|\{,\})(?=\d{3}(?!\d))", re.ASCII)
+               "student", "people", "person", "page", "mile per hour", "kilometer", "centimeter", "percent")
+_UNIT = r"(?:" + "|".join(sorted(_UNIT_WORDS, key=len, reverse=True)) + r")(?:e?s)?\b"
+_POWER = r"(?:\s*\^\s*\{?[23]\}?)?"
+_PER_UNIT = r"(?:" + _UNIT + r"|[sh]\b)"  # `m/s`, `km/h`
+# At most four unit words (`square feet per hour`): a bounded run keeps the `$`-anchored search linear.
+_UNITS = re.compile(r"(?:\s*\b" + _UNIT + r"\.?" + _POWER + r"(?:\s*/\s*" + _PER_UNIT + _POWER + r")?){1,4}\s*$")
+_MARKED_SEPARATOR = re.compile(r"(?<=\d)\s*(?:,\\!\s*|\{\s*,\s*\})\s*(?=\d{3}(?!\d))", re.ASCII)
 _INFINITY = re.compile(r"\\inf(?:ty|inity)?(?![a-zA-Z])|∞")
 _REALS = re.compile(r"\\mathbb\s*\{?\s*R\s*\}?|ℝ")
 _CONJUNCTION = re.compile(r"\\(?:text|mbox)\s*\{\s*(?:and|or|,)\s*\}")  # "x=1 \text{ or } x=2" lists answers
+# A trailing `\text{...}` of words after a quantity is a unit or a label (`12\text{ apples}`,
+# `7 \text{ (ways)}`): MATH answers never put mathematics inside `\text{}` after a number.
+_TRAILING_TEXT = re.compile(r"(?<=[\d}])\s*\\(?:text|mbox|textrm)\s*\{\s*\(?[A-Za-z][A-Za-z .'/-]*\)?\.?\s*\}"
+                            r"(?:\s*\^\s*\{?[23]\}?)?\s*\.?\s*$")
+# Plain words after a number with a space (`12 apples`, `3 ways`): prose, not variables (a product of
+# variables is written without spaces, `5abc`; `3 sin x` is still a function).
+_TRAILING_WORDS = re.compile(r"(?<=\d) +(?!(?:" + "|".join(_FUNCTIONS) + r"|sqrt)\b)[A-Za-z]{3,}(?: +[A-Za-z]+)* *$",
+                             re.ASCII)
+_SCALE_WORD = re.compile(r"(?<=\d)\s*(?:\\(?:text|mbox)\s*\{\s*(?P<wrapped>thousand|million|billion|trillion)\s*\}"
+                         r"|(?P<plain>thousand|million|billion|trillion)\b)", re.IGNORECASE)
+_SCALES = {"thousand": 3, "million": 6, "billion": 9, "trillion": 12}
+_REPEATING = re.compile(r"(?<![\d.])(\d*)\.(\d*)\\overline\s*\{(\d{1,30})\}(?![\d.])", re.ASCII)
+_OPERATOR_NAME = re.compile(r"\\operatorname\s*\{\s*(" + "|".join(_FUNCTIONS) + r")\s*\}")
+# `2 pi`, `sin x`, `sqrt(2)` written without backslashes (a lone word `tan` stays a word).
+_BARE_FUNCTION = re.compile(r"(?<![\\A-Za-z])(?:(pi)|(" + "|".join(_FUNCTIONS) + r"|sqrt)(?=\s*[\w({\\^]))(?![A-Za-z])")
+_APPROX = re.compile(r"\\approx|≈")
+_WORD_INFINITY = re.compile(r"^(?:\+\s*)?infinity$", re.IGNORECASE)
+_WORD_REALS = re.compile(r"^all real(?: numbers)?$", re.IGNORECASE)
+_PLAIN_CONJUNCTION = re.compile(r"(?<=[\d}])\s+(?:and|or)\s+(?=[-+\w\\(])")  # `12 and 13` lists two answers
+_ORDINAL = re.compile(r"(?<=\d)\s*(?:\^\s*\{\s*(?:st|nd|rd|th)\s*\}|\^?\s*(?:st|nd|rd|th)\b)", re.ASCII)
+_MIXED_SLASH = re.compile(r"^([+-]?\d+) +(\d+)/(\d+)$", re.ASCII)  # `7 3/4` is seven and three quarters
 _SPACES = re.compile(r"\s+")
 _MAX_PASSES = 10
 MAX_CHARS = 2000
@@ -68,30 +99,79 @@ def normalise(answer: str) -> str:
     if len(text) > MAX_CHARS:
         return text
     text = strip_delimiters(text)
+    text = _before_approximation(text)
     text = text.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac").replace("\\cfrac", "\\frac")
     text = text.replace("\\dbinom", "\\binom").replace("\\tbinom", "\\binom")
     text = _MARKED_SEPARATOR.sub("", text)
     text = _SPACING.sub("", text)
     text = _LEFT_RIGHT.sub("", text)
-    text = _DEGREES.sub("", text)
+    text = _DEGREES.sub("", _TRIG_DEGREES.sub(r"\\\1{(\2\\pi/180)}", text))
     text = text.replace("\\%", "").replace("%", "").replace("\\$", "").replace("$", "")
     text = text.replace("\\lbrace", "\\{").replace("\\rbrace", "\\}")
+    text = text.replace("\\langle", "(").replace("\\rangle", ")")  # a vector <1, 2> is the tuple (1, 2)
+    text = text.replace("\\ldots", "\\dots").replace("\\cdots", "\\dots")
     text = text.replace("\\lvert", "|").replace("\\rvert", "|").replace("\\vert", "|").replace("\\mid", "|")
     text = text.replace("\\leqslant", "\\le").replace("\\geqslant", "\\ge")
     text = text.replace("\\leq", "\\le").replace("\\geq", "\\ge").replace("\\neq", "\\ne")
     text = text.replace("≤", "\\le").replace("≥", "\\ge").replace("−", "-").replace("π", "\\pi")
+    for symbol, command in _UNICODE.items():
+        text = text.replace(symbol, command)
     text = _INFINITY.sub(r"\\infty", text)
     text = text.replace("\\varnothing", "\\emptyset").replace("\\{\\}", "\\emptyset")
     text = _REALS.sub(r"(-\\infty,\\infty)", text)
     text = _CONJUNCTION.sub(",", text)
+    text = _REPEATING.sub(_repeating_fraction, text)
+    text = _OPERATOR_NAME.sub(r"\\\1 ", text)
+    text = _SCALE_WORD.sub(_scale, text)
+    text = _BARE_FUNCTION.sub(lambda match: "\\" + (match.group(1) or match.group(2)), text)
+    text = _TRAILING_WORDS.sub("", _drop_trailing_text(text))
     text = unwrap_text(text)
+    text = _ORDINAL.sub("", _PLAIN_CONJUNCTION.sub(",", text))
+    text = _MIXED_SLASH.sub(r"\1\\frac{\2}{\3}", text.strip())
     text = _FONT_SWITCH.sub("", text)
     text = _UNITS.sub("", text) if _has_quantity(text) else text
     text = _SPACES.sub(" ", text).strip()
-    text = text.rstrip(".").strip()
+    text = _strip_line_break(text.rstrip(".").strip())
+    if _WORD_INFINITY.match(text):
+        text = "\\infty"
+    elif _WORD_REALS.match(text):
+        text = "(-\\infty,\\infty)"
     if text.startswith("{") and text.endswith("}") and _outer_group(text):
         text = text[1:-1].strip()
     return _join_thousands(text)
+
+
+def _before_approximation(text: str) -> str:
+    """`\\frac{5}{3} \\approx 1.67` answers the exact value; the rounding after it is commentary."""
+    match = _APPROX.search(text)
+    return text[:match.start()].rstrip() if match and match.start() > 0 else text
+
+
+def _repeating_fraction(match: re.Match[str]) -> str:
+    """`0.1\\overline{6}` is the rational 1/6: (all digits - digits before the bar) / (9...90...)."""
+    whole, fixed, period = match.groups()
+    numerator = int(whole + fixed + period) - int(whole + fixed or "0")
+    denominator = int("9" * len(period) + "0" * len(fixed))
+    return f"\\frac{{{numerator}}}{{{denominator}}}"
+
+
+def _scale(match: re.Match[str]) -> str:
+    """`2.5 million` is `2.5 \\cdot 10^{6}` (the closing brace of a `\\text{ million}` goes with it)."""
+    word = match.group("wrapped") or match.group("plain")
+    return f"\\cdot10^{{{_SCALES[word.lower()]}}}"
+
+
+def _drop_trailing_text(text: str) -> str:
+    """Drop a trailing `\\text{words}` after a quantity (units, labels); a lone `\\text{Monday}` stays."""
+    match = _TRAILING_TEXT.search(text)
+    return text[:match.start()].rstrip() if match else text
+
+
+def _strip_line_break(text: str) -> str:
+    """A trailing LaTeX line break `\\\\` (left from an `align` environment) is not part of the answer."""
+    while text.endswith("\\\\"):
+        text = text[:-2].rstrip()
+    return text
 
 
 def _has_quantity(text: str) -> bool:

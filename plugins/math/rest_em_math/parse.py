@@ -5,7 +5,7 @@ costs microseconds, and enforces structural limits (tokens, nesting depth) befor
 so pathological inputs fail fast with `ParseError` instead of recursing or hanging.
 
 AST nodes are plain tuples (picklable, hashable, cheap):
-("num", Fraction) ("based", digits, base) ("sym", name) ("const", "pi" | "i" | "inf")
+("num", Fraction) ("based", digits, base) ("sym", name) ("const", "pi" | "e" | "i" | "inf")
 ("add", a, b) ("neg", a) ("mul", a, b) ("div", a, b) ("pow", a, b) ("fn", name, a)
 ("root", n, a) ("log", base | None, a) ("binom", n, k)
 """
@@ -31,6 +31,8 @@ _GREEK = frozenset({"alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", 
                     "phi", "varphi", "chi", "psi", "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Sigma",
                     "Phi", "Psi", "Omega"})
 _CONSTANTS = {"pi": ("const", "pi"), "infty": ("const", "inf"), "imath": ("const", "i")}
+_LETTER_CONSTANTS = {"i": ("const", "i"), "e": ("const", "e")}  # `e_1` stays a variable
+_INVERSE_TRIG = {"sin": "arcsin", "cos": "arccos", "tan": "arctan"}
 _ATOM_COMMANDS = frozenset({"frac", "sqrt", "binom", "lfloor", "lceil"}) | FUNCTIONS | _GREEK | set(_CONSTANTS)
 _MUL = frozenset({"*", "\\cdot", "\\times", "\\ast"})
 _DIV = frozenset({"/", "\\div"})
@@ -217,7 +219,8 @@ class _Parser:
         if kind == "num":
             return self.number(text)
         if kind == "letter":
-            return ("const", "i") if text == "i" else ("sym", text + self.subscript())
+            name = text + self.subscript()
+            return _LETTER_CONSTANTS.get(name, ("sym", name))
         if text == "(":
             return self.group(")")
         if text == "{":
@@ -293,6 +296,8 @@ class _Parser:
         if self.peek_text() == "^":
             self.take()
             power = self.exponent()
+        if power == ("neg", ("num", Fraction(1))) and name in _INVERSE_TRIG:
+            name, power = _INVERSE_TRIG[name], None  # `\\sin^{-1} x` is arcsin, not 1/sin
         arg = self.function_argument()
         node = ("log", base, arg) if name == "log" else ("fn", name, arg)
         return ("pow", node, power) if power is not None else node

@@ -87,7 +87,7 @@ def to_sympy(node: Node) -> Any:
     if kind == "sym":
         return sp.Symbol(node[1])
     if kind == "const":
-        return {"pi": sp.pi, "i": sp.I, "inf": sp.oo}[node[1]]
+        return {"pi": sp.pi, "e": sp.E, "i": sp.I, "inf": sp.oo}[node[1]]
     if kind == "add":
         return to_sympy(node[1]) + to_sympy(node[2])
     if kind == "neg":

@@ -14,14 +14,16 @@ from typing import Any
 
 from rest_verify.types import Problem, Verdict
 
+from rest_em_math.answer import Collection, number_word, read_answer
 from rest_em_math.equivalence import equivalent
 from rest_em_math.evaluate import NotExact, exact
-from rest_em_math.extract import after_hashes, extract_gsm8k_answer, extract_math_answer, last_boxed
+from rest_em_math.extract import after_hashes, extract_gsm8k_answer, extract_math_answer, last_boxed, last_boxes
 from rest_em_math.normalise import normalise
 from rest_em_math.parse import ParseError, number_fraction, parse_expression
 
 MAX_DIGITS = 1000
-_FIRST_NUMBER = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|-?\.\d+", re.ASCII)
+MAX_LISTED_BOXES = 8
+_FIRST_NUMBER = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:/[1-9]\d*)?|-?\.\d+", re.ASCII)
 _DIGIT_COMMA = re.compile(r"(?<=\d),(?=\d{3}(?!\d))", re.ASCII)
 
 
@@ -43,7 +45,7 @@ class MathVerifier:
     """MATH answers: extract the final answer, then compare it with the reference up to equivalence."""
 
     name = "math"
-    version = "1.0"
+    version = "1.1"
 
     def verify(self, problem: Problem, completion: str) -> Verdict:
         reference = reference_answer(problem.reference)
@@ -57,6 +59,10 @@ class MathVerifier:
             return Verdict.no_answer(answer=answer)
         try:
             equal, rule = equivalent(reference, answer)
+            if not equal:
+                listed = _listed_boxes(reference, completion)
+                if listed is not None and equivalent(reference, listed)[0]:
+                    equal, rule, answer = True, "boxes", listed
         except Exception as exc:  # verify must never raise; the failure is reported as data
             return Verdict.error(f"equivalence check failed: {type(exc).__name__}: {exc}", answer=answer)
         if equal:
@@ -75,11 +81,21 @@ class MathVerifier:
         ]
 
 
+def _listed_boxes(reference: str, completion: str) -> str | None:
+    """A reference with k > 1 answers (`1, 2`, `\\{1,2\\}`, `1 \\pm 2`) is also met by the last k boxes
+    listed one value per box: "the roots are $\\boxed{1}$ and $\\boxed{2}$"."""
+    shape = read_answer(normalise(reference), reference)
+    if not isinstance(shape, Collection) or not 1 < len(shape.items) <= MAX_LISTED_BOXES:
+        return None
+    boxes = last_boxes(completion, len(shape.items))
+    return ", ".join(boxes) if len(boxes) == len(shape.items) else None
+
+
 def number_value(text: str) -> Fraction | None:
     """The exact value of a GSM8K-style numeric answer (`$1,000`, `18 dollars`, `0.5`, `\\frac{1}{2}`).
 
     After an `=` only the right-hand side counts (`3 + 4 = 7` is 7); else the whole answer if it is an
-    exact expression, else the first number in it.
+    exact expression, else the first number in it, else a number word (`five`).
     """
     cleaned = normalise(text).rsplit("=", 1)[-1]
     plain = _DIGIT_COMMA.sub("", cleaned).replace(" ", "")
@@ -96,9 +112,12 @@ def number_value(text: str) -> Fraction | None:
     except (ParseError, NotExact, ArithmeticError, ValueError):
         pass
     match = _FIRST_NUMBER.search(cleaned)
-    if match is None or len(match.group(0)) > MAX_DIGITS:
+    if match is None:
+        spelled = number_word(cleaned.strip().rstrip("."))
+        return Fraction(spelled) if spelled is not None else None
+    if len(match.group(0)) > MAX_DIGITS:
         return None
-    return Fraction(match.group(0).replace(",", ""))
+    return Fraction(match.group(0).replace(",", ""))  # `3/4 of a cup` is 3/4
 
 
 class GSM8KVerifier:
@@ -108,7 +127,7 @@ class GSM8KVerifier:
     """
 
     name = "gsm8k"
-    version = "1.0"
+    version = "1.1"
 
     def verify(self, problem: Problem, completion: str) -> Verdict:
         reference = reference_answer(problem.reference, marker="####")

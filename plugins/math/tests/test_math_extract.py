@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rest_em_math.extract import (after_hashes, extract_gsm8k_answer, extract_math_answer, last_boxed, last_number,
-                                  minerva_final_answer, the_answer_is)
+from rest_em_math.extract import (after_hashes, answer_line, end_of_turn, extract_gsm8k_answer, extract_math_answer,
+                                  last_boxed, last_boxes, last_number, minerva_final_answer, the_answer_is)
 
 
 @pytest.mark.parametrize("text,expected", [
@@ -75,3 +75,30 @@ def test_gsm8k_priority() -> None:
 ])
 def test_last_number(text: str, expected: str | None) -> None:
     assert last_number(text) == expected
+
+
+def test_last_boxes_in_reading_order() -> None:
+    assert last_boxes("\\boxed{1}, \\boxed{2} and \\fbox{3}", 2) == ["2", "3"]
+    assert last_boxes("only \\boxed{1}", 3) == ["1"]
+    assert last_boxes("\\boxed{1} and an unclosed \\boxed{2", 2) == ["1"]
+
+
+def test_answer_line() -> None:
+    assert answer_line("work\n**Answer:** $7$") == "7"
+    assert answer_line("Final answer: 12 cm") == "12 cm"
+    assert answer_line("Final Answer: The volume of $V$ is 120. I hope it is correct.") == "120"
+    assert answer_line("The Answer: is not on its own line") is None
+
+
+def test_phrase_takes_leading_math_or_next_display() -> None:
+    assert the_answer_is("The answer is $12$ because we doubled 6.") == "12"
+    assert the_answer_is("the answer is\n\\[\n\\frac{1}{2}\n\\]") == "\\frac{1}{2}"
+    assert the_answer_is("the answer is\nnot known") is None
+
+
+def test_new_turn_cut() -> None:
+    assert end_of_turn("so 5.\n\nQuestion: next") == 6
+    assert end_of_turn("a <|im_end|> b") == 2
+    assert end_of_turn("The question: what is x?") == -1
+    assert extract_math_answer("\\boxed{3}\nHuman: and 2+2?\nAssistant: \\boxed{4}") == "3"
+    assert extract_math_answer("Problem: find x.\nSolution: \\boxed{4}") == "4"

@@ -86,7 +86,7 @@ def test_gsm8k(reference: str, completion: str, correct: bool) -> None:
 
 def test_gsm8k_statuses() -> None:
     assert GSM8K.verify(Problem("g", reference="7"), "no number here").status is Status.NO_ANSWER
-    assert GSM8K.verify(Problem("g", reference="seven"), "#### 7").status is Status.INVALID_INPUT
+    assert GSM8K.verify(Problem("g", reference="several"), "#### 7").status is Status.INVALID_INPUT
     assert GSM8K.verify(Problem("g", reference="7"), "#### 7").info["answer"] == "7"
 
 
