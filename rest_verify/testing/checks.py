@@ -99,13 +99,21 @@ def check_picklable(verifier: Any, examples: Examples, deadline: float) -> None:
             "an unpickled copy grades differently from the original"
 
 
+def _first_problem(examples: Examples) -> Problem:
+    return examples[0][0] if examples else Problem(id="p")
+
+
+def _sample_verdicts(verifier: Any, examples: Examples) -> list[Verdict]:
+    """Verdicts on the examples' completions and on junk, all against the first example's problem."""
+    problem = _first_problem(examples)
+    candidates = [c for _, c in examples] + list(junk_completions(problem).values())
+    return [_verify(verifier, problem, completion) for completion in candidates]
+
+
 @check
 def check_json_round_trip(verifier: Any, examples: Examples, deadline: float) -> None:
     """Every verdict survives JSON: run directories and caches store them as JSON."""
-    problem = examples[0][0] if examples else Problem(id="p")
-    candidates = [c for _, c in examples] + list(junk_completions(problem).values())
-    for completion in candidates:
-        verdict = _verify(verifier, problem, completion)
+    for verdict in _sample_verdicts(verifier, examples):
         restored = Verdict.from_json(json.dumps(json.loads(verdict.to_json())))
         assert restored == verdict, f"verdict changed through JSON: {verdict} -> {restored}"
 
@@ -113,10 +121,7 @@ def check_json_round_trip(verifier: Any, examples: Examples, deadline: float) ->
 @check
 def check_reward_range(verifier: Any, examples: Examples, deadline: float) -> None:
     """Rewards lie in [0, 1], and only `correct` verdicts carry a positive reward."""
-    problem = examples[0][0] if examples else Problem(id="p")
-    candidates = [c for _, c in examples] + list(junk_completions(problem).values())
-    for completion in candidates:
-        verdict = _verify(verifier, problem, completion)
+    for verdict in _sample_verdicts(verifier, examples):
         assert 0.0 <= verdict.reward <= 1.0, f"reward {verdict.reward} outside [0, 1]"
         assert verdict.reward == 0.0 or verdict.status is Status.CORRECT, \
             f"status {verdict.status} carries reward {verdict.reward}"
@@ -125,7 +130,7 @@ def check_reward_range(verifier: Any, examples: Examples, deadline: float) -> No
 @check
 def check_garbage_gets_a_verdict(verifier: Any, examples: Examples, deadline: float) -> None:
     """Garbage, empty, 1 MB and non-UTF-8 completions get a verdict within the deadline, never an exception."""
-    problem = examples[0][0] if examples else Problem(id="p")
+    problem = _first_problem(examples)
     for label, completion in garbage_completions().items():
         start = time.monotonic()
         try:
@@ -164,7 +169,7 @@ def check_deadline_in_engine(verifier: Any, examples: Examples, deadline: float)
     """Graded through the engine with a deadline, every item comes back in time with a verdict."""
     from rest_verify.engine import grade
 
-    problem = examples[0][0] if examples else Problem(id="p")
+    problem = _first_problem(examples)
     completions = list(garbage_completions().values()) + [c for _, c in examples]
     start = time.monotonic()
     verdicts = grade([problem] * len(completions), completions, verifier, workers=1, timeout=deadline,
