@@ -31,6 +31,7 @@ from rest_verify.types import Problem, Verdict
 from rest_verify.worker import run_one
 
 DEFAULT_TIMEOUT = 10.0
+AUTO = "auto"  # the verifier's own `deadline` attribute when it declares one, else DEFAULT_TIMEOUT
 
 
 def resolve_verifier(verifier: Any) -> Any:
@@ -59,14 +60,16 @@ class Grader:
     `workers=0` verifies in the calling process with no deadline, for debugging trusted verifiers.
     """
 
-    def __init__(self, verifier: Any, *, workers: int = 2, timeout: float | None = DEFAULT_TIMEOUT,
+    def __init__(self, verifier: Any, *, workers: int = 2, timeout: float | str | None = AUTO,
                  cache: Any = None, memory_mb: int | None = 4096, progress: bool | None = None,
                  chunk_size: int = 16):
         if workers < 0:
             raise ValueError(f"workers must be >= 0, got {workers}")
-        if timeout is not None and timeout <= 0:
-            raise ValueError(f"timeout must be positive seconds, got {timeout}")
         self.verifier = resolve_verifier(verifier)
+        if timeout == AUTO:
+            timeout = float(getattr(self.verifier, "deadline", None) or DEFAULT_TIMEOUT)
+        if timeout is not None and (isinstance(timeout, str) or timeout <= 0):
+            raise ValueError(f"timeout must be positive seconds, None or 'auto', got {timeout!r}")
         self.name = self.verifier.name
         self.version = str(getattr(self.verifier, "version", "0"))
         self.workers = workers
@@ -371,7 +374,7 @@ def _progress_bar(progress: bool | None, total: int | None, name: str) -> Any:
 
 
 def grade(problems: Iterable[Problem], completions: Iterable[str], verifier: Any, *, workers: int = 2,
-          timeout: float | None = DEFAULT_TIMEOUT, cache: Any = None, memory_mb: int | None = 4096,
+          timeout: float | str | None = AUTO, cache: Any = None, memory_mb: int | None = 4096,
           progress: bool | None = None) -> list[Verdict]:
     """Verdicts for `completions[i]` against `problems[i]`, in order. See `Grader` for the options."""
     with Grader(verifier, workers=workers, timeout=timeout, cache=cache, memory_mb=memory_mb,
@@ -390,7 +393,7 @@ _shared_lock = threading.Lock()
 
 
 def verify(verifier: str, completion: str, reference: Any, *, prompt: str = "",
-           timeout: float | None = DEFAULT_TIMEOUT) -> Verdict:
+           timeout: float | str | None = AUTO) -> Verdict:
     """Grade one completion against one reference, under a deadline, with a worker kept for next time."""
     with _shared_lock:
         grader = _shared_graders.get(verifier)

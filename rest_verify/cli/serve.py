@@ -6,7 +6,7 @@ import os
 
 import click
 
-from rest_verify.engine import DEFAULT_TIMEOUT
+from rest_verify.engine import AUTO
 from rest_verify.errors import RestEmError
 
 
@@ -18,13 +18,14 @@ from rest_verify.errors import RestEmError
               help="Port to listen on; 0 picks a free one (printed on start).")
 @click.option("--workers", "-w", type=click.IntRange(min=1), default=None,
               help="Grading worker processes (default: CPU count).")
-@click.option("--timeout", "-t", type=click.FloatRange(min=0, min_open=True), default=DEFAULT_TIMEOUT,
-              show_default=True, help="Hard wall-clock seconds per item; an overrun scores 0 as `timeout`.")
+@click.option("--timeout", "-t", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Hard wall-clock seconds per item; an overrun scores 0 as `timeout` "
+                   "(default: the verifier's own deadline, else 10).")
 @click.option("--max-concurrency", type=click.IntRange(min=1), default=64, show_default=True,
               help="Requests in flight at once; more are answered 429 with Retry-After (not queued).")
 @click.option("--request-timeout", type=click.FloatRange(min=0, min_open=True), default=150.0, show_default=True,
               help="Deadline per request, queueing included; past it the answer is 504.")
-def serve(verifier: str, host: str, port: int, workers: int | None, timeout: float, max_concurrency: int,
+def serve(verifier: str, host: str, port: int, workers: int | None, timeout: float | None, max_concurrency: int,
           request_timeout: float) -> None:
     """Serve VERIFIER over HTTP: POST /get_reward {"query", "prompts", "labels"} -> {"rewards", "scores", "extra_logs"}.
 
@@ -37,7 +38,8 @@ def serve(verifier: str, host: str, port: int, workers: int | None, timeout: flo
         raise click.ClickException(f"rest-em serve needs FastAPI and uvicorn ({exc}); "
                                    "install them with: pip install 'rest-em[serve]'") from exc
     try:
-        run_server(verifier, host=host, port=port, workers=workers or os.cpu_count() or 1, timeout=timeout,
+        run_server(verifier, host=host, port=port, workers=workers or os.cpu_count() or 1,
+                   timeout=AUTO if timeout is None else timeout,
                    max_concurrency=max_concurrency, request_timeout=request_timeout)
     except RestEmError as exc:
         raise click.ClickException(str(exc)) from exc

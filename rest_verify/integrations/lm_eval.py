@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping, Sequence
 
-from rest_verify.engine import DEFAULT_TIMEOUT
+from rest_verify.engine import AUTO
 from rest_verify.integrations.scoring import Scorer
 
 
@@ -29,7 +29,7 @@ class ProcessResults:
     """A `process_results(doc, results) -> {metric: 0 or 1}`; items that fail to grade score 0 and are logged."""
 
     def __init__(self, verifier: Any, reference_key: str | Callable[[Mapping[str, Any]], Any], *,
-                 metric: str | None = None, workers: int = 1, timeout: float | None = DEFAULT_TIMEOUT):
+                 metric: str | None = None, workers: int = 1, timeout: float | str | None = AUTO):
         self.scorer = Scorer(verifier, workers=workers, timeout=timeout)
         self.reference_key = reference_key
         self.metric = metric or self.scorer.name
@@ -43,7 +43,7 @@ class ProcessResults:
 
 def make_process_results(verifier: Any, reference_key: str | Callable[[Mapping[str, Any]], Any] = "answer", *,
                          metric: str | None = None, workers: int = 1,
-                         timeout: float | None = DEFAULT_TIMEOUT) -> ProcessResults:
+                         timeout: float | str | None = AUTO) -> ProcessResults:
     """A `process_results` for lm-eval grading with `verifier` against `doc[reference_key]`.
 
     `reference_key` may be a function of the doc (e.g. to pull the boxed answer out of a field you

@@ -19,7 +19,7 @@ import os
 import threading
 from typing import Any, Callable, Sequence
 
-from rest_verify.engine import DEFAULT_TIMEOUT
+from rest_verify.engine import AUTO
 from rest_verify.errors import RestEmError
 from rest_verify.integrations.scoring import Scorer, status_flags
 from rest_verify.types import Verdict
@@ -57,7 +57,7 @@ def grade_queries(scorer: Scorer, queries: Sequence[Any], prompts: Sequence[Any]
 
 
 def make_reward_func(verifier: Any, *, workers: int = 2,
-                     timeout: float | None = DEFAULT_TIMEOUT) -> Callable[..., dict[str, Any]]:
+                     timeout: float | str | None = AUTO) -> Callable[..., dict[str, Any]]:
     """An OpenRLHF `reward_func(queries, prompts, labels, **kwargs)` grading with `verifier`.
 
     A plain function (Ray's `ray.remote` accepts nothing else), closing over one `Scorer` that

@@ -14,7 +14,7 @@ import logging
 import threading
 from typing import Any, Mapping, Sequence
 
-from rest_verify.engine import DEFAULT_TIMEOUT, Grader, resolve_verifier
+from rest_verify.engine import AUTO, Grader, resolve_verifier
 from rest_verify.types import Problem, Status, Verdict
 
 logger = logging.getLogger("rest_verify.integrations")
@@ -52,7 +52,7 @@ class Scorer:
     `counts` holds the running number of verdicts per status since creation, for trainer logs.
     """
 
-    def __init__(self, verifier: Any, *, workers: int = 2, timeout: float | None = DEFAULT_TIMEOUT,
+    def __init__(self, verifier: Any, *, workers: int = 2, timeout: float | str | None = AUTO,
                  cache: Any = None):
         # Resolved now, so an unknown name fails at construction (listing what is installed), not mid-run.
         self.verifier = resolve_verifier(verifier)

@@ -30,7 +30,7 @@ from fastapi import FastAPI, HTTPException
 from fastapi.responses import JSONResponse
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
-from rest_verify.engine import DEFAULT_TIMEOUT
+from rest_verify.engine import AUTO
 from rest_verify.integrations.openrlhf import protocol_result, response_of
 from rest_verify.integrations.scoring import Scorer
 from rest_verify.types import Verdict
@@ -117,7 +117,7 @@ class Batcher:
             start += len(job.responses)
 
 
-def create_app(verifier: Any, *, workers: int = 2, timeout: float | None = DEFAULT_TIMEOUT,
+def create_app(verifier: Any, *, workers: int = 2, timeout: float | str | None = AUTO,
                max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
                request_timeout: float = DEFAULT_REQUEST_TIMEOUT) -> FastAPI:
     """The reward server as an ASGI app; the grading pool lives as long as the app is running."""
@@ -196,7 +196,7 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 def run_server(verifier: Any, *, host: str = "127.0.0.1", port: int = DEFAULT_PORT, workers: int = 2,
-               timeout: float | None = DEFAULT_TIMEOUT, max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+               timeout: float | str | None = AUTO, max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
                request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
                announce: Callable[[str], None] | None = None) -> None:
     """Serve until interrupted (Ctrl-C / SIGTERM stop it cleanly, workers included)."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
-from rest_verify.engine import DEFAULT_TIMEOUT
+from rest_verify.engine import AUTO
 from rest_verify.errors import InvalidRecordError
 from rest_verify.integrations.scoring import Scorer, status_flags
 
@@ -34,7 +34,7 @@ class VerifierReward:
     """
 
     def __init__(self, verifier: Any, *, reference_column: str = "auto", workers: int = 2,
-                 timeout: float | None = DEFAULT_TIMEOUT, cache: Any = None):
+                 timeout: float | str | None = AUTO, cache: Any = None):
         self.scorer = Scorer(verifier, workers=workers, timeout=timeout, cache=cache)
         self.reference_column = reference_column
         self.__name__ = self.scorer.name
@@ -74,7 +74,7 @@ class VerifierReward:
 
 
 def reward_func(verifier: Any, *, reference_column: str = "auto", workers: int = 2,
-                timeout: float | None = DEFAULT_TIMEOUT, cache: Any = None) -> VerifierReward:
+                timeout: float | str | None = AUTO, cache: Any = None) -> VerifierReward:
     """A reward function for TRL trainers that grades with `verifier` (an installed name, or an object).
 
     `reference_column`: the dataset column holding references; "auto" takes the first of

@@ -26,7 +26,7 @@ import collections
 import threading
 from typing import Any, Sequence
 
-from rest_verify.engine import DEFAULT_TIMEOUT
+from rest_verify.engine import AUTO
 from rest_verify.errors import UnknownNameError
 from rest_verify.integrations.scoring import FAILURES, Scorer
 from rest_verify.plugins import get_registry
@@ -71,7 +71,7 @@ def verifier_for(data_source: str) -> str:
 
 def compute_score(data_source: str, solution_str: str, ground_truth: Any, extra_info: Any = None, *,
                   verifier: str | None = None, workers: int = DEFAULT_WORKERS,
-                  timeout: float | None = DEFAULT_TIMEOUT, **_: Any) -> dict[str, Any]:
+                  timeout: float | str | None = AUTO, **_: Any) -> dict[str, Any]:
     """verl's per-sample reward: `{"score", "acc", "pred", "status", "grading_failed"}` (see module doc)."""
     name = verifier or verifier_for(data_source)
     verdict = _scorer(name, workers, timeout).score([solution_str], [ground_truth], [_prompt(extra_info)])[0]
@@ -80,7 +80,7 @@ def compute_score(data_source: str, solution_str: str, ground_truth: Any, extra_
 
 def compute_score_batch(data_sources: Sequence[str], solution_strs: Sequence[str], ground_truths: Sequence[Any],
                         extra_infos: Sequence[Any] | None = None, *, verifier: str | None = None,
-                        workers: int = DEFAULT_WORKERS, timeout: float | None = DEFAULT_TIMEOUT,
+                        workers: int = DEFAULT_WORKERS, timeout: float | str | None = AUTO,
                         **_: Any) -> list[dict[str, Any]]:
     """verl's BatchRewardManager form: the same results for a whole batch, graded in parallel."""
     count = len(solution_strs)

@@ -175,3 +175,16 @@ def test_long_streams_never_stall_when_the_window_drains():
     pairs = ((Problem(id=str(i), reference=str(i)), "ok") for i in range(6000))
     with Grader(Behaving(), workers=2, chunk_size=2, cache=False) as grader:
         assert sum(1 for _ in grader.grade_iter(pairs)) == 6000
+
+
+class Patient(Behaving):
+    name = "patient"
+    deadline = 3.0
+
+
+def test_the_default_deadline_is_the_verifiers_own_when_it_declares_one():
+    assert Grader(Patient(), workers=0).timeout == 3.0
+    assert Grader(Behaving(), workers=0).timeout == 10.0
+    assert Grader(Patient(), workers=0, timeout=1.5).timeout == 1.5
+    verdicts = grade(problems(1), ["sleep:1.5"], Patient(), workers=1)
+    assert verdicts[0].status is Status.CORRECT

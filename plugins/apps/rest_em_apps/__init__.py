@@ -1,0 +1,10 @@
+"""rest-em plugin for code problems in the APPS / CodeContests layout: the `apps` verifier."""
+
+from rest_em_apps.compare import compare_stdout, compare_value
+from rest_em_apps.extract import extract_code
+from rest_em_apps.languages import LANGUAGES, Language
+from rest_em_apps.reference import InvalidReference, TestSuite, parse_reference
+from rest_em_apps.verifier import AppsVerifier
+
+__all__ = ["AppsVerifier", "InvalidReference", "LANGUAGES", "Language", "TestSuite", "compare_stdout",
+           "compare_value", "extract_code", "parse_reference"]

@@ -1,0 +1,13 @@
+"""Entry point of the `rest-em-apps` distribution: registers the `apps` verifier."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from rest_em_apps.verifier import AppsVerifier
+from rest_verify.hookspecs import hookimpl
+
+
+@hookimpl
+def register_verifiers(register: Callable[[Any], None]) -> None:
+    register(AppsVerifier())

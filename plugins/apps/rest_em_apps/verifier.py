@@ -1,0 +1,204 @@
+"""`apps`: reward 1 when a program passes every test of an APPS/CodeContests-style problem."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Mapping
+
+from rest_em_apps.compare import compare_stdout, compare_value
+from rest_em_apps.extract import extract_code
+from rest_em_apps.languages import LANGUAGES, Language
+from rest_em_apps.reference import InvalidReference, TestSuite, parse_reference
+from rest_em_apps.runner import HarnessFailure, RunSettings, build_request, new_key, read_report
+from rest_verify.errors import PluginError
+from rest_verify.types import Problem, Verdict
+from sandboxes.base import SandboxError
+
+MAX_TIME_LIMIT = 10.0
+_SNIPPET = 300
+
+
+class AppsVerifier:
+    """Runs the completion's program in a sandbox on every test input; compares outputs on the host.
+
+    Options: `sandbox` (backend name, "docker" for untrusted code), `sandbox_options` (passed to its
+    factory), `time_limit` (seconds per test, at most 10), `memory_mb` (per test), `total_time_limit`
+    (seconds for the whole submission), `language` (a key of `LANGUAGES`; a problem's
+    `meta["language"]` overrides it). The sandbox is created lazily in the process that grades, so the
+    verifier pickles to worker processes without one.
+    """
+
+    name = "apps"
+    version = "1"
+
+    def __init__(self, sandbox: str = "docker", time_limit: float = 6.0, memory_mb: int = 512,
+                 total_time_limit: float = 60.0, language: str = "python",
+                 sandbox_options: Mapping[str, Any] | None = None):
+        if not 0 < time_limit <= MAX_TIME_LIMIT:
+            raise ValueError(f"time_limit must be in (0, {MAX_TIME_LIMIT}] seconds, got {time_limit!r}")
+        if not (isinstance(memory_mb, int) and memory_mb >= 64):
+            raise ValueError(f"memory_mb must be an integer of at least 64, got {memory_mb!r}")
+        if not total_time_limit >= time_limit:
+            raise ValueError(f"total_time_limit ({total_time_limit!r}) must be at least time_limit ({time_limit!r})")
+        if language not in LANGUAGES:
+            raise ValueError(f"unknown language {language!r}; known: {', '.join(sorted(LANGUAGES))}")
+        self.sandbox_name = sandbox
+        self.sandbox_options = dict(sandbox_options or {})
+        self.language = language
+        self.settings = RunSettings(time_limit=float(time_limit), memory_mb=memory_mb,
+                                    total_time_limit=float(total_time_limit))
+        self._sandbox: Any = None
+
+    @property
+    def deadline(self) -> float:
+        """The engine's kill deadline for one submission: the sandbox's own wall limit plus room to start
+        and remove a container under load. The sandbox enforces the real limit; this is the backstop."""
+        return self.settings.total_time_limit + 30.0
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_sandbox"] = None  # a live sandbox (containers, a docker client) stays in its process
+        return state
+
+    def close(self) -> None:
+        """Release the sandbox (its warm containers); a later `verify` makes a new one."""
+        if self._sandbox is not None:
+            sandbox, self._sandbox = self._sandbox, None
+            sandbox.close()
+
+    @property
+    def examples(self) -> list[tuple[Problem, str]]:
+        """Known-correct (problem, completion) pairs, one per test mode, for the conformance kit."""
+        add = Problem(id="apps-example/stdin", prompt="Print the sum of two integers read from stdin.",
+                      reference={"inputs": ["1 2\n", "-5 5\n"], "outputs": ["3\n", "0\n"]}, domain="code")
+        call = Problem(id="apps-example/call", prompt="Write reverse_words(s) reversing the word order.",
+                       reference={"fn_name": "reverse_words", "inputs": [["a b c"], ["x"]],
+                                  "outputs": ["c b a", "x"]}, domain="code")
+        return [(add, "```python\na, b = map(int, input().split())\nprint(a + b)\n```"),
+                (call, "def reverse_words(s):\n    return ' '.join(reversed(s.split()))\n")]
+
+    def verify(self, problem: Problem, completion: str) -> Verdict:
+        try:
+            suite = parse_reference(problem.reference)
+        except InvalidReference as exc:
+            return Verdict.invalid_input(str(exc))
+        if not isinstance(completion, str):
+            return Verdict.invalid_input(f"completion must be text, got {type(completion).__name__}")
+        language = self._language(problem)
+        if isinstance(language, str):
+            return Verdict.invalid_input(language)
+        if suite.call_based and not language.call_based:
+            return Verdict.invalid_input(f"call-based problems (fn_name) need Python, not {language.name}")
+        source = extract_code(completion, language)
+        if source is None:
+            return Verdict.no_answer(f"no {language.name} program found in the completion")
+        start = time.monotonic()
+        try:
+            key = new_key()
+            result = self._get_sandbox().run(build_request(source, suite, language, self.settings, key))
+            report = read_report(result, key)
+        except (SandboxError, PluginError) as exc:  # PluginError: no such sandbox backend installed
+            self._discard_sandbox()
+            return Verdict.error(f"sandbox {self.sandbox_name!r} failed: {exc}")
+        except HarnessFailure as exc:
+            info = {"sandbox_elapsed": round(time.monotonic() - start, 4)}
+            if exc.cause == "infrastructure":
+                return Verdict.error(str(exc), **info)
+            if exc.cause == "timeout":
+                return Verdict.timeout(f"0/{len(suite.inputs)} tests passed: {exc}", **info)
+            return Verdict.wrong(f"0/{len(suite.inputs)} tests passed: {exc}", **info)
+        except Exception as exc:  # noqa: BLE001 -- a backend's unforeseen failure is a verdict, not a crash
+            self._discard_sandbox()
+            return Verdict.error(f"sandbox {self.sandbox_name!r} failed: {type(exc).__name__}: {exc}")
+        return judge(suite, report, time.monotonic() - start)
+
+    def _discard_sandbox(self) -> None:
+        """After a backend failure, start afresh next time rather than reuse a sandbox in a bad state."""
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 -- already failing; the original error is the one to report
+            self._sandbox = None
+
+    def _language(self, problem: Problem) -> Language | str:
+        meta = problem.meta if isinstance(problem.meta, Mapping) else {}
+        name = meta.get("language", self.language)
+        if name not in LANGUAGES:
+            return f"unknown language {name!r}; known: {', '.join(sorted(LANGUAGES))}"
+        return LANGUAGES[name]
+
+    def _get_sandbox(self) -> Any:
+        if self._sandbox is None:
+            from rest_verify.plugins import get_sandbox_factory
+
+            self._sandbox = get_sandbox_factory(self.sandbox_name)(**self.sandbox_options)
+        return self._sandbox
+
+
+def judge(suite: TestSuite, report: Mapping[str, Any], sandbox_elapsed: float) -> Verdict:
+    """The verdict from the harness's report: every expected output compared here, on the host."""
+    total = len(suite.inputs)
+    records = list(report.get("tests") or [])
+    compile_error = report.get("compile_error")
+    tests: list[dict[str, Any]] = []
+    for index in range(total):
+        record = records[index] if index < len(records) and isinstance(records[index], dict) else None
+        tests.append(_judge_test(suite, index, record, compile_error))
+    passed = sum(test["result"] == "pass" for test in tests)
+    info = {"tests": tests, "passed": passed, "total": total, "sandbox_elapsed": round(sandbox_elapsed, 4)}
+    if passed == total:
+        return Verdict.right(f"{total}/{total} tests passed", **info)
+    first = next(test for test in tests if test["result"] != "pass")
+    detail = f"{passed}/{total} tests passed; first failure: test {first['test']} {_describe(first)}"
+    if first["result"] == "timeout":
+        return Verdict.timeout(detail, **info)
+    return Verdict.wrong(detail, **info)
+
+
+def _judge_test(suite: TestSuite, index: int, record: Mapping[str, Any] | None,
+                compile_error: Any) -> dict[str, Any]:
+    test: dict[str, Any] = {"test": index + 1}
+    if compile_error:
+        return {**test, "result": "error", "reason": f"does not compile: {_text(compile_error)}"}
+    if record is None:
+        return {**test, "result": "error", "reason": "missing from the harness report"}
+    test["elapsed"] = record.get("elapsed") if isinstance(record.get("elapsed"), (int, float)) else None
+    status = record.get("status")
+    if status == "ok":
+        if suite.call_based:
+            if "value" not in record:
+                return {**test, "result": "error", "reason": "no return value reported"}
+            reason = compare_value(record["value"], suite.outputs[index])
+        else:
+            stdout = record.get("stdout")
+            if not isinstance(stdout, str):
+                return {**test, "result": "error", "reason": "no output reported"}
+            reason = compare_stdout(stdout, suite.outputs[index])
+        return {**test, "result": "pass"} if reason is None else {**test, "result": "fail", "reason": reason}
+    if status == "timeout":
+        return {**test, "result": "timeout", "reason": "time limit exceeded"}
+    if status == "runtime_error":
+        why = record.get("error") or _last_line(record.get("stderr")) or f"exit code {record.get('exit_code')}"
+        if record.get("signal"):
+            why = f"killed by signal {record['signal']}"
+        return {**test, "result": "runtime_error", "reason": _text(why)}
+    if status == "skipped":
+        return {**test, "result": "skipped", "reason": _text(record.get("reason") or "not run")}
+    if status == "output_limit":
+        return {**test, "result": "error", "reason": _text(record.get("error") or "output limit exceeded")}
+    return {**test, "result": "error", "reason": _text(record.get("error") or f"harness status {status!r}")}
+
+
+def _describe(test: Mapping[str, Any]) -> str:
+    label = {"fail": "wrong answer", "timeout": "timeout", "runtime_error": "runtime error",
+             "skipped": "skipped", "error": "error"}[test["result"]]
+    return f"{label} ({test['reason']})" if test.get("reason") else label
+
+
+def _last_line(text: Any) -> str:
+    lines = [line for line in str(text or "").splitlines() if line.strip()]
+    return lines[-1].strip() if lines else ""
+
+
+def _text(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= _SNIPPET else text[: _SNIPPET - 3] + "..."

