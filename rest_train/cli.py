@@ -1,0 +1,75 @@
+"""`rest-em run CONFIG` and `rest-em demo`: the training verbs of the rest-em command."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import click
+
+from rest_verify.errors import RestEmError
+
+
+def _show_config_help(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    from rest_train.config import describe
+
+    click.echo(describe())
+    ctx.exit()
+
+
+def _guarded(action: Callable[[], Sequence[dict[str, Any]]], root: Path) -> None:
+    """Run `action`, turning rest-em's own errors into one clear line and printing the summary table."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    try:
+        results = action()
+    except RestEmError as exc:
+        raise click.ClickException(str(exc)) from None
+    from rest_train.report import table
+
+    click.echo(table(results))
+    click.echo(f"\nreport: {root / 'report.md'}")
+
+
+@click.command()
+@click.argument("config_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--output", type=click.Path(file_okay=False, path_type=Path),
+              help="Run directory (overrides output_dir); rerun with the same one to resume.")
+@click.option("--iterations", type=click.IntRange(min=0), help="Overrides the config's iterations.")
+@click.option("--device", help="Overrides model.device: auto, cpu, cuda or cuda:N.")
+@click.option("--config-help", is_flag=True, expose_value=False, is_eager=True, callback=_show_config_help,
+              help="Print every config key with its default and meaning, then exit.")
+def run(config_file: Path, output: Path | None, iterations: int | None, device: str | None) -> None:
+    """Run ReST-EM as described by the TOML CONFIG_FILE (or resume it where it stopped)."""
+    from rest_train import loop
+    from rest_train.config import load_config
+
+    try:
+        config = load_config(config_file)
+        if output is not None:
+            config = dataclasses.replace(config, output_dir=str(output.resolve()))
+        if iterations is not None:
+            config = dataclasses.replace(config, iterations=iterations)
+        if device is not None:
+            config = dataclasses.replace(config, model=dataclasses.replace(config.model, device=device))
+    except RestEmError as exc:
+        raise click.ClickException(str(exc)) from None
+    _guarded(lambda: loop.run(config), Path(config.output_dir))
+
+
+@click.command()
+@click.option("--output", type=click.Path(file_okay=False, path_type=Path), default=Path("rest-em-demo"),
+              show_default=True, help="Run directory; rerun with the same one to resume.")
+@click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default="cpu", show_default=True)
+@click.option("--iterations", type=click.IntRange(min=0), help="ReST-EM iterations (default: the preset's).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--quick", is_flag=True, help="A tiny setting that finishes in seconds (for tests), not a result.")
+def demo(output: Path, device: str, iterations: int | None, seed: int, quick: bool) -> None:
+    """Pre-train a tiny LM from scratch on arithmetic, then improve it with ReST-EM iterations."""
+    from rest_train.demo import run_demo
+
+    root = output.resolve()
+    _guarded(lambda: run_demo(root, device=device, iterations=iterations, seed=seed, quick=quick), root)

@@ -1,0 +1,152 @@
+"""Generation backends: what the E-step and evaluation sample from.
+
+A backend is a factory registered through `register_generators`. The loop calls it as
+`factory(model_path, device=..., batch_size=..., progress=..., **generation.options)`; it returns an
+object with `generate(prompts, n, sampling) -> list[list[str]]` (n completions per prompt, in prompt
+order, `sampling` a `Sampling`) and optionally `close()`. The built-in `transformers`
+backend imports torch only when a generator is made, so loading plugins stays cheap; vLLM or an
+OpenAI-compatible server plug in the same way.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """How to sample: the paper's knobs plus the seed that makes a stage reproducible."""
+
+    temperature: float = 1.0
+    top_k: int = 40
+    top_p: float = 1.0
+    max_new_tokens: int = 512
+    stop: tuple[str, ...] = ()
+    seed: int = 0
+
+
+def truncate_at_stop(text: str, stop: Sequence[str]) -> str:
+    """The text before the first stop string (a stop string itself is never part of a completion)."""
+    cut = min((index for index in (text.find(s) for s in stop if s) if index >= 0), default=len(text))
+    return text[:cut]
+
+
+def resolve_device(device: str) -> str:
+    """'auto' becomes 'cuda' when a GPU is visible, else 'cpu'; anything else is returned unchanged."""
+    if device != "auto":
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+class TransformersBackend:
+    """Factory of the built-in `transformers` backend: batched sampling with `model.generate`."""
+
+    name = "transformers"
+
+    def __call__(self, model_path: str, device: str = "auto", *, batch_size: int = 64, dtype: str | None = None,
+                 progress: bool | None = None) -> "TransformersGenerator":
+        return TransformersGenerator(model_path, device=device, batch_size=batch_size, dtype=dtype,
+                                     progress=progress)
+
+
+class TransformersGenerator:
+    """A causal LM and its tokenizer, loaded once and sampled in batches of `batch_size` sequences."""
+
+    def __init__(self, model_path: str, *, device: str = "auto", batch_size: int = 64, dtype: str | None = None,
+                 progress: bool | None = None):
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        self.device = resolve_device(device)
+        self.batch_size = batch_size
+        self.progress = progress
+        self.tokenizer = AutoTokenizer.from_pretrained(model_path)
+        self.tokenizer.padding_side = "left"  # decoder-only: new tokens must follow the prompt directly
+        if self.tokenizer.pad_token_id is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        torch_dtype = getattr(torch, dtype, None) if dtype else None
+        if dtype and not isinstance(torch_dtype, torch.dtype):
+            raise ValueError(f"generation option dtype must name a torch dtype such as 'bfloat16', got {dtype!r}")
+        self.model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch_dtype).to(self.device)
+        self.model.eval()
+
+    def generate(self, prompts: Sequence[str], n: int, sampling: Sampling) -> list[list[str]]:
+        import torch
+        from tqdm import tqdm
+
+        if n < 1:
+            raise ValueError(f"n must be >= 1, got {n}")
+        torch.manual_seed(sampling.seed)
+        distinct = n if sampling.temperature > 0 else 1  # greedy decoding gives one answer, repeated
+        per_call = min(distinct, self.batch_size)
+        prompts_per_batch = max(1, self.batch_size // per_call)
+        results: list[list[str]] = [[] for _ in prompts]
+        bar = tqdm(total=len(prompts) * n, desc="generating", unit="sample", dynamic_ncols=True,
+                   disable=None if self.progress is None else not self.progress)
+        try:
+            for start in range(0, len(prompts), prompts_per_batch):
+                chunk = list(prompts[start:start + prompts_per_batch])
+                for repeat in range(math.ceil(distinct / per_call)):
+                    count = min(per_call, distinct - repeat * per_call)
+                    texts = self._sample(chunk, count, sampling)
+                    for offset in range(len(chunk)):
+                        results[start + offset].extend(texts[offset * count:(offset + 1) * count])
+                    bar.update(len(chunk) * count * n // distinct)
+        finally:
+            bar.close()
+        return [texts * (n // distinct) for texts in results]
+
+    def _sample(self, prompts: list[str], count: int, sampling: Sampling) -> list[str]:
+        import torch
+
+        encoded = self.tokenizer(prompts, return_tensors="pt", padding=True).to(self.device)
+        options: dict[str, Any] = {"max_new_tokens": sampling.max_new_tokens, "num_return_sequences": count,
+                                   "pad_token_id": self.tokenizer.pad_token_id}
+        if sampling.temperature > 0:
+            options.update(do_sample=True, temperature=sampling.temperature, top_k=sampling.top_k or None,
+                           top_p=sampling.top_p)
+        else:
+            options.update(do_sample=False)
+        if sampling.stop:
+            options["stopping_criteria"] = _stop_on_strings(self.tokenizer, sampling.stop,
+                                                            encoded["input_ids"].shape[1])
+        with torch.inference_mode():
+            output = self.model.generate(**encoded, **options)
+        new_tokens = output[:, encoded["input_ids"].shape[1]:]
+        texts = self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
+        return [truncate_at_stop(text, sampling.stop) for text in texts]
+
+    def close(self) -> None:
+        """Free the model's memory now, before the next stage loads another one."""
+        import torch
+
+        del self.model
+        if self.device.startswith("cuda"):
+            torch.cuda.empty_cache()
+
+
+def _stop_on_strings(tokenizer: Any, stop: Sequence[str], prompt_length: int) -> Any:
+    """Criteria that end each sequence once its new text contains a stop string.
+
+    Only the last few tokens are decoded each step, so the check stays cheap for long completions;
+    `truncate_at_stop` then cuts the stop string off exactly. (transformers' own `stop_strings` needs
+    to re-tokenise a fixed prefix, which fails for small custom vocabularies.)
+    """
+    import torch
+    from transformers import StoppingCriteria, StoppingCriteriaList
+
+    window = max(len(s) for s in stop) + 2
+
+    class StopOnStrings(StoppingCriteria):
+        def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+            start = max(prompt_length, input_ids.shape[1] - window)
+            tails = tokenizer.batch_decode(input_ids[:, start:], skip_special_tokens=True)
+            return torch.tensor([any(s in tail for s in stop if s) for tail in tails], device=input_ids.device)
+
+    return StoppingCriteriaList([StopOnStrings()])

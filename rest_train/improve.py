@@ -1,0 +1,164 @@
+"""The M-step: fine-tune a causal LM on kept (prompt, completion) pairs with the loss on completions only.
+
+Prompt tokens get label -100, so the model learns to solve, not to reproduce questions it is given.
+The Hugging Face Trainer does the optimisation, so accelerate, DeepSpeed and FSDP settings pass through
+`TrainConfig.deepspeed` and `TrainConfig.trainer_args` unchanged: that is how a run grows past one machine.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import time
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from rest_train.config import ConfigError, TrainConfig
+from rest_train.files import atomic_directory, write_json
+from rest_train.generation import resolve_device
+
+IGNORE_INDEX = -100
+TRAINING_RECORD = "rest_em_training.json"
+
+
+def encode_example(tokenizer: Any, prompt: str, completion: str, max_length: int,
+                   weight: float = 1.0) -> dict[str, Any] | None:
+    """Token ids and labels for one pair; None when truncation leaves no completion token to learn.
+
+    Prompt and completion are tokenised separately, exactly as generation sees them (the prompt alone,
+    then new tokens), and the completion ends with EOS so the model learns where to stop.
+    """
+    prompt_ids = tokenizer(prompt)["input_ids"]
+    completion_ids = tokenizer(completion, add_special_tokens=False)["input_ids"]
+    if tokenizer.eos_token_id is not None:
+        completion_ids = completion_ids + [tokenizer.eos_token_id]
+    input_ids = (prompt_ids + completion_ids)[:max_length]
+    labels = ([IGNORE_INDEX] * len(prompt_ids) + completion_ids)[:max_length]
+    if all(label == IGNORE_INDEX for label in labels):
+        return None
+    return {"input_ids": input_ids, "labels": labels, "weight": float(weight)}
+
+
+class PadCollator:
+    """Right-pads a batch: ids with the pad token, labels with -100, and carries per-example weights."""
+
+    def __init__(self, pad_token_id: int):
+        self.pad_token_id = pad_token_id
+
+    def __call__(self, features: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+        import torch
+
+        width = max(len(f["input_ids"]) for f in features)
+        ids, labels, mask = [], [], []
+        for feature in features:
+            padding = width - len(feature["input_ids"])
+            ids.append(list(feature["input_ids"]) + [self.pad_token_id] * padding)
+            labels.append(list(feature["labels"]) + [IGNORE_INDEX] * padding)
+            mask.append([1] * len(feature["input_ids"]) + [0] * padding)
+        return {"input_ids": torch.tensor(ids), "labels": torch.tensor(labels),
+                "attention_mask": torch.tensor(mask),
+                "weights": torch.tensor([float(f["weight"]) for f in features])}
+
+
+def weighted_token_loss(logits: Any, labels: Any, weights: Any, normaliser: Any = None) -> Any:
+    """Mean next-token NLL over completion tokens, each example's tokens scaled by its weight.
+
+    With all weights 1 this is the standard causal-LM loss (ReST-EM's `nll`); with weights = rewards it
+    is the reward-weighted loss. `normaliser` is the Trainer's token count across accumulated batches.
+    """
+    import torch.nn.functional as F
+
+    targets = labels[:, 1:]
+    token_loss = F.cross_entropy(logits[:, :-1].float().transpose(1, 2), targets, ignore_index=IGNORE_INDEX,
+                                 reduction="none")
+    mask = targets != IGNORE_INDEX
+    total = (token_loss * weights[:, None].to(token_loss.dtype) * mask).sum()
+    count = mask.sum() if normaliser is None else normaliser
+    return total / max(int(count), 1)
+
+
+def _trainer_class() -> type:
+    from transformers import Trainer
+
+    class CompletionTrainer(Trainer):
+        """Trainer whose loss is `weighted_token_loss` (completion tokens only, optional weights)."""
+
+        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+            weights = inputs.pop("weights")
+            labels = inputs.pop("labels")
+            outputs = model(**inputs)
+            loss = weighted_token_loss(outputs.logits, labels, weights, num_items_in_batch)
+            return (loss, outputs) if return_outputs else loss
+
+    return CompletionTrainer
+
+
+def _quiet_logs(trainer: Any) -> None:
+    """Keep the Trainer's progress bar but stop it printing log dicts to stdout (our record keeps the loss)."""
+    from transformers import PrinterCallback, ProgressCallback
+
+    class BarOnly(ProgressCallback):
+        def on_log(self, args: Any, state: Any, control: Any, logs: Any = None, **kwargs: Any) -> None:
+            return None
+
+    trainer.remove_callback(PrinterCallback)
+    if trainer.pop_callback(ProgressCallback) is not None:
+        trainer.add_callback(BarOnly())
+
+
+def finetune(init_path: str | Path, examples: Sequence[Mapping[str, Any]], output: Path, config: TrainConfig,
+             *, seed: int, device: str = "auto", progress: bool | None = None,
+             origin: str | None = None) -> dict[str, Any]:
+    """Fine-tune the checkpoint at `init_path` on `examples` and save the result atomically at `output`.
+
+    Each example has `prompt`, `completion` and `reward`. With no usable example the checkpoint is
+    the initial model unchanged (an iteration that solved nothing has nothing to learn). Returns the
+    training record also saved as `output/rest_em_training.json`; `origin` names the starting point
+    there when `init_path` is a temporary directory.
+    """
+    from transformers import AutoModelForCausalLM, AutoTokenizer, TrainingArguments
+
+    started = time.monotonic()
+    tokenizer = AutoTokenizer.from_pretrained(init_path)
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    model = AutoModelForCausalLM.from_pretrained(init_path)
+    reward_weighted = config.loss == "reward_weighted"
+    features = [feature for feature in (
+        encode_example(tokenizer, ex["prompt"], ex["completion"], config.max_length,
+                       float(ex.get("reward", 1.0)) if reward_weighted else 1.0)
+        for ex in examples) if feature is not None]
+    record: dict[str, Any] = {"init_from": origin or str(init_path), "examples": len(features),
+                              "dropped": len(examples) - len(features), "steps": 0, "train_loss": None}
+    with atomic_directory(output) as temporary:
+        if features:
+            steps_per_epoch = math.ceil(len(features) / (config.batch_size * config.gradient_accumulation_steps))
+            total_steps = math.ceil(steps_per_epoch * config.epochs)
+            options = {"deepspeed": config.deepspeed} if config.deepspeed else {}
+            options.update(config.trainer_args)
+            scratch = temporary / "trainer-scratch"
+            try:
+                args = TrainingArguments(
+                    output_dir=str(scratch), num_train_epochs=config.epochs, learning_rate=config.learning_rate,
+                    per_device_train_batch_size=config.batch_size,
+                    gradient_accumulation_steps=config.gradient_accumulation_steps,
+                    warmup_steps=int(config.warmup_ratio * total_steps), weight_decay=config.weight_decay,
+                    seed=seed, data_seed=seed, save_strategy="no", report_to="none", logging_strategy="no",
+                    disable_tqdm=None if progress is None else not progress,
+                    use_cpu=resolve_device(device) == "cpu", remove_unused_columns=False,
+                    dataloader_num_workers=0, **options)
+            except TypeError as exc:
+                raise ConfigError(f"train.trainer_args: {exc}") from None
+            trainer = _trainer_class()(model=model, args=args, train_dataset=features,
+                                       data_collator=PadCollator(tokenizer.pad_token_id))
+            _quiet_logs(trainer)
+            result = trainer.train()
+            record.update(steps=result.global_step, train_loss=result.training_loss)
+            trainer.save_model(str(temporary))
+            shutil.rmtree(scratch, ignore_errors=True)
+        else:
+            model.save_pretrained(temporary)
+        tokenizer.save_pretrained(temporary)
+        record["seconds"] = round(time.monotonic() - started, 2)
+        write_json(temporary / TRAINING_RECORD, record)
+    return record

@@ -1,0 +1,1 @@
+"""Tests of rest_train: config, metrics, filter, M-step, loop, demo."""

@@ -1,0 +1,110 @@
+"""`rest-em run CONFIG` on MATH-format rows with a tiny random model, and `rest-em demo --quick`."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from rest_verify.cli import main
+from rest_train.tinymodel import save_random_model
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+CONFIG = """
+output_dir = "run"
+iterations = 1
+seed = 3
+
+[model]
+path = "model"
+device = "cpu"
+
+[data]
+task = "math_jsonl"
+train_path = "math_test_sample.jsonl"
+train_options = {{ exclude = "math500_sample.jsonl" }}
+eval_path = "math500_sample.jsonl"
+
+[sampling]
+samples_per_problem = 2
+max_new_tokens = 12
+
+[grading]
+workers = 1
+timeout = 20
+
+[filter]
+thresholds = [0.0]   # a random model solves nothing; keep everything so the M-step really trains
+max_per_problem = 1
+
+[train]
+init_from = "{init_from}"
+epochs = 1
+batch_size = 2
+max_length = 1024
+
+[eval]
+ks = [1, 2]
+"""
+
+
+def check_metrics(path: Path) -> dict:
+    metrics = json.loads(path.read_text())
+    assert 0.0 <= metrics["pass@1"] <= 1.0
+    assert set(metrics["pass@k"]) == set(metrics["maj@k"]) == {"1", "2"}
+    return metrics
+
+
+def test_run_on_math_rows_end_to_end(tmp_path):
+    for name in ("math_test_sample.jsonl", "math500_sample.jsonl"):
+        shutil.copy(FIXTURES / name, tmp_path / name)
+    save_random_model(tmp_path / "model", layers=1, width=16, heads=2, context=1024)
+    (tmp_path / "run.toml").write_text(CONFIG.format(init_from="base"))
+
+    result = CliRunner().invoke(main, ["run", str(tmp_path / "run.toml")])
+    assert result.exit_code == 0, result.output
+    run = tmp_path / "run"
+    for name in ("samples.jsonl", "verdicts.jsonl", "train.jsonl", "eval_samples.jsonl", "eval_verdicts.jsonl"):
+        assert (run / "iter_01" / name).stat().st_size > 0
+    assert (run / "iter_01" / "checkpoint" / "model.safetensors").exists()
+    samples = [json.loads(line) for line in (run / "iter_01" / "samples.jsonl").read_text().splitlines()]
+    assert len(samples) == 3 * 2 and samples[0]["prompt"].startswith("Problem:\n")
+    verdicts = [json.loads(line) for line in (run / "iter_01" / "verdicts.jsonl").read_text().splitlines()]
+    assert [v["sample"] for v in verdicts] == [s["sample"] for s in samples]
+    assert len((run / "iter_01" / "train.jsonl").read_text().splitlines()) == 3  # one per problem (cap)
+    check_metrics(run / "iter_00" / "metrics.json")
+    metrics = check_metrics(run / "iter_01" / "metrics.json")
+    assert metrics["problems"] == 5 and metrics["estep"]["samples"] == 6 and metrics["mstep"]["examples"] == 3
+    record = json.loads((run / "run.json").read_text())
+    assert record["verifier"] == "math" and record["seed"] == 3 and "REST_EM_PLUGINS" in record
+    assert {"distribution": "rest-em", "version": record["plugins"][0]["version"]} in record["plugins"]
+    assert (run / "plot.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "| 1 |" in (run / "report.md").read_text()
+    assert "pass@1" in result.output
+
+
+def test_run_reports_config_errors_in_one_line(tmp_path):
+    (tmp_path / "bad.toml").write_text("[sampling]\ntemprature = 0.7\n")
+    result = CliRunner().invoke(main, ["run", str(tmp_path / "bad.toml")])
+    assert result.exit_code != 0
+    assert "unknown config key 'sampling.temprature'" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_config_help_lists_every_knob():
+    result = CliRunner().invoke(main, ["run", "--config-help"])
+    assert result.exit_code == 0 and "samples_per_problem" in result.output and "paper: 10" in result.output
+
+
+def test_quick_demo_end_to_end(tmp_path):
+    result = CliRunner().invoke(main, ["demo", "--quick", "--output", str(tmp_path / "demo")])
+    assert result.exit_code == 0, result.output
+    root = tmp_path / "demo"
+    assert (root / "base" / "tokenizer.json").exists() and (root / "demo.json").exists()
+    for iteration in (0, 1):
+        check_metrics(root / f"iter_{iteration:02d}" / "metrics.json")
+    assert (root / "report.md").exists() and (root / "plot.png").exists()
+    assert json.loads((root / "run.json").read_text())["config"]["data"]["task"] == "arith"

@@ -1,0 +1,126 @@
+"""The run config: TOML in, typed dataclasses out, and a clear error naming any bad key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rest_verify.errors import RestEmError
+from rest_train.config import ConfigError, RunConfig, describe, from_dict, load_config
+
+FULL = """
+output_dir = "runs/math"
+iterations = 2
+seed = 7
+
+[model]
+path = "models/base"
+device = "cpu"
+
+[data]
+task = "math_jsonl"
+train_path = "data/train.jsonl"
+eval_path = "/abs/math500.jsonl"
+train_options = { exclude = "math500.jsonl" }
+eval_limit = 50
+
+[sampling]
+samples_per_problem = 32
+temperature = 1
+top_k = 40
+max_new_tokens = 384
+stop = ["\\n\\nProblem:"]
+
+[filter]
+max_per_problem = 10
+thresholds = [0.5, 0.8]
+
+[train]
+init_from = "previous"
+loss = "reward_weighted"
+learning_rate = 2e-5
+epochs = 1
+trainer_args = { bf16 = true }
+
+[eval]
+ks = [1, 8, 32]
+samples_per_problem = 64
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "run.toml"
+    path.write_text(text)
+    return path
+
+
+def test_full_file_loads_with_types_and_resolved_paths(tmp_path):
+    config = load_config(write(tmp_path, FULL))
+    assert config.iterations == 2 and config.seed == 7
+    assert config.sampling.temperature == 1.0 and isinstance(config.sampling.temperature, float)
+    assert config.sampling.stop == ["\n\nProblem:"]
+    assert config.train.init_from == "previous" and config.train.loss == "reward_weighted"
+    assert config.train.trainer_args == {"bf16": True}
+    assert config.data.train_options == {"exclude": "math500.jsonl"}
+    assert config.model.path == str(tmp_path / "models" / "base")
+    assert config.output_dir == str(tmp_path / "runs" / "math")
+    assert config.data.eval_path == "/abs/math500.jsonl"
+    assert config.eval_samples == 64
+    assert [config.threshold(1), config.threshold(2)] == [0.5, 0.8]
+
+
+def test_defaults_follow_the_paper():
+    config = RunConfig()
+    assert config.sampling.samples_per_problem == 32
+    assert (config.sampling.temperature, config.sampling.top_k) == (1.0, 40)
+    assert config.filter.max_per_problem == 10
+    assert config.train.init_from == "base" and config.train.loss == "nll"
+    assert config.threshold(1) == 1.0
+    assert config.eval_samples == max(config.eval.ks)
+
+
+@pytest.mark.parametrize("data, key", [
+    ({"iteratons": 3}, "'iteratons'"),
+    ({"sampling": {"temprature": 1.0}}, "'sampling.temprature'"),
+    ({"sampling": {"temperature": -0.5}}, "sampling.temperature"),
+    ({"sampling": {"top_p": 0.0}}, "sampling.top_p"),
+    ({"sampling": {"samples_per_problem": 0}}, "sampling.samples_per_problem"),
+    ({"sampling": {"samples_per_problem": 2.5}}, "sampling.samples_per_problem"),
+    ({"sampling": {"stop": "\n"}}, "sampling.stop"),
+    ({"train": {"init_from": "scratch"}}, "train.init_from"),
+    ({"train": {"loss": "ppo"}}, "train.loss"),
+    ({"train": {"learning_rate": "fast"}}, "train.learning_rate"),
+    ({"filter": {"dedupe": "yes"}}, "filter.dedupe"),
+    ({"filter": {"max_per_problem": 0}}, "filter.max_per_problem"),
+    ({"eval": {"ks": [1, 0]}}, "eval.ks"),
+    ({"eval": {"ks": [1, 8], "samples_per_problem": 4}}, "eval.samples_per_problem"),
+    ({"iterations": 3, "filter": {"thresholds": [0.5]}}, "filter.thresholds"),
+    ({"iterations": 2, "filter": {"thresholds": [0.9, 0.5]}}, "filter.thresholds"),
+    ({"model": "base"}, "model"),
+    ({"eval": {"ks": ["1"]}}, "eval.ks[0]"),
+])
+def test_bad_values_name_their_key(data, key):
+    with pytest.raises(ConfigError) as caught:
+        from_dict(data)
+    assert key in str(caught.value)
+
+
+def test_config_error_is_a_rest_em_error(tmp_path):
+    assert issubclass(ConfigError, RestEmError)
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(tmp_path / "missing.toml")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(write(tmp_path, "iterations = = 3"))
+
+
+def test_every_field_is_documented():
+    text = describe()
+    for key in ("samples_per_problem", "max_per_problem", "init_from", "thresholds", "trainer_args", "ks"):
+        assert key in text
+    assert "paper: 32 for MATH, 64 for APPS" in text
+
+
+def test_round_trip_through_a_dict():
+    config = from_dict({"iterations": 1, "train": {"epochs": 3}})
+    assert from_dict(config.to_dict()) == config
