@@ -38,7 +38,7 @@ class ModelConfig:
 class DataConfig:
     task: str = field(default="", metadata=_help(
         "Registered task that loads problems and formats prompts (`rest-em plugins` lists them), e.g. "
-        "math_jsonl, gsm8k_jsonl, arith."))
+        "math_jsonl, gsm8k_jsonl, apps, arith."))
     train_path: str | None = field(default=None, metadata=_help(
         "Training problems (the E-step samples solutions for these). Relative to the config file."))
     eval_path: str | None = field(default=None, metadata=_help(

@@ -1,9 +1,12 @@
-"""The MATH and GSM8K loaders on real rows copied from the public data sets."""
+"""The MATH and GSM8K loaders on real rows copied from the public data sets, in every layout they read."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import pyarrow
+import pyarrow.parquet as pyarrow_parquet
 import pytest
 
 from rest_verify.errors import InvalidRecordError
@@ -72,3 +75,82 @@ def test_bad_gsm8k_rows_and_missing_files_are_errors(tmp_path):
         list(Gsm8kJsonlTask().load(path))
     with pytest.raises(InvalidRecordError, match="does not exist"):
         list(Gsm8kJsonlTask().load(tmp_path / "missing.jsonl"))
+
+
+def test_math_folder_tree_reads_one_split_in_numeric_order():
+    problems = list(MathJsonlTask().load(FIXTURES / "math_tree" / "test"))
+    assert [p.id for p in problems] == ["test/algebra/1098.json", "test/algebra/2584.json",
+                                        "test/intermediate_algebra/134.json", "test/number_theory/864.json",
+                                        "test/number_theory/1032.json"]
+    flat = {p.id: p for p in MathJsonlTask().load(FIXTURES / "math500_sample.jsonl")}
+    for problem in problems:
+        assert problem.prompt == flat[problem.id].prompt and problem.reference == flat[problem.id].reference
+    assert problems[0].meta["level"] == "Level 3" and problems[0].meta["subject"] == "Algebra"
+
+
+def test_math_folder_tree_can_exclude_a_jsonl_file():
+    kept = list(MathJsonlTask().load(FIXTURES / "math_tree" / "test", exclude="../math500_sample.jsonl"))
+    assert kept == []
+
+
+def test_math_folder_refuses_mixed_splits_and_empty_folders(tmp_path):
+    (tmp_path / "train").mkdir()
+    (tmp_path / "test").mkdir()
+    with pytest.raises(InvalidRecordError, match="load one of them"):
+        list(MathJsonlTask().load(tmp_path))
+    with pytest.raises(InvalidRecordError, match="no .json problem files"):
+        list(MathJsonlTask().load(tmp_path / "train"))
+
+
+@pytest.mark.parametrize("text, message", [
+    ("{broken", "not JSON"),
+    ('["a list"]', "expected a JSON object, got list"),
+    ('{"solution": "\\\\boxed{1}"}', "needs a 'problem' string"),
+])
+def test_bad_file_in_a_math_tree_is_named(tmp_path, text, message):
+    subject = tmp_path / "test" / "algebra"
+    subject.mkdir(parents=True)
+    (subject / "1.json").write_text('{"problem": "p", "solution": "\\\\boxed{2}"}')
+    (subject / "2.json").write_text(text)
+    with pytest.raises(InvalidRecordError, match=f"algebra/2.json.*{message}"):
+        list(MathJsonlTask().load(tmp_path / "test"))
+
+
+def test_json_array_rows_are_numbered(tmp_path):
+    path = tmp_path / "rows.json"
+    path.write_text(json.dumps([{"question": "q", "answer": "#### 1,000"}, {"question": "q"}]))
+    with pytest.raises(InvalidRecordError, match="rows.json:row 2: a GSM8K row"):
+        list(Gsm8kJsonlTask().load(path))
+    path.write_text(json.dumps([{"question": "q", "answer": "#### 1,000"}]))
+    assert [(p.id, p.reference) for p in Gsm8kJsonlTask().load(path)] == [("rows/1", "1000")]
+
+
+def test_parquet_is_read_through_datasets(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    rows = [json.loads(line) for line in (FIXTURES / "math500_sample.jsonl").read_text().splitlines()]
+    path = tmp_path / "math500.parquet"
+    pyarrow_parquet.write_table(pyarrow.Table.from_pylist(rows), path)
+    problems = list(MathJsonlTask().load(path))
+    assert problems == list(MathJsonlTask().load(FIXTURES / "math500_sample.jsonl"))
+    rows[3]["problem"] = None
+    pyarrow_parquet.write_table(pyarrow.Table.from_pylist(rows), path)
+    with pytest.raises(InvalidRecordError, match="math500.parquet:row 4: a MATH row needs a 'problem'"):
+        list(MathJsonlTask().load(path))
+    assert sorted(item.name for item in tmp_path.iterdir()) == ["math500.parquet"]
+
+
+def test_unreadable_parquet_is_an_invalid_record(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    path = tmp_path / "broken.parquet"
+    path.write_bytes(b"not parquet at all")
+    with pytest.raises(InvalidRecordError, match="broken.parquet: not a readable parquet file"):
+        list(MathJsonlTask().load(path))
+
+
+def test_json_lines_saved_as_json_are_read_line_by_line(tmp_path):
+    path = tmp_path / "lines.json"
+    path.write_text((FIXTURES / "gsm8k_sample.jsonl").read_text() + '{"question": "q"}\n')
+    with pytest.raises(InvalidRecordError, match="lines.json:4: a GSM8K row"):
+        list(Gsm8kJsonlTask().load(path))
+    path.write_text((FIXTURES / "gsm8k_sample.jsonl").read_text())
+    assert [p.reference for p in Gsm8kJsonlTask().load(path)] == ["18", "3", "70000"]

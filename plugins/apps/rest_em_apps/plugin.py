@@ -1,9 +1,10 @@
-"""Entry point of the `rest-em-apps` distribution: registers the `apps` verifier."""
+"""Entry point of the `rest-em-apps` distribution: registers the `apps` verifier and the `apps` task."""
 
 from __future__ import annotations
 
 from typing import Any, Callable
 
+from rest_em_apps.task import AppsTask
 from rest_em_apps.verifier import AppsVerifier
 from rest_verify.hookspecs import hookimpl
 
@@ -11,3 +12,8 @@ from rest_verify.hookspecs import hookimpl
 @hookimpl
 def register_verifiers(register: Callable[[Any], None]) -> None:
     register(AppsVerifier())
+
+
+@hookimpl
+def register_tasks(register: Callable[[Any], None]) -> None:
+    register(AppsTask())

@@ -1,0 +1,79 @@
+"""The `apps` task: code problems in the Hugging Face APPS / CodeContests layouts, graded by `apps`.
+
+Rows come from local JSONL, JSON or parquet files (read by `rest_train.tasks.read_records`). Their tests
+go through `parse_reference`, the verifier's own parser, so a problem that loads is one it can grade.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+from rest_em_apps.reference import InvalidReference, TestSuite, parse_reference
+from rest_train.tasks import Record, read_records
+from rest_verify import Problem
+from rest_verify.errors import InvalidRecordError
+
+_TEST_FIELDS = ("input_output", "public_tests", "private_tests", "generated_tests")
+
+
+class AppsTask:
+    """APPS rows (`problem_id`, `question`, `input_output`, optional `starter_code`, `difficulty`) and
+    CodeContests rows (`name`, `description`, `public_tests`/`private_tests`/`generated_tests`).
+
+    The reference is the parsed test suite as a plain JSON object, `{"inputs", "outputs", "fn_name"?}`:
+    `input_output` given as JSON text is decoded, CodeContests splits are merged, lists of lines joined.
+    The prompt ends inside an opened ```python block, so the completion is the program itself and the
+    closing fence stops generation.
+    """
+
+    name = "apps"
+    verifier = "apps"
+    stop = ("\n```", "\nQUESTION:")
+
+    def load(self, path: str | Path) -> Iterator[Problem]:
+        for record in read_records(path):
+            yield _problem(record)
+
+    def format_prompt(self, problem: Problem) -> str:
+        starter = str(problem.meta.get("starter_code") or "")
+        parts = [f"QUESTION:\n{problem.prompt.rstrip()}"]
+        if starter.strip() and starter.strip() not in problem.prompt:
+            parts.append(f"Starter code:\n```python\n{starter.rstrip()}\n```")
+        fn_name = problem.meta.get("fn_name")
+        if fn_name:
+            task = (f"Complete the function `{fn_name}` so that it returns the answer "
+                    "(keep its signature; include every import it needs).")
+        else:
+            task = "Write a complete program that reads from standard input and writes to standard output."
+        parts.append(f"{task} Answer with a single ```python code block.")
+        return "\n\n".join(parts) + "\n\nANSWER:\n```python\n"
+
+
+def _problem(record: Record) -> Problem:
+    row = record.row
+    question = row.get("question", row.get("description"))
+    if not isinstance(question, str) or not question.strip():
+        raise InvalidRecordError(f"{record.where}: an APPS row needs a 'question' string "
+                                 "(CodeContests: 'description')")
+    starter = row.get("starter_code")
+    if starter is not None and not isinstance(starter, str):
+        raise InvalidRecordError(f"{record.where}: 'starter_code' must be text, got {type(starter).__name__}")
+    tests = {field: row[field] for field in _TEST_FIELDS if field in row}
+    try:
+        suite = parse_reference(tests)
+    except InvalidReference as exc:
+        raise InvalidRecordError(f"{record.where}: {exc}") from None
+    problem_id = row.get("problem_id", row.get("name"))
+    return Problem(
+        id=str(problem_id) if problem_id not in (None, "") else record.default_id,
+        prompt=question, reference=_reference(suite), domain="code",
+        meta={"starter_code": starter or "", "fn_name": suite.fn_name, "difficulty": row.get("difficulty")})
+
+
+def _reference(suite: TestSuite) -> Mapping[str, Any]:
+    """The suite in the APPS `input_output` shape, which `parse_reference` reads back unchanged."""
+    reference: dict[str, Any] = {"inputs": list(suite.inputs), "outputs": list(suite.outputs)}
+    if suite.fn_name is not None:
+        reference["fn_name"] = suite.fn_name
+    return reference
