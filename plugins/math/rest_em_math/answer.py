@@ -273,7 +273,18 @@ def _plus_minus(text: str) -> list[str] | None:
 
 def _split_top(text: str, separators: tuple[str, ...]) -> list[str]:
     """Split at separators outside any bracket; `\\{`/`\\}` count as brackets too."""
-    parts: list[str] = []
+    return _scan_top(text, separators)[::2]
+
+
+def _split_relations(text: str) -> list[str]:
+    """Alternating sides and operators of a relation chain, split outside brackets."""
+    return _scan_top(text, _RELATIONS)
+
+
+def _scan_top(text: str, tokens: tuple[str, ...]) -> list[str]:
+    """Pieces of `text` alternating with the `tokens` found outside brackets (a `\\word` token must
+    not run into further letters: `\\le` is not found in `\\left`)."""
+    pieces: list[str] = []
     depth = 0
     start = 0
     i = 0
@@ -288,34 +299,10 @@ def _split_top(text: str, separators: tuple[str, ...]) -> list[str]:
         elif ch in _CLOSE:
             depth -= 1
         elif depth == 0:
-            for sep in separators:
-                if text.startswith(sep, i) and not (sep[0] == "\\" and text[i + len(sep):i + len(sep) + 1].isalpha()):
-                    parts.append(text[start:i])
-                    start = i + len(sep)
-                    i = start - 1
-                    break
-        i += 1
-    parts.append(text[start:])
-    return parts
-
-
-def _split_relations(text: str) -> list[str]:
-    """Alternating sides and operators of a relation chain, split outside brackets."""
-    pieces: list[str] = []
-    depth = 0
-    start = 0
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if ch in _OPEN:
-            depth += 1
-        elif ch in _CLOSE:
-            depth -= 1
-        elif depth == 0:
-            for op in _RELATIONS:
-                if text.startswith(op, i) and not (op[0] == "\\" and text[i + len(op):i + len(op) + 1].isalpha()):
-                    pieces.extend((text[start:i], op))
-                    start = i + len(op)
+            for token in tokens:
+                if text.startswith(token, i) and not (token[0] == "\\" and text[i + len(token):i + len(token) + 1].isalpha()):
+                    pieces.extend((text[start:i], token))
+                    start = i + len(token)
                     i = start - 1
                     break
         i += 1
