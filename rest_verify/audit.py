@@ -95,7 +95,8 @@ def _expected_outputs(reference: Any) -> list[str]:
     return [text.strip() for text in texts if len(text.strip()) >= 3]
 
 
-def audit(items: Iterable[GradedItem], against: Any = None, workers: int = 2, timeout: float = 10.0) -> AuditReport:
+def audit(items: Iterable[GradedItem], against: Any = None, workers: int = 2,
+          timeout: float | str | None = "auto") -> AuditReport:
     """Tally statuses and hacking signs; when `against` names a verifier, regrade and list disagreements."""
     from rest_verify.engine import Grader
 

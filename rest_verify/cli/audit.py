@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from rest_verify.audit import audit as run_audit, read_graded
+from rest_verify.cli.options import timeout_option
 from rest_verify.errors import RestEmError
 
 
@@ -16,8 +17,8 @@ from rest_verify.errors import RestEmError
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the Markdown report here instead of standard output.")
 @click.option("--workers", type=click.IntRange(min=0), default=2, show_default=True)
-@click.option("--timeout", type=float, default=10.0, show_default=True)
-def audit(path: Path, against: str | None, output: Path | None, workers: int, timeout: float) -> None:
+@timeout_option("counts as the second verifier's `timeout`")
+def audit(path: Path, against: str | None, output: Path | None, workers: int, timeout: float | str) -> None:
     """Status mix, disagreement with a second verifier and reward-hacking signs of PATH.
 
     PATH is a `rest-em grade` output file or a run directory (its iter_*/samples.jsonl and verdicts.jsonl).

@@ -12,7 +12,8 @@ from typing import IO, Any, Iterator
 
 import click
 
-from rest_verify.engine import AUTO, Grader
+from rest_verify.cli.options import timeout_option, verifier_option
+from rest_verify.engine import Grader
 from rest_verify.errors import InvalidRecordError, RestEmError
 from rest_verify.plugins import get_registry, pinned_distributions
 from rest_verify.types import Problem, Status, Verdict
@@ -107,19 +108,17 @@ def provenance(verifier_name: str) -> dict[str, Any]:
 
 @click.command()
 @click.argument("input_path", metavar="INPUT.jsonl", type=click.Path(dir_okay=False, allow_dash=True))
-@click.option("--verifier", "-v", required=True, help="Name of an installed verifier (see `rest-em plugins`).")
+@verifier_option
 @click.option("--output", "-o", type=click.Path(dir_okay=False, allow_dash=True), default="-",
               help="Where graded lines go (default: standard output). A manifest is written beside a file.")
 @click.option("--workers", "-w", type=click.IntRange(min=0), default=None,
               help="Worker processes (default: CPU count; 0 grades in-process without deadlines).")
-@click.option("--timeout", "-t", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="Hard wall-clock seconds per item; an overrun becomes a `timeout` verdict "
-                   "(default: the verifier's own deadline, else 10).")
+@timeout_option("becomes a `timeout` verdict")
 @click.option("--cache", type=click.Path(dir_okay=False), default=None,
               help="SQLite file of verdicts kept across runs, so re-grading is near free.")
 @click.option("--strict", is_flag=True, help="Stop at the first malformed line instead of reporting and skipping it.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: when stderr is a terminal).")
-def grade(input_path: str, verifier: str, output: str, workers: int | None, timeout: float | None, cache: str | None,
+def grade(input_path: str, verifier: str, output: str, workers: int | None, timeout: float | str, cache: str | None,
           strict: bool, progress: bool | None) -> None:
     """Grade INPUT.jsonl: lines with `completion`, `reference` and optional `id`, `problem`, `meta`.
 
@@ -132,8 +131,7 @@ def grade(input_path: str, verifier: str, output: str, workers: int | None, time
         queue: collections.deque = collections.deque()
         with click.open_file(input_path, "r", encoding="utf-8", errors="surrogateescape") as source, \
                 click.open_file(output, "w", encoding="utf-8", errors="surrogateescape") as sink, \
-                Grader(verifier, workers=workers, timeout=AUTO if timeout is None else timeout, cache=cache,
-                       progress=progress) as grader:
+                Grader(verifier, workers=workers, timeout=timeout, cache=cache, progress=progress) as grader:
             for verdict in grader.grade_iter(_records(source, verifier, strict, tally, queue)):
                 record, malformed = queue.popleft()
                 if malformed is not None:

@@ -6,26 +6,24 @@ import os
 
 import click
 
-from rest_verify.engine import AUTO
+from rest_verify.cli.options import timeout_option, verifier_option
 from rest_verify.errors import RestEmError
 
 
 @click.command()
-@click.option("--verifier", "-v", required=True, help="Name of an installed verifier (see `rest-em plugins`).")
+@verifier_option
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on. Keep the loopback default unless the trainer runs on another machine.")
 @click.option("--port", "-p", type=click.IntRange(0, 65535), default=5000, show_default=True,
               help="Port to listen on; 0 picks a free one (printed on start).")
 @click.option("--workers", "-w", type=click.IntRange(min=1), default=None,
               help="Grading worker processes (default: CPU count).")
-@click.option("--timeout", "-t", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="Hard wall-clock seconds per item; an overrun scores 0 as `timeout` "
-                   "(default: the verifier's own deadline, else 10).")
+@timeout_option("scores 0 as `timeout`")
 @click.option("--max-concurrency", type=click.IntRange(min=1), default=64, show_default=True,
               help="Requests in flight at once; more are answered 429 with Retry-After (not queued).")
 @click.option("--request-timeout", type=click.FloatRange(min=0, min_open=True), default=150.0, show_default=True,
               help="Deadline per request, queueing included; past it the answer is 504.")
-def serve(verifier: str, host: str, port: int, workers: int | None, timeout: float | None, max_concurrency: int,
+def serve(verifier: str, host: str, port: int, workers: int | None, timeout: float | str, max_concurrency: int,
           request_timeout: float) -> None:
     """Serve VERIFIER over HTTP: POST /get_reward {"query", "prompts", "labels"} -> {"rewards", "scores", "extra_logs"}.
 
@@ -38,8 +36,7 @@ def serve(verifier: str, host: str, port: int, workers: int | None, timeout: flo
         raise click.ClickException(f"rest-em serve needs FastAPI and uvicorn ({exc}); "
                                    "install them with: pip install 'rest-em[serve]'") from exc
     try:
-        run_server(verifier, host=host, port=port, workers=workers or os.cpu_count() or 1,
-                   timeout=AUTO if timeout is None else timeout,
+        run_server(verifier, host=host, port=port, workers=workers or os.cpu_count() or 1, timeout=timeout,
                    max_concurrency=max_concurrency, request_timeout=request_timeout)
     except RestEmError as exc:
         raise click.ClickException(str(exc)) from exc
