@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from rest_verify import Grader, Problem, grade  # noqa: E402
+from rest_verify import Grader, Problem  # noqa: E402
 from engine_verifiers import Busy, NoOp  # noqa: E402
 
 

@@ -17,7 +17,6 @@ import http.client
 import itertools
 import json
 import signal
-import statistics
 import subprocess
 import sys
 import threading

@@ -5,7 +5,6 @@ from __future__ import annotations
 import collections
 import json
 import os
-import sys
 import time
 from pathlib import Path
 from typing import IO, Any, Iterator
@@ -15,7 +14,7 @@ import click
 from rest_verify.cli.options import timeout_option, verifier_option
 from rest_verify.engine import Grader
 from rest_verify.errors import InvalidRecordError, RestEmError
-from rest_verify.plugins import get_registry, pinned_distributions
+from rest_verify.plugins import get_registry
 from rest_verify.types import Problem, Status, Verdict
 
 

@@ -1,6 +1,5 @@
 # target: stdin
 # attack: lift every resource limit, then allocate and fork
-import os
 import resource
 for name in ("RLIMIT_AS", "RLIMIT_CPU", "RLIMIT_NPROC", "RLIMIT_FSIZE", "RLIMIT_NOFILE", "RLIMIT_DATA"):
     which = getattr(resource, name)
