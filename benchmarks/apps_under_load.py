@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing
 import os
 import resource
@@ -23,27 +22,15 @@ import statistics
 import time
 from pathlib import Path
 
+from apps_throughput import load  # the same problems and reference solutions, read the same way
 from rest_em_apps import AppsVerifier
 from rest_verify import Problem, Status, grade
-
-DATASETS = ("code/humaneval_apps.jsonl", "code/mbpp_apps.jsonl")
 
 
 def burn(seconds: float) -> None:
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         pass
-
-
-def load(data: Path, limit: int) -> tuple[list[Problem], list[str]]:
-    problems, solutions = [], []
-    for name in DATASETS:
-        with open(data / name, encoding="utf-8") as handle:
-            for line in handle:
-                row = json.loads(line)
-                problems.append(Problem(id=row["problem_id"], reference=row["input_output"], domain="code"))
-                solutions.append(json.loads(row["solutions"])[0])
-    return problems[:limit], solutions[:limit]
 
 
 def timeout_accuracy(sandbox: str, runs: int) -> None:
