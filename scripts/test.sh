@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The test command of the README and of CI: install, bring up the Docker sandbox, run the whole suite.
+# The test command of the README and of CI: install, bring up the Docker sandbox, build the isolated
+# environments of scripts/envs/, run the whole suite.
 # Without Docker (no root, no engine) the Docker tests are skipped with the reason; under CI=true they must run.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -8,4 +9,11 @@ if ! bash scripts/docker-up.sh; then
     if [ -n "${CI:-}" ]; then exit 1; fi
     echo "test: Docker sandbox unavailable; its tests will be skipped" >&2
 fi
+for setup in scripts/envs/*.sh; do
+    [ -e "$setup" ] || continue
+    if ! bash "$setup"; then
+        if [ -n "${CI:-}" ]; then echo "test: $setup failed" >&2; exit 1; fi
+        echo "test: $setup failed; the tests needing it will be skipped" >&2
+    fi
+done
 python -m pytest "$@"

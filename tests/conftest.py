@@ -1,11 +1,16 @@
-"""Test-suite wiring: Docker tests run whenever Docker works, and under CI they must run, never skip."""
+"""Test-suite wiring: Docker tests and isolated-environment tests run whenever what they need is there,
+and under CI they must run, never skip."""
 
 from __future__ import annotations
 
 import functools
 import os
+from pathlib import Path
 
 import pytest
+
+# Built by scripts/envs/NAME.sh; see scripts/envs/README.md.
+ENVS_ROOT = Path(__file__).resolve().parent.parent / ".envs"
 
 
 @functools.lru_cache(maxsize=1)
@@ -27,7 +32,25 @@ def docker_problem() -> str | None:
     return None
 
 
+def isolated_env_problem(name: str) -> str | None:
+    """Why the isolated environment `name` cannot be used, or None when it is ready."""
+    if (ENVS_ROOT / name / ".ready").exists():
+        return None
+    return f"isolated environment {name!r} not built (run `bash scripts/envs/{name}.sh`)"
+
+
+@pytest.fixture
+def isolated_env(request: pytest.FixtureRequest) -> Path:
+    """The folder of the environment named by the test's `isolated_env` marker (its python: bin/python)."""
+    marker = request.node.get_closest_marker("isolated_env")
+    if marker is None or not marker.args:
+        raise pytest.UsageError(f"{request.node.nodeid} uses isolated_env without @pytest.mark.isolated_env(NAME)")
+    return ENVS_ROOT / marker.args[0]
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    _skip_unless_ready(items, lambda item: item.get_closest_marker("isolated_env"),
+                       lambda marker: isolated_env_problem(marker.args[0]))
     docker_items = [item for item in items if item.get_closest_marker("docker")]
     if not docker_items:
         return
@@ -39,3 +62,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     skip = pytest.mark.skip(reason=problem)
     for item in docker_items:
         item.add_marker(skip)
+
+
+def _skip_unless_ready(items: list[pytest.Item], marker_of, problem_of) -> None:
+    for item in items:
+        marker = marker_of(item)
+        if marker is None:
+            continue
+        problem = problem_of(marker)
+        if problem is None:
+            continue
+        if os.environ.get("CI"):
+            raise pytest.UsageError(f"CI must run {item.nodeid}, but: {problem}")
+        item.add_marker(pytest.mark.skip(reason=problem))
