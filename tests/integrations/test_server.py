@@ -183,10 +183,10 @@ def alive(pid):
 
 
 def test_cli_unknown_verifier_is_a_clear_error():
-    result = subprocess.run([sys.executable, "-c", "from rest_verify.cli.serve import serve; serve()",
-                             "--verifier", "nope", "--port", "0"], capture_output=True, text=True, timeout=60,
+    result = subprocess.run([sys.executable, "-c", "from rest_verify.cli import main; main()",
+                             "serve", "--verifier", "nope", "--port", "0"], capture_output=True, text=True, timeout=60,
                             env=dict(os.environ))
-    assert result.returncode == 1 and "no verifier named 'nope'" in result.stderr
+    assert result.returncode == 2 and "no verifier named 'nope'" in result.stderr
 
 
 def test_requests_arriving_while_grading_are_merged_into_one_batch():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from rest_verify.cli.sandbox import sandbox
+from rest_verify.cli import main
 from sandboxes.base import SandboxError, SandboxUnavailable
 from sandboxes.image import _run_step, _split_name, build_image
 
@@ -40,13 +40,13 @@ def test_missing_debootstrap_says_how_to_install_it(monkeypatch):
 
 @pytest.mark.docker
 def test_build_is_idempotent():
-    result = CliRunner().invoke(sandbox, ["build"])
+    result = CliRunner().invoke(main, ["sandbox", "build"])
     assert result.exit_code == 0 and "already exists" in result.output
 
 
 @pytest.mark.docker
 def test_doctor_passes_on_a_working_setup():
-    result = CliRunner().invoke(sandbox, ["doctor"])
+    result = CliRunner().invoke(main, ["sandbox", "doctor"])
     assert result.exit_code == 0, result.output
     assert "FAIL" not in result.output
     for name in ("network absent", "read-only root", "non-root", "memory limit", "process limit"):
@@ -55,6 +55,7 @@ def test_doctor_passes_on_a_working_setup():
 
 @pytest.mark.docker
 def test_doctor_fails_with_advice_when_the_image_is_missing():
-    result = CliRunner().invoke(sandbox, ["doctor", "--image", "rest-em-sandbox:no-such-tag"])
-    assert result.exit_code == 1
+    result = CliRunner().invoke(main, ["sandbox", "doctor", "--image", "rest-em-sandbox:no-such-tag"])
+    assert result.exit_code == 2
     assert "FAIL image present" in result.output and "rest-em sandbox build --image" in result.output
+    assert result.output.splitlines()[-1].startswith("Error: sandbox not ready: image present")
