@@ -15,7 +15,7 @@ import click
 
 from rest_verify.errors import PluginError
 
-VERB_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
+VERB_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,63}$")
 TARGET_PATTERN = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 
 

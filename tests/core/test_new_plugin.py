@@ -1,4 +1,5 @@
-"""The whole third-party path: render a plugin, install it into a fresh venv, see rest-em find and check it."""
+"""The whole third-party path: render a plugin, install it into a fresh venv, see rest-em find and check it
+and run the verb it adds."""
 
 import json
 import subprocess
@@ -34,11 +35,17 @@ def test_rendered_plugin_installs_lists_and_passes_the_kit(tmp_path):
     checked = run(cli + ["check", "palindrome", "--deadline", "10"])
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "0 failed" in checked.stdout
+    helped = run(cli + ["--help"])
+    assert helped.returncode == 0, helped.stderr
+    assert "try-palindrome  Grade one completion with the palindrome verifier." in helped.stdout
+    tried = run(cli + ["try-palindrome", "so it is\nRacecar", "--reference", "racecar"])
+    assert tried.returncode == 0, tried.stderr
+    assert json.loads(tried.stdout)["status"] == "correct"
     tests = run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(project / "tests")], cwd=project)
     assert tests.returncode == 0, tests.stdout + tests.stderr
-    # and the pinning variable really hides it
-    hidden = run(cli + ["plugins", "--json", "--kind", "verifiers"], env={"REST_EM_PLUGINS": "", "PATH": "/usr/bin:/bin"})
-    assert "palindrome" not in {r["name"] for r in json.loads(hidden.stdout)}
+    # and the pinning variable really hides it, verb included
+    hidden = run(cli + ["plugins", "--json"], env={"REST_EM_PLUGINS": "", "PATH": "/usr/bin:/bin"})
+    assert not {"palindrome", "try-palindrome"} & {r["name"] for r in json.loads(hidden.stdout)}
 
 
 def test_bad_names_are_refused_with_the_rule(tmp_path):
