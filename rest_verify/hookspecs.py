@@ -61,5 +61,5 @@ def register_commands(register: Callable[[Any], None]) -> None:
     shows. The target is imported only when someone runs the verb, so keep this hook free of imports
     beyond `rest_verify`: listing verbs and running `rest-em grade` must not pay for your dependencies.
     A verb registered twice, by two plugins or by a plugin and rest-em itself, is an error naming both
-    distributions. `Command` comes from `rest_verify.commands`.
+    distributions. `Command` is `rest_verify.Command`.
     """

@@ -37,6 +37,7 @@ def describe(exc: BaseException) -> str:
 
 @contextlib.contextmanager
 def user_errors(debug: bool) -> Iterator[None]:
+    """Turn rest-em's typed errors and OSErrors into a `UserError`, unless a traceback was asked for."""
     try:
         yield
     except (RestEmError, OSError) as exc:
@@ -46,14 +47,18 @@ def user_errors(debug: bool) -> Iterator[None]:
 
 
 def debug_wanted(flag: bool = False) -> bool:
+    """Whether `--debug` was given or REST_EM_DEBUG is set (to anything but 0)."""
     return flag or os.environ.get(DEBUG_VARIABLE, "") not in ("", "0")
 
 
 def verbs() -> dict[str, Command]:
+    """Every registered verb by name, core and plugin alike."""
     return {registration.name: registration.obj for registration in get_registry().all("commands")}
 
 
 class VerbGroup(click.Group):
+    """A click group whose commands are the registry's verbs, loaded only when one is invoked."""
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(verbs())
 
@@ -68,6 +73,7 @@ class VerbGroup(click.Group):
 
     def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
                      **extra: Any) -> click.Context:
+        # Parsing can fail before `--debug` is parsed (`--help` lists verbs, so loads every plugin).
         with user_errors(debug_wanted("--debug" in args)):
             return super().make_context(info_name, args, parent, **extra)
 

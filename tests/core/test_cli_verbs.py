@@ -19,10 +19,10 @@ CORE = Path(__file__).resolve().parents[2] / "rest_verify"
 HEAVY = ["torch", "transformers", "greet_heavy"]
 
 
-def install_fake(root: Path, dist_name: str, module_name: str, hooks: str, files: dict[str, str] = {}) -> None:
+def install_fake(root: Path, dist_name: str, module_name: str, hooks: str, files: dict[str, str] | None = None) -> None:
     """A distribution on sys.path: a hook module, extra modules, a .dist-info with a rest_em entry point."""
     (root / f"{module_name}.py").write_text("from rest_verify import Command, hookimpl\n\n" + textwrap.dedent(hooks))
-    for name, text in files.items():
+    for name, text in (files or {}).items():
         (root / name).write_text(textwrap.dedent(text))
     info = root / f"{dist_name.replace('-', '_')}-0.2.dist-info"
     info.mkdir()
