@@ -5,11 +5,15 @@ import json
 import subprocess
 import sys
 import venv
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from rest_verify.cli import main
+
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def run(argv, **kwargs):
@@ -24,8 +28,9 @@ def test_rendered_plugin_installs_lists_and_passes_the_kit(tmp_path):
     environment = tmp_path / "venv"
     venv.EnvBuilder(system_site_packages=True, with_pip=False).create(environment)
     python = str(environment / "bin" / "python")
+    # rest-em itself too: the code under test, not whatever rest-em the base interpreter may carry
     installed = run([sys.executable, "-m", "pip", "--python", python, "install", "-q", "--no-deps",
-                     "--no-build-isolation", "-e", str(project)])
+                     "--no-build-isolation", "-e", str(ROOT), "-e", str(project)])
     assert installed.returncode == 0, installed.stderr
     cli = [python, "-c", "from rest_verify.cli import main; main()"]
     listed = run(cli + ["plugins", "--json", "--kind", "verifiers"])
