@@ -21,3 +21,7 @@ class DuplicateNameError(PluginError):
 
 class UnknownNameError(PluginError, LookupError):
     """A verifier, sandbox, task or generator was asked for by a name nobody registered."""
+
+
+class VerifierOptionError(RestEmError, ValueError):
+    """A verifier option is malformed, unknown to the verifier, or given to a verifier that takes none."""

@@ -43,3 +43,17 @@ def test_audit_rejects_files_that_are_not_graded(tmp_path):
     bad.write_text('{"completion": "x"}\n')
     result = CliRunner().invoke(main, ["audit", str(bad)])
     assert result.exit_code != 0 and "not a graded line" in result.output
+
+
+def test_audit_reports_the_rewards_each_extraction_rule_earned(tmp_path):
+    graded = tmp_path / "graded.jsonl"
+    graded.write_text("\n".join([
+        graded_line("a", "\\boxed{4}", "4", Verdict.right(extraction="boxed", fallback=False)),
+        graded_line("b", "so 4", "4", Verdict.right(extraction="last number", fallback=True)),
+        graded_line("c", "so 4", "4", Verdict.right(extraction="last number", fallback=True)),
+        graded_line("d", "so 5", "4", Verdict.wrong(extraction="last number", fallback=True)),
+    ]) + "\n")
+    result = CliRunner().invoke(main, ["audit", str(graded)])
+    assert result.exit_code == 0, result.output
+    assert "| last number | yes | 2 | 66.7% |" in result.output and "| boxed | no | 1 | 33.3% |" in result.output
+    assert "66.7% of rewarded items were found by a fallback rule" in result.output

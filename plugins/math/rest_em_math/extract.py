@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from typing import Callable
 
+from rest_em_math.unmarked import Found, unmarked_answer
+
 _BOX_COMMANDS = ("\\boxed", "\\fbox")
 _MAX_ANSWER_CHARS = 2000
 
@@ -187,16 +189,41 @@ def _first_found(text: str, extractors: tuple[Callable[[str], str | None], ...])
     return None
 
 
-def _answer_of_turn(text: str, extractors: tuple[Callable[[str], str | None], ...]) -> str | None:
-    """The answer given before the model went on to invent a new turn, else the answer in the whole text."""
+MARKERS: tuple[tuple[str, Callable[[str], str | None]], ...] = (
+    ("boxed", last_boxed), ("final answer is", minerva_final_answer), ("the answer is", the_answer_is),
+    ("answer line", answer_line), ("####", after_hashes))
+
+
+def _marked(text: str) -> Found | None:
+    for rule, extractor in MARKERS:
+        answer = extractor(text)
+        if answer is not None and answer.strip():
+            return Found(answer.strip(), rule)
+    return None
+
+
+def math_answer(text: str, lenient: bool = True) -> Found | None:
+    """The final answer of a MATH-style completion and the rule that found it.
+
+    Explicit markers first (boxed, Minerva, "The answer is", "Answer:", ####), in the text before an
+    invented new turn, else in the whole text; then, when `lenient`, the unmarked fallbacks of
+    `rest_em_math.unmarked` on the same two texts.
+    """
     cut = end_of_turn(text)
-    answer = _first_found(text[:cut], extractors) if cut > 0 else None
-    return answer if answer is not None else _first_found(text, extractors)
+    parts = (text[:cut], text) if cut > 0 else (text,)
+    finders = (_marked, unmarked_answer) if lenient else (_marked,)
+    for finder in finders:
+        for part in parts:
+            found = finder(part)
+            if found is not None:
+                return found
+    return None
 
 
 def extract_math_answer(text: str) -> str | None:
-    """The final answer of a MATH-style completion: boxed, Minerva, "The answer is", "Answer:", ####."""
-    return _answer_of_turn(text, (last_boxed, minerva_final_answer, the_answer_is, answer_line, after_hashes))
+    """The final answer of a MATH-style completion by its explicit markers only (strict extraction)."""
+    found = math_answer(text, lenient=False)
+    return found.answer if found else None
 
 
 _GSM8K_EXTRACTORS = (after_hashes, last_boxed, the_answer_is, minerva_final_answer, answer_line)

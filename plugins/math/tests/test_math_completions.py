@@ -10,7 +10,7 @@ from rest_verify.types import Problem
 from rest_em_math.verifier import GSM8KVerifier, MathVerifier
 
 COMPLETIONS_FILE = Path(__file__).with_name("completions.txt")
-VERIFIERS = {"math": MathVerifier(), "gsm8k": GSM8KVerifier()}
+VERIFIERS = {"math": MathVerifier(), "math:strict": MathVerifier(extraction="strict"), "gsm8k": GSM8KVerifier()}
 
 
 def load_completions() -> list[tuple[str, str, str, str]]:

@@ -1,0 +1,171 @@
+"""Find the answer of a completion that marks none (no box, no "The answer is"): the lenient fallbacks.
+
+Policy, tried only after every explicit marker failed (see `extract.math_answer`):
+  * `whole`: a one-line completion that is itself an answer (`7,425,000`, `$\\frac{1}{3}$`, `x \\le 2`);
+  * otherwise the value written last, from three candidates, the one ending latest in the text winning
+    (on a tie the earlier-listed kind): `final line`, the last line when it is a short statement of a value
+    (`So x = 1/3.`, `Thus 42.`: leading words dropped, nothing but mathematics left); `last math`, the last
+    `$...$`, `$$...$$`, `\\(...\\)` or `\\[...\\]`; `last number`, the last number in the text (GSM8K's
+    usual fallback: `he pays $18.90.` ends in 18.90, the `$` being a currency sign, not a delimiter).
+A model can write many numbers, but only the last counts, so writing more of them buys no extra chance.
+Everything here is a single left-to-right scan or a bounded regex: linear in the completion's length.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterator, NamedTuple
+
+MAX_FINAL_LINE_WORDS = 12
+MAX_WHOLE_CHARS = 300
+MAX_SPAN_CHARS = 2000
+
+# `1,000.99`, `7425000`, `1000,99` (a decimal comma), `.4`, `10/9`: digits are ASCII only.
+_NUMBER = re.compile(r"(?<![\w.,])-?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:[.,]\d+)?|\.\d+)(?:/\d+)?(?![\d])",
+                     re.ASCII)
+_PROSE_WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}(?![A-Za-z])")
+# A word of prose: two letters or more, not a LaTeX command, not inside `\\text{...}`-like wrappers.
+_WRAPPED = re.compile(r"\\(?:text\w*|mbox|mathrm|mathbf|operatorname)\s*\{[^{}]*\}")
+_LEADING_WORDS = re.compile(r"^(?:[A-Za-z]{2,}[,:]?\s+|[A-Za-z]{2,}[,:]\s*)+")
+_COURTESY = re.compile(r"\s*I hope it is correct\.?\s*$", re.IGNORECASE)
+_TRAILING_PUNCTUATION = " \t.;,!"
+_DELIMITERS = (("$$", "$$"), ("\\[", "\\]"), ("\\(", "\\)"), ("$", "$"))
+_SAME_LINE = {"$", "\\("}
+
+
+FALLBACK_RULES = frozenset({"whole", "final line", "last math", "last number"})
+
+
+class Found(NamedTuple):
+    """An extracted answer and the rule that found it (a marker, or one of `FALLBACK_RULES`)."""
+
+    answer: str
+    rule: str
+
+    @property
+    def info(self) -> dict[str, object]:
+        """What a verdict records about the extraction: the rule, and whether it was a fallback."""
+        return {"extraction": self.rule, "fallback": self.rule in FALLBACK_RULES}
+
+
+def unmarked_answer(text: str) -> Found | None:
+    """The answer of a completion without any marker, by the policy in the module docstring, or None."""
+    text = _COURTESY.sub("", text.rstrip()).rstrip(_TRAILING_PUNCTUATION + "\n")
+    if not text.strip():
+        return None
+    whole = _whole(text)
+    if whole is not None:
+        return Found(whole, "whole")
+    candidates: list[tuple[int, int, Found]] = []
+    line = _final_line(text)
+    if line is not None:
+        candidates.append((len(text), 0, Found(line, "final line")))
+    span = last_math_span(text)
+    if span is not None:
+        candidates.append((span[1], 1, Found(span[0], "last math")))
+    number = last_number(text)
+    if number is not None:
+        candidates.append((number[1], 2, Found(number[0], "last number")))
+    if not candidates:
+        return None
+    return max(candidates, key=lambda c: (c[0], -c[1]))[2]
+
+
+def _whole(text: str) -> str | None:
+    """A completion of one short line with no prose in it is the answer as written."""
+    stripped = text.strip()
+    if "\n" in stripped or len(stripped) > MAX_WHOLE_CHARS or _has_prose(stripped):
+        return None
+    return stripped
+
+
+def _final_line(text: str) -> str | None:
+    """The last line, when it is a short sentence ending in a value: leading words dropped, mathematics left."""
+    line = text[text.rfind("\n") + 1:].strip()
+    if not line or len(line.split()) > MAX_FINAL_LINE_WORDS:
+        return None
+    value = _LEADING_WORDS.sub("", line).strip()
+    if not value or value == line or _has_prose(value):
+        return None
+    return value
+
+
+def _has_prose(text: str) -> bool:
+    """Words outside LaTeX commands and `\\text{}` (units after a number are prose too: `28 percent`)."""
+    return _PROSE_WORD.search(_WRAPPED.sub(" ", _math_only(text))) is not None
+
+
+def _math_only(text: str) -> str:
+    """`$...$` contents count as mathematics even when they hold letters (`$x$`); drop them for the prose test."""
+    out, pos = [], 0
+    for start, end, _content in _math_spans(text):
+        out.append(text[pos:start])
+        out.append(" ")
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def last_math_span(text: str) -> tuple[str, int] | None:
+    """(contents, end position) of the last math span, or None."""
+    last = None
+    for _start, end, content in _math_spans(text):
+        if content.strip():
+            last = (content.strip(), end)
+    return last
+
+
+def _math_spans(text: str) -> Iterator[tuple[int, int, str]]:
+    """Every `$$...$$`, `\\[...\\]`, `\\(...\\)` and `$...$` in reading order (start, end, contents).
+
+    `\\$` is an escaped dollar, never a delimiter. An inline span (`$`, `\\(`) does not cross a line break.
+    A `$` directly before a digit whose would-be span holds prose (`costs $5 and $10`) is a currency sign.
+    Searches only move forward and each delimiter's next position is remembered, so the scan is linear.
+    """
+    finder = _Finder(text)
+    pos = 0
+    while True:
+        found = [(finder.next(left, pos), left, right) for left, right in _DELIMITERS]
+        found = [f for f in found if f[0] >= 0]
+        if not found:
+            return
+        start, left, right = min(found, key=lambda f: (f[0], -len(f[1])))
+        inner = start + len(left)
+        close = finder.next(right, inner)
+        content = text[inner:close] if close >= 0 else ""
+        if (close < 0 or close - inner > MAX_SPAN_CHARS or left in _SAME_LINE and "\n" in content
+                or left == "$" and _is_currency(content)):
+            pos = inner
+            continue
+        yield start, close + len(right), content
+        pos = close + len(right)
+
+
+class _Finder:
+    """`str.find` for a few fixed tokens that remembers each token's next position (an escaped `\\$` skipped)."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.known: dict[str, int] = {}
+
+    def next(self, token: str, pos: int) -> int:
+        found = self.known.get(token)
+        if found is None or 0 <= found < pos:
+            found = self.text.find(token, pos)
+            while found > 0 and token[0] == "$" and self.text[found - 1] == "\\":
+                found = self.text.find(token, found + 1)
+            self.known[token] = found
+        return found
+
+
+def _is_currency(content: str) -> bool:
+    """`$5 and $` is the text between two prices, not mathematics."""
+    return content[:1].isdigit() and _PROSE_WORD.search(_WRAPPED.sub(" ", content)) is not None and " " in content
+
+
+def last_number(text: str) -> tuple[str, int] | None:
+    """(the last number written, its end position), or None."""
+    found = None
+    for found in _NUMBER.finditer(text):
+        pass
+    return (found.group(0), found.end()) if found else None
