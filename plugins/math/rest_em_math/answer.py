@@ -27,6 +27,12 @@ _SET_BUILDER = re.compile(r"^\\\{\s*[A-Za-z](?:\s*\\in\s*[^\s|:]+)?\s*[|:]\s*(.+
 _MEMBERSHIP = re.compile(r"^[A-Za-z](?:_\{?\w+\}?)?\s*\\in\s*")
 _MATRIX = re.compile(r"^\\begin\{([pbvBV]?matrix|array)\}(?:\{[^{}]*\})?(.*)\\end\{\1\}$", re.DOTALL)
 _RELATIONS = ("\\le", "\\ge", "\\lt", "\\gt", "\\ne", "=", "<", ">")
+# A name for a value: letters with subscripts or primes (`AB`, `V_{1}`, `x'`), as a length `|AB|`, a ratio
+# `A:B`, a quotient `\\frac{NO}{BO}`, an angle `\\angle ABC`. A number or an operator makes it an equation.
+_NAME = r"(?:[A-Za-z](?:_\{?\w+\}?|')*)+"
+_LABEL = re.compile(rf"^(?:m?\\angle\s*)?(?:{_NAME}|\|{_NAME}\||\\frac\{{{_NAME}\}}\{{{_NAME}\}}|{_NAME}\s*:\s*{_NAME})$")
+_APPLIED = re.compile(r"^[A-Za-z]\s*\(\s*[A-Za-z]\s*\)$")  # `f(x)` in `0 < f(x) < 1` is the quantity bounded
+_LETTER_OUTSIDE_COMMANDS = re.compile(r"(?<![\\A-Za-z])[A-Za-z]")
 _FLIP = {"<": ">", ">": "<", "\\le": "\\ge", "\\ge": "\\le", "=": "=", "\\ne": "\\ne"}
 _UNITS_WORDS = {word: n for n, word in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
@@ -78,6 +84,15 @@ class Relation:
 
 
 @dataclass(frozen=True)
+class Labelled:
+    """A value under a name: `AB = 4`, `x = 5`, `\\frac{NO}{BO} = \\frac{1}{2}`, `V_1:V_2 = 11:21`. It answers
+    the bare value; two labelled values are equal when names and values are."""
+
+    label: str
+    value: "Answer"
+
+
+@dataclass(frozen=True)
 class Word:
     text: str
 
@@ -95,7 +110,7 @@ class Unparsed:
     reason: str
 
 
-Answer = Scalar | Sequence | Collection | Union | Matrix | Relation | Word | Choice | Unparsed
+Answer = Scalar | Sequence | Collection | Union | Matrix | Relation | Labelled | Word | Choice | Unparsed
 
 
 def read_answer(text: str, raw: str = "") -> Answer:
@@ -142,6 +157,9 @@ def _read(text: str, depth: int) -> Answer:
     text = _MEMBERSHIP.sub("", text)
     if text == "\\emptyset":
         return Collection(())
+    solutions = _split_top(text, (";",))
+    if len(solutions) > 1:  # `p=5,q=2; p=7,q=2` and `-12;-11;-10` list solutions
+        return Collection(tuple(_read(part, depth + 1) for part in solutions if part.strip()))
     parts = _split_top(text, ("\\cup",))
     if len(parts) > 1:
         return Union(tuple(_read(part, depth + 1) for part in parts))
@@ -152,20 +170,53 @@ def _read(text: str, depth: int) -> Answer:
         return Collection(tuple(_items(text[2:-2], depth)))
     if text[0] in "([" and text[-1] in ")]" and _closes_at_end(text):
         items = _split_top(text[1:-1], (",",))
+        if len(items) == 1:  # `(0;-2;6)`: semicolons separate coordinates where commas are decimal marks
+            items = _split_top(text[1:-1], (";",))
         if len(items) > 1:
             return Sequence(text[0], text[-1], tuple(_read(item, depth + 1) for item in items))
     if len(_split_top(text, (",",))) > 1:
         return Collection(tuple(_items(text, depth)))
+    ratio = _split_top(text, (":",))
+    if len(ratio) > 1 and all(part.strip() for part in ratio):  # `11:21` (a ratio, or a time `12:00`)
+        return Sequence(":", ":", tuple(_read(part, depth + 1) for part in ratio))
     plus_minus = _plus_minus(text)
     if plus_minus is not None:
         return Collection(tuple(_read(t, depth + 1) for t in plus_minus))
     named = _named_tuple(text)
     if named is not None:
         return _read(named, depth + 1)
+    text = _chain_ends(text)
+    labelled = _labelled(text, depth)
+    if labelled is not None:
+        return labelled
     relation = _relation(text)
     if relation is not None:
+        if relation.ops == ("=",) and not any(symbols(side.node) for side in relation.sides):
+            return relation.sides[1]  # `\\frac12 + \\frac14 = \\frac34` is a computation: its result is the answer
         return relation
     return Scalar(parse_expression(text), text)
+
+
+def _chain_ends(text: str) -> str:
+    """`x = 5+5+1 = 7 = 11` states `x = 11`: a chain of equalities answers its first and last sides."""
+    pieces = _split_relations(text)
+    if len(pieces) >= 5 and all(op == "=" for op in pieces[1::2]):
+        return f"{pieces[0]}={pieces[-1]}"
+    return text
+
+
+def _labelled(text: str, depth: int) -> Labelled | None:
+    """`AB = 4`: a name (see `_LABEL`), `=`, and a value that names no variable."""
+    pieces = _split_relations(text)
+    if len(pieces) != 3 or pieces[1] != "=" or not _LABEL.match(pieces[0].strip()):
+        return None
+    if _LETTER_OUTSIDE_COMMANDS.search(pieces[2]):
+        return None
+    return Labelled(_compact_label(pieces[0]), _read(pieces[2], depth + 1))
+
+
+def _compact_label(label: str) -> str:
+    return "".join(label.split()).replace("{", "").replace("}", "")
 
 
 def _bracketed_matrix(text: str) -> re.Match[str] | None:
@@ -230,7 +281,7 @@ def as_interval(relation: Relation) -> Sequence | None:
     """`x > 3` -> `(3, \\infty)` and `-2 \\le x \\le 7` -> `[-2, 7]`: one variable against constants."""
     if any(op not in ("<", "\\le") for op in relation.ops):
         return None
-    variables = [i for i, side in enumerate(relation.sides) if side.node[0] == "sym"]
+    variables = [i for i, side in enumerate(relation.sides) if side.node[0] == "sym" or _APPLIED.match(side.text)]
     if len(variables) != 1 or any(symbols(s.node) for i, s in enumerate(relation.sides) if i != variables[0]):
         return None
     index = variables[0]

@@ -16,7 +16,7 @@ import random
 import re
 from fractions import Fraction
 
-from rest_em_math.answer import (Answer, Choice, Collection, Matrix, Relation, Scalar, Sequence, Union,
+from rest_em_math.answer import (Answer, Choice, Collection, Labelled, Matrix, Relation, Scalar, Sequence, Union,
                                  Unparsed, Word, as_complement, as_interval, read_answer)
 from rest_em_math.evaluate import Exact, NotExact, exact, numeric, symbols
 from rest_em_math.normalise import compact, normalise
@@ -37,6 +37,8 @@ Result = tuple[bool, str]
 # that side uses no variable beyond the name's arguments).
 _NAMED_VALUE = re.compile(r"^[A-Za-z](?:_\{?\w+\}?)?(?:\^\{?-?\d\}?)?\s*\([^()]*\)$")
 _PERCENT = re.compile(r"\\?%")
+_COMMA_DECIMAL = re.compile(r"^-?\d+,\d+$", re.ASCII)
+_POINT_DECIMAL = re.compile(r"^-?\d*\.\d+$", re.ASCII)
 
 
 def equivalent(reference: str, candidate: str) -> Result:
@@ -46,6 +48,8 @@ def equivalent(reference: str, candidate: str) -> Result:
         return True, "string"
     ref_answer, cand_answer = read_answer(ref_text, reference), read_answer(cand_text, candidate)
     result = same(ref_answer, cand_answer)
+    if not result[0] and _decimal_comma(ref_text, cand_text):
+        return True, "decimal comma"
     marked = (bool(_PERCENT.search(reference)), bool(_PERCENT.search(candidate)))
     if not result[0] and marked[0] != marked[1] and isinstance(ref_answer, Scalar) and isinstance(cand_answer, Scalar):
         percent, plain = (ref_answer, cand_answer) if marked[0] else (cand_answer, ref_answer)
@@ -54,11 +58,27 @@ def equivalent(reference: str, candidate: str) -> Result:
     return result
 
 
+def _decimal_comma(a: str, b: str) -> bool:
+    """`1000,99` is 1000.99 where the comma cannot be a thousands separator (normalisation has joined
+    those: `1,000`) and the other side writes the same number with a decimal point; a list `1,22` of two
+    answers is never compared with a decimal that way."""
+    for comma, point in ((a, b), (b, a)):
+        if _COMMA_DECIMAL.match(comma) and _POINT_DECIMAL.match(point):
+            return Fraction(comma.replace(",", ".")) == Fraction(point)
+    return False
+
+
 def same(a: Answer, b: Answer) -> Result:
     """Equality of two parsed answers under the shape rules."""
     unparsed = a if isinstance(a, Unparsed) else b if isinstance(b, Unparsed) else None
     if unparsed is not None:
         return bool(_text(a)) and _text(a) == _text(b), f"string ({unparsed.reason})"
+    if isinstance(a, Labelled) and isinstance(b, Labelled):
+        return a.label == b.label and same(a.value, b.value)[0], "labelled"
+    if isinstance(a, Labelled) or isinstance(b, Labelled):
+        labelled, other = (a, b) if isinstance(a, Labelled) else (b, a)
+        assert isinstance(labelled, Labelled)
+        return same(labelled.value, other)[0], "labelled"
     if isinstance(a, Relation) or isinstance(b, Relation):
         return _relation_vs(a, b)
     a, b = _as_union(a), _as_union(b)
@@ -163,12 +183,17 @@ def _assignments_vs_tuple(a: Answer, b: Answer) -> bool | None:
     listed, other = (a, b) if isinstance(a, Collection) else (b, a)
     if not isinstance(listed, Collection) or not isinstance(other, Sequence) or other.left != "(":
         return None
-    values = []
+    values: list[Answer] = []
+    names = set()
     for item in listed.items:
-        if not (isinstance(item, Relation) and item.ops == ("=",) and item.sides[0].node[0] == "sym"):
+        if isinstance(item, Labelled):
+            names.add(item.label)
+            values.append(item.value)
+        elif isinstance(item, Relation) and item.ops == ("=",) and item.sides[0].node[0] == "sym":
+            names.add(item.sides[0].node[1])
+            values.append(item.sides[1])
+        else:
             return None
-        values.append(item.sides[1])
-    names = {item.sides[0].node[1] for item in listed.items if isinstance(item, Relation)}
     if len(names) != len(values):
         return None
     return _pairwise(tuple(values), other.items)

@@ -21,6 +21,8 @@ _ANSWER_LINE = re.compile(r"^[ \t*#_>-]*(?:final[ \t]+)?answer[ \t*_]*:", re.IGN
 _NEW_TURN = re.compile(r"\n[ \t]*(?:Question|Problem|Q|Human|User)[ \t]*:"
                        r"|<\|(?:im_start|im_end|endoftext|eot_id)\|>|</s>")
 _HASHES = "####"
+# What may stand between two listed boxes: delimiters, commas, `and`/`or`, a few words (`\\boxed{1} papers and`).
+_JOINER = re.compile(r"^[\s$,;+]*(?:\\[()\]\[]|\\quad|\\text\{[^{}]{0,20}\}|[A-Za-z]{1,12}|[\s$,;+]){0,8}$")
 _MATH_OPEN = {"$$": "$$", "$": "$", "\\(": "\\)", "\\[": "\\]"}
 _NUMBER = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:/\d+)?|-?\.\d+", re.ASCII)
 
@@ -132,6 +134,43 @@ def last_boxes(text: str, count: int) -> list[str]:
             found.append(content)
         limit = start
     return found[::-1]
+
+
+def listed_boxes(text: str, most: int = 8) -> str | None:
+    """`\\boxed{1} and \\boxed{2}`, `\\boxed{2}, \\boxed{3}`: the boxes at the end of the text, when two or more are
+    written one after another (joined by at most a few words, never a sentence end), as one list `1, 2`."""
+    listed: list[str] = []
+    limit = len(text)
+    while len(listed) < most:
+        start = max(text.rfind(cmd, 0, limit) for cmd in _BOX_COMMANDS)
+        if start < 0:
+            break
+        command = next(cmd for cmd in _BOX_COMMANDS if text.startswith(cmd, start))
+        content = _box_argument(text, start + len(command), limit)
+        if content is None:
+            break
+        end = _braced_end(text, start + len(command), limit)
+        if listed and not _JOINER.match(text[end:limit]):
+            break
+        listed.append(content)
+        limit = start
+    return ", ".join(reversed(listed)) if len(listed) > 1 else None
+
+
+def _braced_end(text: str, pos: int, limit: int) -> int:
+    """Where the argument of a box starting its search at `pos` ends."""
+    brace = text.find("{", pos, limit)
+    depth = 0
+    i = brace
+    while 0 <= i < limit:
+        if text[i] == "\\":
+            i += 2
+            continue
+        depth += {"{": 1, "}": -1}.get(text[i], 0)
+        if depth == 0:
+            return i + 1
+        i += 1
+    return limit
 
 
 def after_hashes(text: str) -> str | None:

@@ -15,7 +15,7 @@ _WRAPPERS = ("text", "textbf", "textit", "textrm", "textnormal", "mbox", "mathrm
              "operatorname", "mathsf", "boldsymbol", "bf", "rm")
 _WRAPPER = re.compile(r"\\(?:" + "|".join(_WRAPPERS) + r")\s*\{([^{}]*)\}")
 _FONT_SWITCH = re.compile(r"\\(?:rm|bf|it|displaystyle|textstyle|scriptstyle)\b\s*")
-_SPACING = re.compile(r"(?<!\\)\\[,;:! ]|\\q?quad\b|~|\\hspace\*?\{[^{}]*\}")
+_SPACING = re.compile(r"(?<!\\)\\[,;:! ]|\\q?quad|~|\\hspace\*?\{[^{}]*\}")
 _LEFT_RIGHT = re.compile(r"\\(?:left|right|bigl|bigr|Bigl|Bigr|big|Big)(?![a-zA-Z])\s*\.?")
 _DEGREES = re.compile(r"\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|\\circ|°|\\degree\b|\^\s*\{\s*\\text\{\s*o\s*\}\s*\}")
 # `\\sin 30^\\circ`: inside a trigonometric function a degree sign converts to radians (elsewhere it is dropped).
@@ -23,7 +23,7 @@ _TRIG_DEGREES = re.compile(r"\\(sin|cos|tan|cot|sec|csc)\s*\(?\s*(\d+(?:\.\d+)?)
                            r"(?:\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|°)\s*\)?", re.ASCII)
 _UNICODE = {"√": "\\sqrt", "×": "\\times", "·": "\\cdot", "÷": "\\div", "≠": "\\ne", "±": "\\pm",
             "∈": "\\in ", "∪": "\\cup ", "∅": "\\emptyset", "²": "^2", "³": "^3"}
-_THOUSANDS = re.compile(r"^((?:[A-Za-z]\s*=\s*)?[+-]?)(\d{1,3}(?:,\d{3})+)(\.\d+)?$", re.ASCII)
+_THOUSANDS = re.compile(r"^((?:[A-Za-z]\s*=\s*)?[+-]?)([1-9]\d{0,2}(?:,\d{3})+|[1-9]\d{0,2}(?: \d{3})+)(\.\d+)?$", re.ASCII)
 _UNIT_WORDS = ("cm", "mm", "km", "m", "meter", "metre", "inch", "inche", "in", "ft", "foot", "feet", "yd",
                "yard", "mile", "unit", "degree", "cent", "dollar", "hour", "hr", "minute", "min", "second",
                "sec", "day", "week", "month", "year", "mph", "pound", "lb", "ounce", "oz", "gallon",
@@ -54,9 +54,17 @@ _OPERATOR_NAME = re.compile(r"\\operatorname\s*\{\s*(" + "|".join(_FUNCTIONS) + 
 # `2 pi`, `sin x`, `sqrt(2)` written without backslashes (a lone word `tan` stays a word).
 _BARE_FUNCTION = re.compile(r"(?<![\\A-Za-z])(?:(pi)|(" + "|".join(_FUNCTIONS) + r"|sqrt)(?=\s*[\w({\\^]))(?![A-Za-z])")
 _APPROX = re.compile(r"\\approx|≈")
+# `x \approx 11` states the value of x: the approximation is the answer when only a name comes before it.
+_NAMED_APPROX = re.compile(r"^(?:[A-Za-z](?:_\{?\w+\}?)?\s*)?(?:\\approx|≈)\s*")
+# Commands written with a doubled backslash (`\\frac`, from JSON-escaped text): `\\` then a command name is
+# never a line break followed by that word in an answer.
+_DOUBLED_COMMAND = re.compile(r"(?<!\\)\\\\(?=(?:d?frac|sqrt|left|right|le|ge|leq|geq|ne|neq|lt|gt|pi|infty|cdot|"
+                              r"times|text|mathrm|boxed|in|cup|pm|sin|cos|tan|log|ln|circ|approx)(?![A-Za-z]))")
+_ASCII_RELATIONS = (("<=", "\\le "), (">=", "\\ge "), ("!=", "\\ne "))
 _WORD_INFINITY = re.compile(r"^(?:\+\s*)?infinity$", re.IGNORECASE)
 _WORD_REALS = re.compile(r"^all real(?: numbers)?$", re.IGNORECASE)
-_PLAIN_CONJUNCTION = re.compile(r"(?<=[\d}])\s+(?:and|or)\s+(?=[-+\w\\(])")  # `12 and 13` lists two answers
+# `12 and 13`, `19, 46, and 82`, `(11,7)or(7,11)` list answers.
+_PLAIN_CONJUNCTION = re.compile(r"(?<=[\d},])\s+(?:and|or)\s+(?=[-+\w\\(])|(?<=\))\s*(?:and|or)\s*(?=\()")
 _ORDINAL = re.compile(r"(?<=\d)\s*(?:\^\s*\{\s*(?:st|nd|rd|th)\s*\}|\^?\s*(?:st|nd|rd|th)\b)", re.ASCII)
 _MIXED_SLASH = re.compile(r"^([+-]?\d+) +(\d+)/(\d+)$", re.ASCII)  # `7 3/4` is seven and three quarters
 _SPACES = re.compile(r"\s+")
@@ -98,8 +106,9 @@ def normalise(answer: str) -> str:
     text = " ".join(answer.split())
     if len(text) > MAX_CHARS:
         return text
+    text = _DOUBLED_COMMAND.sub(r"\\", text)
     text = strip_delimiters(text)
-    text = _before_approximation(text)
+    text = _before_approximation(_NAMED_APPROX.sub("", text))
     text = text.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac").replace("\\cfrac", "\\frac")
     text = text.replace("\\dbinom", "\\binom").replace("\\tbinom", "\\binom")
     text = _MARKED_SEPARATOR.sub("", text)
@@ -107,11 +116,14 @@ def normalise(answer: str) -> str:
     text = _LEFT_RIGHT.sub("", text)
     text = _DEGREES.sub("", _TRIG_DEGREES.sub(r"\\\1{(\2\\pi/180)}", text))
     text = text.replace("\\%", "").replace("%", "").replace("\\$", "").replace("$", "")
+    text = text.replace("€", "").replace("£", "").replace("\\euro", "")
     text = text.replace("\\lbrace", "\\{").replace("\\rbrace", "\\}")
     text = text.replace("\\langle", "(").replace("\\rangle", ")")  # a vector <1, 2> is the tuple (1, 2)
     text = text.replace("\\ldots", "\\dots").replace("\\cdots", "\\dots")
     text = text.replace("\\lvert", "|").replace("\\rvert", "|").replace("\\vert", "|").replace("\\mid", "|")
     text = text.replace("\\leqslant", "\\le").replace("\\geqslant", "\\ge")
+    for ascii_relation, command in _ASCII_RELATIONS:
+        text = text.replace(ascii_relation, command)
     text = text.replace("\\leq", "\\le").replace("\\geq", "\\ge").replace("\\neq", "\\ne")
     text = text.replace("≤", "\\le").replace("≥", "\\ge").replace("−", "-").replace("π", "\\pi")
     for symbol, command in _UNICODE.items():
@@ -199,7 +211,7 @@ def _join_thousands(text: str) -> str:
     if not match:
         return text
     sign, digits, decimals = match.groups()
-    return sign + digits.replace(",", "") + (decimals or "")
+    return sign + digits.replace(",", "").replace(" ", "") + (decimals or "")
 
 
 def compact(text: str) -> str:

@@ -16,9 +16,12 @@ from __future__ import annotations
 import re
 from typing import Iterator, NamedTuple
 
+from rest_em_math.answer import number_word
+
 MAX_FINAL_LINE_WORDS = 12
 MAX_WHOLE_CHARS = 300
 MAX_SPAN_CHARS = 2000
+MAX_LISTED_SPANS = 8
 
 # `1,000.99`, `7425000`, `1000,99` (a decimal comma), `.4`, `10/9`: digits are ASCII only.
 _NUMBER = re.compile(r"(?<![\w.,])-?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:[.,]\d+)?|\.\d+)(?:/\d+)?(?![\d])",
@@ -27,8 +30,10 @@ _PROSE_WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}(?![A-Za-z])")
 # A word of prose: two letters or more, not a LaTeX command, not inside `\\text{...}`-like wrappers.
 _WRAPPED = re.compile(r"\\(?:text\w*|mbox|mathrm|mathbf|operatorname)\s*\{[^{}]*\}")
 _LEADING_WORDS = re.compile(r"^(?:[A-Za-z]{2,}[,:]?\s+|[A-Za-z]{2,}[,:]\s*)+")
+_JOINED = re.compile(r"\s*(?:,|,?\s*(?:and|or))?\s*$")
 _COURTESY = re.compile(r"\s*I hope it is correct\.?\s*$", re.IGNORECASE)
 _TRAILING_PUNCTUATION = " \t.;,!"
+_NOT_A_START = ":;,.!?)]}"
 _DELIMITERS = (("$$", "$$"), ("\\[", "\\]"), ("\\(", "\\)"), ("$", "$"))
 _SAME_LINE = {"$", "\\("}
 
@@ -50,7 +55,7 @@ class Found(NamedTuple):
 
 def unmarked_answer(text: str) -> Found | None:
     """The answer of a completion without any marker, by the policy in the module docstring, or None."""
-    text = _COURTESY.sub("", text.rstrip()).rstrip(_TRAILING_PUNCTUATION + "\n")
+    text = _COURTESY.sub("", text.rstrip().replace("−", "-")).rstrip(_TRAILING_PUNCTUATION + "\n")
     if not text.strip():
         return None
     whole = _whole(text)
@@ -85,9 +90,16 @@ def _final_line(text: str) -> str | None:
     if not line or len(line.split()) > MAX_FINAL_LINE_WORDS:
         return None
     value = _LEADING_WORDS.sub("", line).strip()
-    if not value or value == line or _has_prose(value):
+    if not value or value == line or value[0] in _NOT_A_START or _lone_dollar(value):
+        return None
+    if _has_prose(value) and number_word(value) is None:  # `There are five.` states five
         return None
     return value
+
+
+def _lone_dollar(text: str) -> bool:
+    """An odd number of unescaped `$`: a currency sign (`2,74 $`), not a math span."""
+    return (text.count("$") - text.count("\\$")) % 2 == 1
 
 
 def _has_prose(text: str) -> bool:
@@ -107,12 +119,18 @@ def _math_only(text: str) -> str:
 
 
 def last_math_span(text: str) -> tuple[str, int] | None:
-    """(contents, end position) of the last math span, or None."""
-    last = None
-    for _start, end, content in _math_spans(text):
-        if content.strip():
-            last = (content.strip(), end)
-    return last
+    """(contents, end position) of the last math span, or None. Spans joined only by a comma, `and` or `or`
+    (`$x = 1$ and $x = 2$`) state several solutions: they are read together, as a list."""
+    run: list[tuple[int, int, str]] = []
+    for span in _math_spans(text):
+        if not span[2].strip():
+            continue
+        if not (run and _JOINED.match(text, run[-1][1], span[0])):
+            run = []
+        run.append(span)
+    if not run:
+        return None
+    return ", ".join(content.strip() for _s, _e, content in run[-MAX_LISTED_SPANS:]), run[-1][1]
 
 
 def _math_spans(text: str) -> Iterator[tuple[int, int, str]]:

@@ -17,12 +17,14 @@ from rest_verify.types import Problem, Verdict
 from rest_em_math.answer import Collection, number_word, read_answer
 from rest_em_math.equivalence import equivalent
 from rest_em_math.evaluate import NotExact, exact
-from rest_em_math.extract import after_hashes, extract_gsm8k_answer, last_boxed, last_boxes, math_answer
+from rest_em_math.extract import (after_hashes, extract_gsm8k_answer, last_boxed, last_boxes, listed_boxes,
+                                  math_answer)
 from rest_em_math.normalise import normalise
 from rest_em_math.parse import ParseError, number_fraction, parse_expression
 
 MAX_DIGITS = 1000
 MAX_LISTED_BOXES = 8
+MAX_PLAIN_REFERENCE = 200
 _FIRST_NUMBER = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:/[1-9]\d*)?|-?\.\d+", re.ASCII)
 _DIGIT_COMMA = re.compile(r"(?<=\d),(?=\d{3}(?!\d))", re.ASCII)
 
@@ -35,9 +37,12 @@ def reference_answer(reference: Any, marker: str = "boxed") -> str | None:
         return None
     text = str(reference).strip()
     if marker == "boxed" and ("\\boxed" in text or "\\fbox" in text):
-        return last_boxed(text)
+        return listed_boxes(text) or last_boxed(text)
     if marker == "####" and "####" in text:
         return after_hashes(text)
+    if marker == "boxed" and len(text) > MAX_PLAIN_REFERENCE:  # a worked solution ending "The final answer is X"
+        found = math_answer(text, lenient=False)
+        return found.answer if found else text
     return text or None
 
 

@@ -1,0 +1,168 @@
+"""Grade completions that mark no answer, with rest-em's `math` verifier and with math-verify, side by side.
+
+Two sources, each item labelled correct or not:
+  1. our own corpus of unmarked completions, `plugins/math/tests/unmarked.txt` (written for this project;
+     the plugin's tests grade it too);
+  2. math-verify's public test tables, read from its repository's `tests/` folder when `--peer-tests` names
+     one (`git clone https://github.com/huggingface/Math-Verify` and pass `Math-Verify/tests`; the tables are
+     not copied here). Gold and prediction go to both graders exactly as those tests pass them; math-verify
+     also gets the extraction targets and options each test uses, so its own labels are its best case.
+
+Printed: agreement with the labels per source for rest-em (lenient and strict extraction) and math-verify;
+every item where rest-em disagrees with the label or with math-verify, with the argument recorded in
+`benchmarks/math_peer_disputes.json` (keyed by a hash of gold and prediction, so no peer text is stored);
+speed of both graders over all items (items/s, p99, worst).
+
+Usage: python benchmarks/math_unmarked.py [--peer-tests PATH/TO/Math-Verify/tests] [--no-peer]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+ROOT = Path(__file__).resolve().parent.parent
+# A sibling file is named like the peer package `math_verify`: keep this folder off the import path.
+HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
+sys.path[:0] = [str(ROOT), str(ROOT / "plugins" / "math")]
+
+from rest_verify.types import Problem  # noqa: E402
+
+from rest_em_math.verifier import MathVerifier  # noqa: E402
+
+CORPUS = ROOT / "plugins" / "math" / "tests" / "unmarked.txt"
+DISPUTES = HERE / "math_peer_disputes.json"
+
+
+@dataclass(frozen=True)
+class Item:
+    source: str
+    gold: str
+    pred: str
+    label: bool
+    peer: Callable[[], bool]
+
+
+def dispute_key(gold: str, pred: str) -> str:
+    return hashlib.blake2b(f"{gold}\0{pred}".encode(), digest_size=8).hexdigest()
+
+
+def corpus_items() -> list[Item]:
+    items = []
+    for number, line in enumerate(CORPUS.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        verifier, gold, pred, status = (field.strip() for field in line.split(";;"))
+        if verifier != "math":
+            continue
+        pred = pred.replace("\\n", "\n")
+        items.append(Item("our unmarked corpus", gold, pred, status == "correct",
+                          lambda g=gold, p=pred: _peer_default(f"${g}$", p)))
+    return items
+
+
+def table_items(tests_dir: Path) -> tuple[list[Item], int]:
+    loader = _load_sibling("math_peer_tables")
+    rows, skipped = loader.load_tables(tests_dir)
+    return [Item(f"math-verify tests: {row.source.split('::')[0]}", row.gold, row.pred, row.label,
+                 lambda r=row: loader.peer_verdict(r)) for row in rows], skipped
+
+
+def _load_sibling(name: str):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, HERE / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _peer_default(gold: str, pred: str) -> bool:
+    from math_verify import parse, verify
+
+    try:
+        return bool(verify(parse(gold), parse(pred)))
+    except Exception:  # math-verify's own convention: a failure is "not equal"
+        return False
+
+
+def timed(grade: Callable[[Item], bool], items: list[Item]) -> tuple[list[bool], list[float]]:
+    results, latencies = [], []
+    for item in items:
+        start = time.perf_counter()
+        results.append(grade(item))
+        latencies.append(time.perf_counter() - start)
+    return results, latencies
+
+
+def summary(latencies: list[float]) -> tuple[float, float, float]:
+    ordered = sorted(latencies)
+    return len(ordered) / sum(ordered), ordered[int(0.99 * (len(ordered) - 1))] * 1000, ordered[-1] * 1000
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--peer-tests", type=Path, default=None, help="math-verify's tests/ folder")
+    parser.add_argument("--no-peer", action="store_true", help="grade with rest-em only")
+    args = parser.parse_args()
+    items = corpus_items()
+    if args.peer_tests is not None:
+        if not (args.peer_tests / "test_all.py").exists():
+            parser.error(f"{args.peer_tests} holds no test_all.py: pass Math-Verify's tests/ folder")
+        tables, skipped = table_items(args.peer_tests)
+        items += tables
+        print(f"math-verify tables: {len(tables)} labelled rows ({skipped} rows skipped: not literals)")
+    disputes: dict[str, str] = json.loads(DISPUTES.read_text(encoding="utf-8"))
+
+    lenient, strict = MathVerifier(), MathVerifier(extraction="strict")
+    grade_lenient = lambda item: lenient.verify(Problem("b", reference=item.gold), item.pred).correct  # noqa: E731
+    grade_lenient(items[0])  # first-call costs (regex compilation) are not graded time
+    ours, our_latency = timed(grade_lenient, items)
+    ours_strict = [strict.verify(Problem("b", reference=item.gold), item.pred).correct for item in items]
+    peer, peer_latency = ([], [])
+    if not args.no_peer:
+        items[0].peer()
+        peer, peer_latency = timed(lambda item: item.peer(), items)
+
+    print(f"\n{'source':<40}{'items':>6}{'rest-em':>10}{'strict':>10}{'math-verify':>13}   (agreement with labels)")
+    for source in sorted({item.source for item in items}) + ["all"]:
+        members = [i for i, item in enumerate(items) if source in ("all", item.source)]
+        rate = lambda results: 100 * sum(results[i] == items[i].label for i in members) / len(members)  # noqa: E731
+        shown = f"{rate(peer):>12.1f}%" if peer else f"{'-':>13}"
+        print(f"{source:<40}{len(members):>6}{rate(ours):>9.1f}%{rate(ours_strict):>9.1f}%{shown}")
+
+    print("\nitems where rest-em disagrees with the label or with math-verify:")
+    unargued = 0
+    for i, item in enumerate(items):
+        if ours[i] == item.label and (not peer or ours[i] == peer[i]):
+            continue
+        argument = disputes.get(dispute_key(item.gold, item.pred))
+        unargued += argument is None
+        peer_text = f" math-verify={peer[i]}" if peer else ""
+        print(f"- [{item.source}] label={item.label} rest-em={ours[i]}{peer_text}\n"
+              f"    gold={item.gold[-90:]!r}\n    pred={item.pred[-90:]!r}\n"
+              f"    {'right: ' + ('rest-em' if ours[i] == item.label else 'the label') if argument is None else argument}")
+    if unargued:
+        print(f"({unargued} of them have no argument recorded in {DISPUTES.name})")
+
+    print(f"\n{'grader':<34}{'items/s':>10}{'p99 ms':>10}{'worst ms':>10}")
+    rows = [("rest-em math (lenient)", *summary(our_latency))]
+    if peer:
+        rows.append(("math-verify (as its tests call it)", *summary(peer_latency)))
+    for name, rate_, p99, worst in rows:
+        print(f"{name:<34}{rate_:>10.0f}{p99:>10.3f}{worst:>10.2f}")
+    if peer:
+        print(f"speed-up: {rows[0][1] / rows[1][1]:.1f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
