@@ -177,7 +177,7 @@ def _read(text: str, depth: int) -> Answer:
     if len(_split_top(text, (",",))) > 1:
         return Collection(tuple(_items(text, depth)))
     ratio = _split_top(text, (":",))
-    if len(ratio) > 1 and all(part.strip() for part in ratio):  # `11:21` (a ratio, or a time `12:00`)
+    if len(ratio) > 1 and all(part.strip() for part in ratio) and len(_split_relations(text)) == 1:  # `11:21` (a ratio, or a time `12:00`)
         return Sequence(":", ":", tuple(_read(part, depth + 1) for part in ratio))
     plus_minus = _plus_minus(text)
     if plus_minus is not None:
