@@ -11,7 +11,8 @@ Two sources, each item labelled correct or not:
 Printed: agreement with the labels per source for rest-em (lenient and strict extraction) and math-verify;
 every item where rest-em disagrees with the label or with math-verify, with the argument recorded in
 `benchmarks/math_peer_disputes.json` (keyed by a hash of gold and prediction, so no peer text is stored);
-speed of both graders over all items (items/s, p99, worst).
+speed of both graders over all items (items/s, p99, worst; for rest-em also the best of three passes per
+item, since on a loaded machine one pass's tail measures the scheduler).
 
 Usage: python benchmarks/math_unmarked.py [--peer-tests PATH/TO/Math-Verify/tests] [--no-peer]
 """
@@ -108,6 +109,51 @@ def summary(latencies: list[float]) -> tuple[float, float, float]:
     return len(ordered) / sum(ordered), ordered[int(0.99 * (len(ordered) - 1))] * 1000, ordered[-1] * 1000
 
 
+def grade_ours(verifier: MathVerifier) -> Callable[[Item], bool]:
+    return lambda item: verifier.verify(Problem("benchmark", reference=item.gold), item.pred).correct
+
+
+def print_agreement(items: list[Item], results: dict[str, list[bool]], with_tables: bool) -> None:
+    """Agreement with the labels per source, one column per grader."""
+    groups: list[tuple[str, Callable[[Item], bool]]] = [
+        (source, lambda item, s=source: item.source == s) for source in sorted({item.source for item in items})]
+    if with_tables:
+        groups.append(("math-verify tests, all", lambda item: item.source.startswith("math-verify")))
+    groups.append(("all", lambda item: True))
+    print(f"\n{'source':<40}{'items':>6}" + "".join(f"{name:>13}" for name in results) + "   (agreement with labels)")
+    for source, member in groups:
+        members = [i for i, item in enumerate(items) if member(item)]
+        rates = [100 * sum(verdicts[i] == items[i].label for i in members) / len(members)
+                 for verdicts in results.values()]
+        print(f"{source:<40}{len(members):>6}" + "".join(f"{rate:>12.1f}%" for rate in rates))
+
+
+def print_disagreements(items: list[Item], ours: list[bool], peer: list[bool]) -> None:
+    """Every item where rest-em differs from the label or from math-verify, with its recorded argument."""
+    disputes: dict[str, str] = json.loads(DISPUTES.read_text(encoding="utf-8"))
+    print("\nitems where rest-em disagrees with the label or with math-verify:")
+    unargued = 0
+    for i, item in enumerate(items):
+        if ours[i] == item.label and (not peer or ours[i] == peer[i]):
+            continue
+        argument = disputes.get(dispute_key(item.gold, item.pred))
+        if argument is None:
+            unargued += 1
+            argument = "(no argument recorded) right: " + ("rest-em" if ours[i] == item.label else "the label")
+        peer_text = f" math-verify={peer[i]}" if peer else ""
+        print(f"- [{item.source}] label={item.label} rest-em={ours[i]}{peer_text}\n"
+              f"    gold={item.gold[-90:]!r}\n    pred={item.pred[-90:]!r}\n    {argument}")
+    if unargued:
+        print(f"({unargued} of them have no argument recorded in {DISPUTES.name})")
+
+
+def print_speed(rows: list[tuple[str, list[float]]]) -> None:
+    print(f"\n{'grader':<34}{'items/s':>10}{'p99 ms':>10}{'worst ms':>10}")
+    for name, latencies in rows:
+        rate, p99, worst = summary(latencies)
+        print(f"{name:<34}{rate:>10.0f}{p99:>10.3f}{worst:>10.2f}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--peer-tests", type=Path, default=None, help="math-verify's tests/ folder")
@@ -120,47 +166,26 @@ def main() -> int:
         tables, skipped = table_items(args.peer_tests)
         items += tables
         print(f"math-verify tables: {len(tables)} labelled rows ({skipped} rows skipped: not literals)")
-    disputes: dict[str, str] = json.loads(DISPUTES.read_text(encoding="utf-8"))
 
-    lenient, strict = MathVerifier(), MathVerifier(extraction="strict")
-    grade_lenient = lambda item: lenient.verify(Problem("b", reference=item.gold), item.pred).correct  # noqa: E731
-    grade_lenient(items[0])  # first-call costs (regex compilation) are not graded time
-    ours, our_latency = timed(grade_lenient, items)
-    ours_strict = [strict.verify(Problem("b", reference=item.gold), item.pred).correct for item in items]
-    peer, peer_latency = ([], [])
+    lenient = grade_ours(MathVerifier())
+    lenient(items[0])  # first-call costs (regex compilation) are not graded time
+    ours, our_latency = timed(lenient, items)
+    # On a shared machine one pass's tail is mostly the scheduler: the best of three per item is the grader's own.
+    best_latency = [min(times) for times in zip(our_latency, *(timed(lenient, items)[1] for _ in range(2)))]
+    results = {"rest-em": ours, "strict": timed(grade_ours(MathVerifier(extraction="strict")), items)[0]}
+    speed = [("rest-em math (lenient)", our_latency), ("rest-em, best of 3 per item", best_latency)]
+    peer: list[bool] = []
     if not args.no_peer:
         items[0].peer()
         peer, peer_latency = timed(lambda item: item.peer(), items)
+        results["math-verify"] = peer
+        speed.append(("math-verify (as its tests call it)", peer_latency))
 
-    print(f"\n{'source':<40}{'items':>6}{'rest-em':>10}{'strict':>10}{'math-verify':>13}   (agreement with labels)")
-    for source in sorted({item.source for item in items}) + ["all"]:
-        members = [i for i, item in enumerate(items) if source in ("all", item.source)]
-        rate = lambda results: 100 * sum(results[i] == items[i].label for i in members) / len(members)  # noqa: E731
-        shown = f"{rate(peer):>12.1f}%" if peer else f"{'-':>13}"
-        print(f"{source:<40}{len(members):>6}{rate(ours):>9.1f}%{rate(ours_strict):>9.1f}%{shown}")
-
-    print("\nitems where rest-em disagrees with the label or with math-verify:")
-    unargued = 0
-    for i, item in enumerate(items):
-        if ours[i] == item.label and (not peer or ours[i] == peer[i]):
-            continue
-        argument = disputes.get(dispute_key(item.gold, item.pred))
-        unargued += argument is None
-        peer_text = f" math-verify={peer[i]}" if peer else ""
-        print(f"- [{item.source}] label={item.label} rest-em={ours[i]}{peer_text}\n"
-              f"    gold={item.gold[-90:]!r}\n    pred={item.pred[-90:]!r}\n"
-              f"    {'right: ' + ('rest-em' if ours[i] == item.label else 'the label') if argument is None else argument}")
-    if unargued:
-        print(f"({unargued} of them have no argument recorded in {DISPUTES.name})")
-
-    print(f"\n{'grader':<34}{'items/s':>10}{'p99 ms':>10}{'worst ms':>10}")
-    rows = [("rest-em math (lenient)", *summary(our_latency))]
+    print_agreement(items, results, with_tables=args.peer_tests is not None)
+    print_disagreements(items, ours, peer)
+    print_speed(speed)
     if peer:
-        rows.append(("math-verify (as its tests call it)", *summary(peer_latency)))
-    for name, rate_, p99, worst in rows:
-        print(f"{name:<34}{rate_:>10.0f}{p99:>10.3f}{worst:>10.2f}")
-    if peer:
-        print(f"speed-up: {rows[0][1] / rows[1][1]:.1f}x")
+        print(f"speed-up (one pass each): {summary(our_latency)[0] / summary(peer_latency)[0]:.1f}x")
     return 0
 
 

@@ -3,8 +3,9 @@
 Four views: the status mix (a verifier that errors or times out on a third of the items is not
 grading), the rewards each extraction rule earned (a verifier's fallback, such as "the last number in the
 text", can be gamed by a model that learns to end with guesses), disagreement with a second verifier (a
-false positive trains on wrong answers), and signs of reward hacking in code completions (a program that hard-codes the expected outputs, reads files it has no
-business reading, exits early, or reaches into the interpreter to fake results).
+false positive trains on wrong answers), and signs of reward hacking in code completions (a program that
+hard-codes the expected outputs, reads files it has no business reading, exits early, or reaches into the
+interpreter to fake results).
 """
 
 from __future__ import annotations

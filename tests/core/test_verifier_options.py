@@ -26,8 +26,8 @@ class CaseVerifier:
         return CaseVerifier(**options)
 
     def verify(self, problem: Problem, completion: str) -> Verdict:
-        same = completion.lower() == problem.reference.lower() if self.fold == "yes" else completion == problem.reference
-        return Verdict.right() if same else Verdict.wrong()
+        fold = str.lower if self.fold == "yes" else str
+        return Verdict.right() if fold(completion) == fold(problem.reference) else Verdict.wrong()
 
 
 def test_parse_options_reads_pairs_and_names_a_bad_one():

@@ -11,7 +11,8 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
-from rest_em_math.evaluate import symbols
+from rest_em_math.evaluate import Exact, NotExact, exact, symbols
+from rest_em_math.matrices import evaluate_matrices
 from rest_em_math.parse import Node, ParseError, parse_expression
 
 MAX_ITEMS = 64
@@ -30,7 +31,8 @@ _RELATIONS = ("\\le", "\\ge", "\\lt", "\\gt", "\\ne", "=", "<", ">")
 # A name for a value: letters with subscripts or primes (`AB`, `V_{1}`, `x'`), as a length `|AB|`, a ratio
 # `A:B`, a quotient `\\frac{NO}{BO}`, an angle `\\angle ABC`. A number or an operator makes it an equation.
 _NAME = r"(?:[A-Za-z](?:_\{?\w+\}?|')*)+"
-_LABEL = re.compile(rf"^(?:m?\\angle\s*)?(?:{_NAME}|\|{_NAME}\||\\frac\{{{_NAME}\}}\{{{_NAME}\}}|{_NAME}\s*:\s*{_NAME})$")
+_LABEL = re.compile(rf"^(?:m?\\angle\s*)?"
+                    rf"(?:{_NAME}|\|{_NAME}\||\\frac\{{{_NAME}\}}\{{{_NAME}\}}|{_NAME}\s*:\s*{_NAME})$")
 _APPLIED = re.compile(r"^[A-Za-z]\s*\(\s*[A-Za-z]\s*\)$")  # `f(x)` in `0 < f(x) < 1` is the quantity bounded
 _LETTER_OUTSIDE_COMMANDS = re.compile(r"(?<![\\A-Za-z])[A-Za-z]")
 _FLIP = {"<": ">", ">": "<", "\\le": "\\ge", "\\ge": "\\le", "=": "=", "\\ne": "\\ne"}
@@ -151,6 +153,9 @@ def _read(text: str, depth: int) -> Answer:
     text = text.strip()
     if not text:
         raise ParseError("empty item")
+    evaluated = evaluate_matrices(text) if text.count("\\begin{") > 1 else None
+    if evaluated is not None:  # `A + B`, `AB` of explicit matrices: the value is the answer
+        return Matrix(tuple(tuple(_exact_scalar(value) for value in row) for row in evaluated))
     matrix = _MATRIX.match(text) or _bracketed_matrix(text)
     if matrix:
         return _matrix(matrix.group(2), depth)
@@ -177,7 +182,8 @@ def _read(text: str, depth: int) -> Answer:
     if len(_split_top(text, (",",))) > 1:
         return Collection(tuple(_items(text, depth)))
     ratio = _split_top(text, (":",))
-    if len(ratio) > 1 and all(part.strip() for part in ratio) and len(_split_relations(text)) == 1:  # `11:21` (a ratio, or a time `12:00`)
+    if len(ratio) > 1 and all(part.strip() for part in ratio) and len(_split_relations(text)) == 1:
+        # `11:21`, a ratio (or a time, `12:00`), compares part by part
         return Sequence(":", ":", tuple(_read(part, depth + 1) for part in ratio))
     plus_minus = _plus_minus(text)
     if plus_minus is not None:
@@ -195,6 +201,13 @@ def _read(text: str, depth: int) -> Answer:
             return relation.sides[1]  # `\\frac12 + \\frac14 = \\frac34` is a computation: its result is the answer
         return relation
     return Scalar(parse_expression(text), text)
+
+
+def _exact_scalar(value: Exact) -> Scalar:
+    real, imag = value
+    if imag == 0:
+        return Scalar(("num", real), str(real))
+    return Scalar(("add", ("num", real), ("mul", ("num", imag), ("const", "i"))), f"{real}+{imag}i")
 
 
 def _chain_ends(text: str) -> str:
@@ -311,6 +324,38 @@ def as_complement(relation: Relation) -> Union | None:
     infinity = Scalar(("const", "inf"), "\\infty")
     return Union((Sequence("(", ")", (Scalar(("neg", infinity.node), "-\\infty"), bound)),
                   Sequence("(", ")", (bound, infinity))))
+
+
+def as_abs_set(relation: Relation) -> Sequence | Union | None:
+    """`|x| < 3` -> `(-3, 3)`, `|x| \\ge 1` -> `(-\\infty,-1] \\cup [1,\\infty)`, `1 \\le |z| \\le \\frac32` ->
+    `[-\\frac32,-1] \\cup [1,\\frac32]`: the absolute value of one variable against positive constants."""
+    ops, sides = relation.ops, relation.sides
+    if any(op not in ("<", "\\le") for op in ops):
+        return None
+    where = [i for i, side in enumerate(sides) if side.node[:2] == ("fn", "abs") and side.node[2][0] == "sym"]
+    if len(where) != 1 or len(sides) == 3 and where[0] != 1 or not all(_positive(side) for side in sides
+                                                                      if side.node[:2] != ("fn", "abs")):
+        return None
+    infinity = Scalar(("const", "inf"), "\\infty")
+    if where[0] == 0:  # |x| < b
+        b, closed = sides[1], ops[0] == "\\le"
+        return Sequence("[" if closed else "(", "]" if closed else ")", (_negated(b), b))
+    a, a_closed = sides[0], ops[0] == "\\le"
+    b, b_closed = (sides[2], ops[1] == "\\le") if len(sides) == 3 else (infinity, False)
+    return Union((Sequence("[" if b_closed else "(", "]" if a_closed else ")", (_negated(b), _negated(a))),
+                  Sequence("[" if a_closed else "(", "]" if b_closed else ")", (a, b))))
+
+
+def _positive(side: Scalar) -> bool:
+    try:
+        real, imag = exact(side.node)
+    except (NotExact, ArithmeticError, ValueError):
+        return False
+    return imag == 0 and real > 0
+
+
+def _negated(side: Scalar) -> Scalar:
+    return Scalar(("neg", side.node), f"-({side.text})")
 
 
 def _plus_minus(text: str) -> list[str] | None:

@@ -17,7 +17,7 @@ import re
 from fractions import Fraction
 
 from rest_em_math.answer import (Answer, Choice, Collection, Labelled, Matrix, Relation, Scalar, Sequence, Union,
-                                 Unparsed, Word, as_complement, as_interval, read_answer)
+                                 Unparsed, Word, as_abs_set, as_complement, as_interval, read_answer)
 from rest_em_math.evaluate import Exact, NotExact, exact, numeric, symbols
 from rest_em_math.normalise import compact, normalise
 from rest_em_math.parse import Node
@@ -86,6 +86,8 @@ def same(a: Answer, b: Answer) -> Result:
     if ordered is not None:
         return ordered, "assignment"
     if isinstance(a, Collection) and isinstance(b, Collection):
+        if all(isinstance(item, Sequence) for item in a.items + b.items):  # solutions of a system, not roots
+            return _matching(_distinct(a.items), _distinct(b.items)), "set"
         return _matching(a.items, b.items), "set"
     if isinstance(a, Collection) and len(a.items) == 1:
         return same(a.items[0], b)
@@ -117,6 +119,16 @@ def _text(answer: Answer) -> str:
 
 def _pairwise(xs: tuple[Answer, ...], ys: tuple[Answer, ...]) -> bool:
     return len(xs) == len(ys) and all(same(x, y)[0] for x, y in zip(xs, ys))
+
+
+def _distinct(items: tuple[Answer, ...]) -> tuple[Answer, ...]:
+    """A list of tuples names a set of solutions: one written twice is still one (a repeated root of a
+    polynomial, a scalar, keeps its multiplicity)."""
+    kept: list[Answer] = []
+    for item in items:
+        if not any(same(item, seen)[0] for seen in kept):
+            kept.append(item)
+    return tuple(kept)
 
 
 def _matching(xs: tuple[Answer, ...], ys: tuple[Answer, ...]) -> bool:
@@ -152,12 +164,9 @@ def _relation_vs(a: Answer, b: Answer) -> Result:
         return _relations_equal(a, b)
     relation, other = (a, b) if isinstance(a, Relation) else (b, a)
     assert isinstance(relation, Relation)
-    interval = as_interval(relation)
-    if interval is not None:
-        return same(interval, other)[0], "inequality"
-    excluded = as_complement(relation)
-    if excluded is not None:
-        return same(excluded, other)[0], "inequality"
+    described = as_set(relation)
+    if described is not None:
+        return same(described, other)[0], "inequality"
     if relation.ops == ("=",):
         for lone, value in (relation.sides, reversed(relation.sides)):
             if lone.node[0] == "sym" and lone.node[1] not in symbols(value.node):
@@ -166,6 +175,11 @@ def _relation_vs(a: Answer, b: Answer) -> Result:
             if _NAMED_VALUE.match(named.text) and symbols(value.node) <= symbols(named.node):
                 return same(value, other)[0], "assignment"
     return False, "shape"
+
+
+def as_set(relation: Relation) -> Answer | None:
+    """The set of values a one-variable relation allows (`x > 2`, `x \\ne 2`, `|x| \\le 3`), or None."""
+    return as_interval(relation) or as_complement(relation) or as_abs_set(relation)
 
 
 def _as_union(answer: Answer) -> Answer:
@@ -201,7 +215,7 @@ def _assignments_vs_tuple(a: Answer, b: Answer) -> bool | None:
 
 def _relations_equal(a: Relation, b: Relation) -> Result:
     """Intervals if both are one-variable inequalities; else same operators and `lhs - rhs` proportional."""
-    left, right = as_interval(a), as_interval(b)
+    left, right = as_set(a), as_set(b)
     if left is not None and right is not None:
         return same(left, right)[0], "inequality"
     if a.ops != b.ops:

@@ -22,7 +22,7 @@ _NEW_TURN = re.compile(r"\n[ \t]*(?:Question|Problem|Q|Human|User)[ \t]*:"
                        r"|<\|(?:im_start|im_end|endoftext|eot_id)\|>|</s>")
 _HASHES = "####"
 # What may stand between two listed boxes: delimiters, commas, `and`/`or`, a few words (`\\boxed{1} papers and`).
-_JOINER = re.compile(r"^[\s$,;+]*(?:\\[()\]\[]|\\quad|\\text\{[^{}]{0,20}\}|[A-Za-z]{1,12}|[\s$,;+]){0,8}$")
+_JOINER = re.compile(r"(?:\\[()\]\[]|\\quad|\\text\{[^{}]{0,20}\}|[A-Za-z]{1,12}|[\s$,;]){0,8}$")
 _MATH_OPEN = {"$$": "$$", "$": "$", "\\(": "\\)", "\\[": "\\]"}
 _NUMBER = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:/\d+)?|-?\.\d+", re.ASCII)
 
@@ -146,31 +146,15 @@ def listed_boxes(text: str, most: int = 8) -> str | None:
         if start < 0:
             break
         command = next(cmd for cmd in _BOX_COMMANDS if text.startswith(cmd, start))
-        content = _box_argument(text, start + len(command), limit)
-        if content is None:
+        opening = text.find("{", start + len(command), limit)
+        content = _braced(text, opening, limit) if opening >= 0 else None
+        if content is None or text[start + len(command):opening].strip():
             break
-        end = _braced_end(text, start + len(command), limit)
-        if listed and not _JOINER.match(text[end:limit]):
+        if listed and not _JOINER.match(text, opening + len(content) + 2, limit):
             break
         listed.append(content)
         limit = start
     return ", ".join(reversed(listed)) if len(listed) > 1 else None
-
-
-def _braced_end(text: str, pos: int, limit: int) -> int:
-    """Where the argument of a box starting its search at `pos` ends."""
-    brace = text.find("{", pos, limit)
-    depth = 0
-    i = brace
-    while 0 <= i < limit:
-        if text[i] == "\\":
-            i += 2
-            continue
-        depth += {"{": 1, "}": -1}.get(text[i], 0)
-        if depth == 0:
-            return i + 1
-        i += 1
-    return limit
 
 
 def after_hashes(text: str) -> str | None:

@@ -23,7 +23,8 @@ _TRIG_DEGREES = re.compile(r"\\(sin|cos|tan|cot|sec|csc)\s*\(?\s*(\d+(?:\.\d+)?)
                            r"(?:\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|°)\s*\)?", re.ASCII)
 _UNICODE = {"√": "\\sqrt", "×": "\\times", "·": "\\cdot", "÷": "\\div", "≠": "\\ne", "±": "\\pm",
             "∈": "\\in ", "∪": "\\cup ", "∅": "\\emptyset", "²": "^2", "³": "^3"}
-_THOUSANDS = re.compile(r"^((?:[A-Za-z]\s*=\s*)?[+-]?)([1-9]\d{0,2}(?:,\d{3})+|[1-9]\d{0,2}(?: \d{3})+)(\.\d+)?$", re.ASCII)
+_THOUSANDS = re.compile(r"^((?:[A-Za-z]\s*=\s*)?[+-]?)([1-9]\d{0,2}(?:,\d{3})+|[1-9]\d{0,2}(?: \d{3})+)(\.\d+)?$",
+                        re.ASCII)
 _UNIT_WORDS = ("cm", "mm", "km", "m", "meter", "metre", "inch", "inche", "in", "ft", "foot", "feet", "yd",
                "yard", "mile", "unit", "degree", "cent", "dollar", "hour", "hr", "minute", "min", "second",
                "sec", "day", "week", "month", "year", "mph", "pound", "lb", "ounce", "oz", "gallon",

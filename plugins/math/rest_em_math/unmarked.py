@@ -1,7 +1,8 @@
 """Find the answer of a completion that marks none (no box, no "The answer is"): the lenient fallbacks.
 
 Policy, tried only after every explicit marker failed (see `extract.math_answer`):
-  * `whole`: a one-line completion that is itself an answer (`7,425,000`, `$\\frac{1}{3}$`, `x \\le 2`);
+  * `whole`: a one-line completion that is itself an answer (`7,425,000`, `$\\frac{1}{3}$`, `x \\le 2`,
+    `Paris`): no prose in it, or three words at most;
   * otherwise the value written last, from three candidates, the one ending latest in the text winning
     (on a tie the earlier-listed kind): `final line`, the last line when it is a short statement of a value
     (`So x = 1/3.`, `Thus 42.`: leading words dropped, nothing but mathematics left); `last math`, the last
@@ -20,6 +21,7 @@ from rest_em_math.answer import number_word
 
 MAX_FINAL_LINE_WORDS = 12
 MAX_WHOLE_CHARS = 300
+MAX_WHOLE_WORDS = 3
 MAX_SPAN_CHARS = 2000
 MAX_LISTED_SPANS = 8
 
@@ -77,9 +79,12 @@ def unmarked_answer(text: str) -> Found | None:
 
 
 def _whole(text: str) -> str | None:
-    """A completion of one short line with no prose in it is the answer as written."""
+    """A completion of one short line, with no prose in it or of a few words at most (`Paris`, `28 percent`),
+    is the answer as written."""
     stripped = text.strip()
-    if "\n" in stripped or len(stripped) > MAX_WHOLE_CHARS or _has_prose(stripped):
+    if "\n" in stripped or len(stripped) > MAX_WHOLE_CHARS:
+        return None
+    if len(stripped.split()) > MAX_WHOLE_WORDS and _has_prose(stripped):
         return None
     return stripped
 

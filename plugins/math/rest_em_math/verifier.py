@@ -160,7 +160,7 @@ class GSM8KVerifier:
     """
 
     name = "gsm8k"
-    version = "1.1"
+    version = "1.2"
 
     def verify(self, problem: Problem, completion: str) -> Verdict:
         reference = reference_answer(problem.reference, marker="####")
