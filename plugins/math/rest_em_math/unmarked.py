@@ -2,7 +2,7 @@
 
 Policy, tried only after every explicit marker failed (see `extract.math_answer`):
   * `whole`: a one-line completion that is itself an answer (`7,425,000`, `$\\frac{1}{3}$`, `x \\le 2`,
-    `Paris`): no prose in it, or three words at most;
+    `Paris`, `28 percent`): no prose in it, or a single word, or a number and a unit;
   * otherwise the value written last, from three candidates, the one ending latest in the text winning
     (on a tie the earlier-listed kind): `final line`, the last line when it is a short statement of a value
     (`So x = 1/3.`, `Thus 42.`: leading words dropped, nothing but mathematics left); `last math`, the last
@@ -79,12 +79,13 @@ def unmarked_answer(text: str) -> Found | None:
 
 
 def _whole(text: str) -> str | None:
-    """A completion of one short line, with no prose in it or of a few words at most (`Paris`, `28 percent`),
-    is the answer as written."""
+    """A completion of one short line is the answer as written when it holds no prose, or is one word
+    (`Paris`), or a number with a unit (`28 percent`, `12 apples`)."""
     stripped = text.strip()
     if "\n" in stripped or len(stripped) > MAX_WHOLE_CHARS:
         return None
-    if len(stripped.split()) > MAX_WHOLE_WORDS and _has_prose(stripped):
+    words = stripped.split()
+    if _has_prose(stripped) and not (len(words) == 1 or words[0][0].isdigit() and len(words) <= MAX_WHOLE_WORDS):
         return None
     return stripped
 
