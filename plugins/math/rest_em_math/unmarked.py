@@ -32,11 +32,12 @@ _PROSE_WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}(?![A-Za-z])")
 # A word of prose: two letters or more, not a LaTeX command, not inside `\\text{...}`-like wrappers.
 _WRAPPED = re.compile(r"\\(?:text\w*|mbox|mathrm|mathbf|operatorname)\s*\{[^{}]*\}")
 _LEADING_WORDS = re.compile(r"^(?:[A-Za-z]{2,}[,:]?\s+|[A-Za-z]{2,}[,:]\s*)+")
-_JOINED = re.compile(r"\s*(?:,|,?\s*(?:and|or))?\s*$")
+_JOINED = re.compile(r"[ \t]*(?:,|,?[ \t]*(?:and|or))?[ \t]*$")
 _COURTESY = re.compile(r"\s*I hope it is correct\.?\s*$", re.IGNORECASE)
 _TRAILING_PUNCTUATION = " \t.;,!"
 _NOT_A_START = ":;,.!?)]}"
-_DELIMITERS = (("$$", "$$"), ("\\[", "\\]"), ("\\(", "\\)"), ("$", "$"))
+_OPENER = re.compile(r"(?<!\\)\$\$|\\\[|\\\(|(?<!\\)\$")
+_CLOSER = {"$$": "$$", "\\[": "\\]", "\\(": "\\)", "$": "$"}
 _SAME_LINE = {"$", "\\("}
 
 
@@ -149,11 +150,11 @@ def _math_spans(text: str) -> Iterator[tuple[int, int, str]]:
     finder = _Finder(text)
     pos = 0
     while True:
-        found = [(finder.next(left, pos), left, right) for left, right in _DELIMITERS]
-        found = [f for f in found if f[0] >= 0]
-        if not found:
+        opener = _OPENER.search(text, pos)
+        if opener is None:
             return
-        start, left, right = min(found, key=lambda f: (f[0], -len(f[1])))
+        start, left = opener.start(), opener.group(0)
+        right = _CLOSER[left]
         inner = start + len(left)
         close = finder.next(right, inner)
         content = text[inner:close] if close >= 0 else ""
@@ -166,7 +167,8 @@ def _math_spans(text: str) -> Iterator[tuple[int, int, str]]:
 
 
 class _Finder:
-    """`str.find` for a few fixed tokens that remembers each token's next position (an escaped `\\$` skipped)."""
+    """`str.find` for the closing delimiters that remembers each one's next position (an escaped `\\$` skipped),
+    so a run of unclosed openers does not search the rest of the text again for each."""
 
     def __init__(self, text: str):
         self.text = text
