@@ -26,7 +26,7 @@ _WORD = re.compile(r"^[A-Za-z']+(?: [A-Za-z']+)*$")
 _EVENT = re.compile(r"^[A-Z]\s*\((?=[^()]*(?:[=<>|]|\\(?:mid|le|ge|lt|gt)))[^()]*\)$")  # `P(X = 2)`, `P(A|B)`
 _SET_BUILDER = re.compile(r"^\\\{\s*[A-Za-z](?:\s*\\in\s*[^\s|:]+)?\s*[|:]\s*(.+)\\\}$")
 _MEMBERSHIP = re.compile(r"^[A-Za-z](?:_\{?\w+\}?)?\s*\\in\s*")
-_MATRIX = re.compile(r"^\\begin\{([pbvBV]?matrix|array)\}(?:\{[^{}]*\})?(.*)\\end\{\1\}$", re.DOTALL)
+_MATRIX = re.compile(r"^\\begin\{((?:[pbvBV]|small)?matrix|array)\}(?:\{[^{}]*\})?(.*)\\end\{\1\}$", re.DOTALL)
 _RELATIONS = ("\\le", "\\ge", "\\lt", "\\gt", "\\ne", "=", "<", ">")
 # A name for a value: letters with subscripts or primes (`AB`, `V_{1}`, `x'`), as a length `|AB|`, a ratio
 # `A:B`, a quotient `\\frac{NO}{BO}`, an angle `\\angle ABC`. A number or an operator makes it an equation.

@@ -18,7 +18,7 @@ MAX_SIDE = 8
 
 Grid = list[list[Exact]]
 
-_ENVIRONMENT = re.compile(r"\\begin\{([pbB]?matrix|array)\}(?:\{[^{}]*\})?(.*?)\\end\{\1\}", re.DOTALL)
+_ENVIRONMENT = re.compile(r"\\begin\{((?:[pbB]|small)?matrix|array)\}(?:\{[^{}]*\})?(.*?)\\end\{\1\}", re.DOTALL)
 _PRODUCT = ("", "\\cdot", "\\times")
 
 

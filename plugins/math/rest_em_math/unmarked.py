@@ -3,11 +3,12 @@
 Policy, tried only after every explicit marker failed (see `extract.math_answer`):
   * `whole`: a one-line completion that is itself an answer (`7,425,000`, `$\\frac{1}{3}$`, `x \\le 2`,
     `Paris`, `28 percent`): no prose in it, or a single word, or a number and a unit;
-  * otherwise the value written last, from three candidates, the one ending latest in the text winning
+  * otherwise the value written last, from four candidates, the one ending latest in the text winning
     (on a tie the earlier-listed kind): `final line`, the last line when it is a short statement of a value
     (`So x = 1/3.`, `Thus 42.`: leading words dropped, nothing but mathematics left); `last math`, the last
     `$...$`, `$$...$$`, `\\(...\\)` or `\\[...\\]`; `last number`, the last number in the text (GSM8K's
-    usual fallback: `he pays $18.90.` ends in 18.90, the `$` being a currency sign, not a delimiter).
+    usual fallback: `he pays $18.90.` ends in 18.90, the `$` being a currency sign, not a delimiter);
+    `last choice`, the last option letter `(A)`..`(E)` (`So (C) is correct.`).
 A model can write many numbers, but only the last counts, so writing more of them buys no extra chance.
 Everything here is a single left-to-right scan or a bounded regex: linear in the completion's length.
 """
@@ -25,9 +26,12 @@ MAX_WHOLE_WORDS = 3
 MAX_SPAN_CHARS = 2000
 MAX_LISTED_SPANS = 8
 
-# `1,000.99`, `7425000`, `1000,99` (a decimal comma), `.4`, `10/9`: digits are ASCII only.
-_NUMBER = re.compile(r"(?<![\w.,])-?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:[.,]\d+)?|\.\d+)(?:/\d+)?(?![\d])",
-                     re.ASCII)
+# `1,000.99`, `7425000`, `1000,99` (a decimal comma), `.4`, `10/9`, with what belongs to the value after
+# it: `25%`, `3.2 × 10^5`, `1.5 million`. Digits are ASCII only.
+_NUMBER = re.compile(r"(?<![\w.,])-?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:[.,]\d+)?|\.\d+)(?:/\d+)?(?!\d)"
+                     r"(?:\s*(?:×|\\times|\*)\s*10\^\{?-?\d+\}?|\s*\\?%|\s+(?:thousand|million|billion)\b)?", re.ASCII)
+# An option letter in running text: `(C)`, `\text{(E)}`, `\textbf{(B)}`.
+_CHOICE = re.compile(r"(?<![A-Za-z(])(?:\\text(?:bf)?\{\s*)?\(([A-E])\)(?:\s*\})?(?![A-Za-z])")
 _PROSE_WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}(?![A-Za-z])")
 # A word of prose: two letters or more, not a LaTeX command, not inside `\\text{...}`-like wrappers.
 _WRAPPED = re.compile(r"\\(?:text\w*|mbox|mathrm|mathbf|operatorname)\s*\{[^{}]*\}")
@@ -41,7 +45,7 @@ _CLOSER = {"$$": "$$", "\\[": "\\]", "\\(": "\\)", "$": "$"}
 _SAME_LINE = {"$", "\\("}
 
 
-FALLBACK_RULES = frozenset({"whole", "final line", "last math", "last number"})
+FALLBACK_RULES = frozenset({"whole", "final line", "last math", "last number", "last choice"})
 
 
 class Found(NamedTuple):
@@ -74,6 +78,9 @@ def unmarked_answer(text: str) -> Found | None:
     number = last_number(text)
     if number is not None:
         candidates.append((number[1], 2, Found(number[0], "last number")))
+    choice = _last_match(_CHOICE, text)
+    if choice is not None:
+        candidates.append((choice.end(), 3, Found(f"({choice.group(1)})", "last choice")))
     if not candidates:
         return None
     return max(candidates, key=lambda c: (c[0], -c[1]))[2]
@@ -191,7 +198,12 @@ def _is_currency(content: str) -> bool:
 
 def last_number(text: str) -> tuple[str, int] | None:
     """(the last number written, its end position), or None."""
-    found = None
-    for found in _NUMBER.finditer(text):
-        pass
+    found = _last_match(_NUMBER, text)
     return (found.group(0), found.end()) if found else None
+
+
+def _last_match(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
+    found = None
+    for found in pattern.finditer(text):
+        pass
+    return found
