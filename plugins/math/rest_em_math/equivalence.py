@@ -59,9 +59,9 @@ def equivalent(reference: str, candidate: str) -> Result:
 
 
 def _decimal_comma(a: str, b: str) -> bool:
-    """`1000,99` is 1000.99 where the comma cannot be a thousands separator (normalisation has joined
-    those: `1,000`) and the other side writes the same number with a decimal point; a list `1,22` of two
-    answers is never compared with a decimal that way."""
+    """`1000,99` against `1000.99`: a lone `digits,digits` that normalisation did not join as thousands
+    (`1,000` was) is read as a decimal comma, but only against a decimal written with a point and the same
+    value; everywhere else it stays a list of two answers."""
     for comma, point in ((a, b), (b, a)):
         if _COMMA_DECIMAL.match(comma) and _POINT_DECIMAL.match(point):
             return Fraction(comma.replace(",", ".")) == Fraction(point)
