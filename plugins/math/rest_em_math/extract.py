@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Callable
 
-from rest_em_math.unmarked import Found, unmarked_answer
+from rest_em_math.unmarked import Found, last_number, unmarked_answer
 
 _BOX_COMMANDS = ("\\boxed", "\\fbox")
 _MAX_ANSWER_CHARS = 2000
@@ -24,7 +24,6 @@ _HASHES = "####"
 # What may stand between two listed boxes: delimiters, commas, `and`/`or`, a few words (`\\boxed{1} papers and`).
 _JOINER = re.compile(r"(?:\\[()\]\[]|\\quad|\\text\{[^{}]{0,20}\}|[A-Za-z]{1,12}|[\s$,;]){0,8}$")
 _MATH_OPEN = {"$$": "$$", "$": "$", "\\(": "\\)", "\\[": "\\]"}
-_NUMBER = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:/\d+)?|-?\.\d+", re.ASCII)
 
 
 def last_boxed(text: str) -> str | None:
@@ -165,14 +164,6 @@ def after_hashes(text: str) -> str | None:
     return _clean(text[pos + len(_HASHES):].split("\n", 1)[0])
 
 
-def last_number(text: str) -> str | None:
-    """The last number written in the text (GSM8K's fallback when no answer marker is present)."""
-    found = None
-    for found in _NUMBER.finditer(text):
-        pass
-    return found.group(0) if found else None
-
-
 def _clean(answer: str) -> str | None:
     """The answer part of a phrase: its box, else its leading math span (`$12$ because ...` is 12)."""
     answer = answer.strip().strip("*").strip()
@@ -260,4 +251,8 @@ def extract_gsm8k_answer(text: str) -> str | None:
 
 
 def _gsm8k_answer_in(part: str) -> str | None:
-    return _first_found(part, _GSM8K_EXTRACTORS) or last_number(part)
+    marked = _first_found(part, _GSM8K_EXTRACTORS)
+    if marked is not None:
+        return marked
+    number = last_number(part)
+    return number[0] if number else None
