@@ -98,12 +98,12 @@ def _records(handle: IO[str], verifier: str, strict: bool, tally: Tally, queue: 
         yield problem, completion
 
 
-def provenance(verifier_name: str, verifier: Any = None, options: dict[str, str] | None = None) -> dict[str, Any]:
-    """Which verifier graded (`verifier`: the configured object, when options were given) and where it came from."""
+def provenance(verifier_name: str, verifier: Any, options: dict[str, str]) -> dict[str, Any]:
+    """Which verifier graded (`verifier`: the object configured with `options`) and where it came from."""
     registry = get_registry()
     registration = registry.registration("verifiers", verifier_name)
-    version = getattr(registration.obj if verifier is None else verifier, "version", "")
-    return {"verifier": verifier_name, "verifier_version": str(version), "verifier_options": options or {},
+    return {"verifier": verifier_name, "verifier_version": str(getattr(verifier, "version", "")),
+            "verifier_options": options,
             "distribution": registration.distribution, "distribution_version": registration.version,
             "plugins": registry.provenance(), "REST_EM_PLUGINS": os.environ.get("REST_EM_PLUGINS")}
 
