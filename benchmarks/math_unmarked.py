@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib.util
 import json
 import sys
 import time
@@ -77,8 +78,7 @@ def table_items(tests_dir: Path) -> tuple[list[Item], int]:
 
 
 def _load_sibling(name: str):
-    import importlib.util
-
+    """A module of this folder, loaded by path (the folder stays off `sys.path`, see above)."""
     spec = importlib.util.spec_from_file_location(name, HERE / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
@@ -159,6 +159,8 @@ def main() -> int:
     parser.add_argument("--peer-tests", type=Path, default=None, help="math-verify's tests/ folder")
     parser.add_argument("--no-peer", action="store_true", help="grade with rest-em only")
     args = parser.parse_args()
+    if not args.no_peer and importlib.util.find_spec("math_verify") is None:
+        parser.error("math-verify is not installed: `pip install math-verify`, or pass --no-peer")
     items = corpus_items()
     if args.peer_tests is not None:
         if not (args.peer_tests / "test_all.py").exists():
