@@ -26,9 +26,10 @@ MAX_WHOLE_WORDS = 3
 MAX_SPAN_CHARS = 2000
 MAX_LISTED_SPANS = 8
 
-# `1,000.99`, `7425000`, `1000,99` (a decimal comma), `.4`, `10/9`, with what belongs to the value after
+# `1,000.99`, `7425000`, `1000,99` (a decimal comma), `.4`, `10/9`, `1½`, with what belongs to the value after
 # it: `25%`, `3.2 × 10^5`, `1.5 million`. Digits are ASCII only.
-_NUMBER = re.compile(r"(?<![\w.,])-?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:[.,]\d+)?|\.\d+)(?:/\d+)?(?!\d)"
+_NUMBER = re.compile(r"(?<![\w.,])-?(?:(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:[.,]\d+)?|\.\d+)(?:/\d+)?(?!\d)[½⅓⅔¼¾⅕⅛]?"
+                     r"|[½⅓⅔¼¾⅕⅛])"
                      r"(?:\s*(?:×|\\times|\*)\s*10\^\{?-?\d+\}?|\s*\\?%|\s+(?:thousand|million|billion)\b)?", re.ASCII)
 # An option letter in running text: `(C)`, `\text{(E)}`, `\textbf{(B)}`.
 _CHOICE = re.compile(r"(?<![A-Za-z(])(?:\\text(?:bf)?\{\s*)?\(([A-E])\)(?:\s*\})?(?![A-Za-z])")
@@ -40,6 +41,7 @@ _JOINED = re.compile(r"[ \t]*(?:,|,?[ \t]*(?:and|or))?[ \t]*$")
 _COURTESY = re.compile(r"\s*I hope it is correct\.?\s*$", re.IGNORECASE)
 _TRAILING_PUNCTUATION = " \t.;,!"
 _NOT_A_START = ":;,.!?)]}"
+_EMPHASIS = "*_`"  # markdown around a value: `**42**`, `` `42` ``
 _OPENER = re.compile(r"(?<!\\)\$\$|\\\[|\\\(|(?<!\\)\$")
 _CLOSER = {"$$": "$$", "\\[": "\\]", "\\(": "\\)", "$": "$"}
 _SAME_LINE = {"$", "\\("}
@@ -99,21 +101,24 @@ def _whole(text: str) -> str | None:
 
 
 def _final_line(text: str) -> str | None:
-    """The last line, when it is a short sentence ending in a value: leading words dropped, mathematics left."""
+    """The last line, when it is a short statement of a value (`Thus 42.`, `x = 3`, `So **42**`): leading words
+    and markdown emphasis dropped, only mathematics (or a number word) left."""
     line = text[text.rfind("\n") + 1:].strip()
     if not line or len(line.split()) > MAX_FINAL_LINE_WORDS:
         return None
-    value = _LEADING_WORDS.sub("", line).strip()
-    if not value or value == line or value[0] in _NOT_A_START or _lone_dollar(value):
+    value = _LEADING_WORDS.sub("", line).strip().strip(_EMPHASIS).strip()
+    if not value or value[0] in _NOT_A_START or _broken_math(value):
         return None
     if _has_prose(value) and number_word(value) is None:  # `There are five.` states five
         return None
     return value
 
 
-def _lone_dollar(text: str) -> bool:
-    """An odd number of unescaped `$`: a currency sign (`2,74 $`), not a math span."""
-    return (text.count("$") - text.count("\\$")) % 2 == 1
+def _broken_math(text: str) -> bool:
+    """A delimiter left over outside complete math spans: the end of a display begun on an earlier line
+    (`\\]`, `$$`), or a currency sign (`2,74 $`)."""
+    rest = _math_only(text)
+    return any(delimiter in rest for delimiter in ("$", "\\[", "\\]", "\\(", "\\)"))
 
 
 def _has_prose(text: str) -> bool:
