@@ -22,7 +22,7 @@ from rest_em_math.answer import number_word
 
 MAX_FINAL_LINE_WORDS = 12
 MAX_WHOLE_CHARS = 300
-MAX_WHOLE_WORDS = 3
+MAX_WHOLE_WORDS = 3  # a number and its unit: `28 percent`, `15 square feet`
 MAX_SPAN_CHARS = 2000
 MAX_LISTED_SPANS = 8
 
@@ -33,8 +33,8 @@ _NUMBER = re.compile(r"(?<![\w.,])-?(?:(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:[.,
                      r"(?:\s*(?:×|\\times|\*)\s*10\^\{?-?\d+\}?|\s*\\?%|\s+(?:thousand|million|billion)\b)?", re.ASCII)
 # An option letter in running text: `(C)`, `\text{(E)}`, `\textbf{(B)}`.
 _CHOICE = re.compile(r"(?<![A-Za-z(])(?:\\text(?:bf)?\{\s*)?\(([A-E])\)(?:\s*\})?(?![A-Za-z])")
+# A word of prose: two letters or more, not a LaTeX command (`_WRAPPED` removes `\\text{...}` first).
 _PROSE_WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}(?![A-Za-z])")
-# A word of prose: two letters or more, not a LaTeX command, not inside `\\text{...}`-like wrappers.
 _WRAPPED = re.compile(r"\\(?:text\w*|mbox|mathrm|mathbf|operatorname)\s*\{[^{}]*\}")
 _LEADING_WORDS = re.compile(r"^(?:[A-Za-z]{2,}[,:]?\s+|[A-Za-z]{2,}[,:]\s*)+")
 _JOINED = re.compile(r"[ \t]*(?:,|,?[ \t]*(?:and|or))?[ \t]*$")
