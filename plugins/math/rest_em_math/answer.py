@@ -211,11 +211,17 @@ def _exact_scalar(value: Exact) -> Scalar:
 
 
 def _chain_ends(text: str) -> str:
-    """`x = 5+5+1 = 7 = 11` states `x = 11`: a chain of equalities answers its first and last sides."""
+    """A chain of equalities states one value: `x = 5+5+1 = 11` is `x = 11` (a name first), `2 + 3 = 5 = x` is
+    `x = 5` (a name last), and `f(1) + f(2) = 3 + 4 = 7` is `7` (the result of a computation)."""
     pieces = _split_relations(text)
-    if len(pieces) >= 5 and all(op == "=" for op in pieces[1::2]):
-        return f"{pieces[0]}={pieces[-1]}"
-    return text
+    if len(pieces) < 5 or any(op != "=" for op in pieces[1::2]):
+        return text
+    first, before_last, last = pieces[0].strip(), pieces[-3].strip(), pieces[-1].strip()
+    if _LABEL.match(first):
+        return f"{first}={last}"
+    if _LABEL.match(last):
+        return f"{last}={before_last}"
+    return last
 
 
 def _labelled(text: str, depth: int) -> Labelled | None:

@@ -57,6 +57,9 @@ _OPERATOR_NAME = re.compile(r"\\operatorname\s*\{\s*(" + "|".join(_FUNCTIONS) + 
 # `2 pi`, `sin x`, `sqrt(2)` written without backslashes (a lone word `tan` stays a word).
 _BARE_FUNCTION = re.compile(r"(?<![\\A-Za-z])(?:(pi)|(" + "|".join(_FUNCTIONS) + r"|sqrt)(?=\s*[\w({\\^]))(?![A-Za-z])")
 _APPROX = re.compile(r"\\approx|≈")
+_CONCLUSION = re.compile(r"\\(?:Rightarrow|Longrightarrow|implies|therefore)(?![A-Za-z])|⇒|∴")
+# `a \equiv 3 \pmod{7}` answers 3: a congruence is an equality, its modulus a remark.
+_MODULUS = re.compile(r"\s*(?:\\pmod\s*\{[^{}]*\}|\\pmod\s*\w+|\(\s*\\(?:bmod|mod|text\{mod\}|mathrm\{mod\})\s*[^()]*\))\s*\.?$")
 # `x \approx 11` states the value of x: the approximation is the answer when only a name comes before it.
 _NAMED_APPROX = re.compile(r"^(?:[A-Za-z](?:_\{?\w+\}?)?\s*)?(?:\\approx|≈)\s*")
 # Commands written with a doubled backslash (`\\frac`, from JSON-escaped text): `\\` then a command name is
@@ -111,7 +114,7 @@ def normalise(answer: str) -> str:
         return text
     text = _DOUBLED_COMMAND.sub(r"\\", text)
     text = strip_delimiters(text)
-    text = _before_approximation(_NAMED_APPROX.sub("", text))
+    text = _before_approximation(_NAMED_APPROX.sub("", _conclusion(text)))
     text = text.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac").replace("\\cfrac", "\\frac")
     text = text.replace("\\dbinom", "\\binom").replace("\\tbinom", "\\binom")
     text = _MARKED_SEPARATOR.sub("", text)
@@ -127,6 +130,7 @@ def normalise(answer: str) -> str:
     text = text.replace("\\leqslant", "\\le").replace("\\geqslant", "\\ge")
     for ascii_relation, command in _ASCII_RELATIONS:
         text = text.replace(ascii_relation, command)
+    text = _MODULUS.sub("", text).replace("\\equiv", "=")
     text = text.replace("\\leq", "\\le").replace("\\geq", "\\ge").replace("\\neq", "\\ne")
     text = text.replace("≤", "\\le").replace("≥", "\\ge").replace("−", "-").replace("π", "\\pi")
     for symbol, command in _UNICODE.items():
@@ -154,6 +158,14 @@ def normalise(answer: str) -> str:
     if text.startswith("{") and text.endswith("}") and _outer_group(text):
         text = text[1:-1].strip()
     return _join_thousands(text)
+
+
+def _conclusion(text: str) -> str:
+    """`a = 2 \\Rightarrow x = 3` concludes `x = 3`: what follows the last implication arrow or `\\therefore`."""
+    last = text
+    for last in _CONCLUSION.split(text):
+        pass
+    return last.strip() or text
 
 
 def _before_approximation(text: str) -> str:
