@@ -1,9 +1,12 @@
 """Grade completions that mark no answer, with rest-em's `math` verifier and with math-verify, side by side.
 
-Two sources, each item labelled correct or not:
+Three sources, each item labelled correct or not:
   1. our own corpus of unmarked completions, `plugins/math/tests/unmarked.txt` (written for this project;
      the plugin's tests grade it too);
-  2. math-verify's public test tables, read from its repository's `tests/` folder when `--peer-tests` names
+  2. with `--data-dir`, the MATH-500 reference solutions with every `\\boxed{X}` replaced by `X` (labelled
+     correct: how often the fallbacks find the answer) and the same texts with the answer perturbed as in
+     `math_verify.py` (labelled wrong: a reward there is a false positive);
+  3. math-verify's public test tables, read from its repository's `tests/` folder when `--peer-tests` names
      one (`git clone https://github.com/huggingface/Math-Verify` and pass `Math-Verify/tests`; the tables are
      not copied here). Gold and prediction go to both graders exactly as those tests pass them; math-verify
      also gets the extraction targets and options each test uses, so its own labels are its best case.
@@ -14,7 +17,8 @@ every item where rest-em disagrees with the label or with math-verify, with the 
 speed of both graders over all items (items/s, p99, worst; for rest-em also the best of three passes per
 item, since on a loaded machine one pass's tail measures the scheduler).
 
-Usage: python benchmarks/math_unmarked.py [--peer-tests PATH/TO/Math-Verify/tests] [--no-peer]
+Usage: python benchmarks/math_unmarked.py [--peer-tests PATH/TO/Math-Verify/tests] [--data-dir ../shared/data]
+                                          [--no-peer]
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from rest_em_math.verifier import MathVerifier  # noqa: E402
 
 CORPUS = ROOT / "plugins" / "math" / "tests" / "unmarked.txt"
 DISPUTES = HERE / "math_peer_disputes.json"
+UNBOXED = "MATH-500, boxes removed"
 
 
 @dataclass(frozen=True)
@@ -77,11 +82,40 @@ def table_items(tests_dir: Path) -> tuple[list[Item], int]:
                  lambda r=row: loader.peer_verdict(r)) for row in rows], skipped
 
 
-def _load_sibling(name: str):
+def unboxed_items(data_dir: Path) -> list[Item]:
+    """MATH-500 solutions without their boxes, as is (correct) and with the answer perturbed (wrong)."""
+    from rest_em_math.extract import last_boxed
+
+    sibling = _load_sibling("math_verify", as_name="math_verify_benchmark")
+    items = []
+    for row in sibling.load_jsonl(data_dir / "math" / "math500.jsonl"):
+        text = _unboxed(row["solution"], last_boxed)
+        items.append(Item(UNBOXED, row["answer"], text, True,
+                          lambda g=row["answer"], p=text: _peer_default(f"${g}$", p)))
+        if row["answer"] not in text:
+            continue
+        for _kind, wrong in sibling.perturbations(row["answer"]):
+            perturbed = text.replace(row["answer"], wrong)
+            items.append(Item(UNBOXED + ", perturbed", row["answer"], perturbed, False,
+                              lambda g=row["answer"], p=perturbed: _peer_default(f"${g}$", p)))
+    return items
+
+
+def _unboxed(text: str, last_boxed: Callable[[str], str | None]) -> str:
+    """`... = \\boxed{5}.` -> `... = 5.`, for every box."""
+    while (start := text.rfind("\\boxed{")) >= 0:
+        content = last_boxed(text[start:])
+        if content is None:
+            break
+        text = text[:start] + content + text[start + len("\\boxed{") + len(content) + 1:]
+    return text
+
+
+def _load_sibling(name: str, as_name: str | None = None):
     """A module of this folder, loaded by path (the folder stays off `sys.path`, see above)."""
-    spec = importlib.util.spec_from_file_location(name, HERE / f"{name}.py")
+    spec = importlib.util.spec_from_file_location(as_name or name, HERE / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
+    sys.modules[as_name or name] = module
     spec.loader.exec_module(module)
     return module
 
@@ -129,12 +163,16 @@ def print_agreement(items: list[Item], results: dict[str, list[bool]], with_tabl
 
 
 def print_disagreements(items: list[Item], ours: list[bool], peer: list[bool]) -> None:
-    """Every item where rest-em differs from the label or from math-verify, with its recorded argument."""
+    """Every item where rest-em differs from the label or from math-verify, with its recorded argument; of the
+    MATH-500 texts without boxes, only the count of answers not found (a miss costs a reward, never a wrong one)."""
     disputes: dict[str, str] = json.loads(DISPUTES.read_text(encoding="utf-8"))
+    missed = sum(1 for i, item in enumerate(items) if item.source == UNBOXED and not ours[i])
+    if missed:
+        print(f"\n{UNBOXED}: {missed} answers not found by the fallbacks (not listed)")
     print("\nitems where rest-em disagrees with the label or with math-verify:")
     unargued = 0
     for i, item in enumerate(items):
-        if ours[i] == item.label and (not peer or ours[i] == peer[i]):
+        if ours[i] == item.label and (not peer or ours[i] == peer[i]) or item.source == UNBOXED:
             continue
         argument = disputes.get(dispute_key(item.gold, item.pred))
         if argument is None:
@@ -157,11 +195,16 @@ def print_speed(rows: list[tuple[str, list[float]]]) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--peer-tests", type=Path, default=None, help="math-verify's tests/ folder")
+    parser.add_argument("--data-dir", type=Path, default=None, help="folder with math/math500.jsonl")
     parser.add_argument("--no-peer", action="store_true", help="grade with rest-em only")
     args = parser.parse_args()
     if not args.no_peer and importlib.util.find_spec("math_verify") is None:
         parser.error("math-verify is not installed: `pip install math-verify`, or pass --no-peer")
     items = corpus_items()
+    if args.data_dir is not None:
+        if not (args.data_dir / "math" / "math500.jsonl").exists():
+            parser.error(f"no math/math500.jsonl under {args.data_dir}")
+        items += unboxed_items(args.data_dir)
     if args.peer_tests is not None:
         if not (args.peer_tests / "test_all.py").exists():
             parser.error(f"{args.peer_tests} holds no test_all.py: pass Math-Verify's tests/ folder")

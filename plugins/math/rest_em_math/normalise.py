@@ -74,6 +74,7 @@ _PLAIN_CONJUNCTION = re.compile(r"(?<=[\d},])\s+(?:and|or)\s+(?=[-+\w\\(])|(?<=\
 _ORDINAL = re.compile(r"(?<=\d)\s*(?:\^\s*\{\s*(?:st|nd|rd|th)\s*\}|\^?\s*(?:st|nd|rd|th)\b)", re.ASCII)
 _MIXED_SLASH = re.compile(r"^([+-]?\d+) +(\d+)/(\d+)$", re.ASCII)  # `7 3/4` is seven and three quarters
 _SPACES = re.compile(r"\s+")
+_DISPLAY = re.compile(r"^\\begin\{((?:equation|align|gather)\*?)\}(.*)\\end\{\1\}$", re.DOTALL)
 _MAX_PASSES = 10
 MAX_CHARS = 2000
 
@@ -89,7 +90,7 @@ def unwrap_text(text: str) -> str:
 
 
 def strip_delimiters(text: str) -> str:
-    """Remove math-mode delimiters around an answer: `$...$`, `\\(...\\)`, `\\[...\\]`."""
+    """Remove math-mode delimiters around an answer: `$...$`, `\\(...\\)`, `\\[...\\]`, `\\begin{equation}...`."""
     text = text.strip()
     for _ in range(_MAX_PASSES):
         before = text
@@ -98,6 +99,9 @@ def strip_delimiters(text: str) -> str:
         for left, right in (("\\(", "\\)"), ("\\[", "\\]")):
             if text.startswith(left) and text.endswith(right):
                 text = text[len(left):-len(right)].strip()
+        display = _DISPLAY.match(text)
+        if display:
+            text = display.group(2).strip()
         if text == before:
             break
     return text

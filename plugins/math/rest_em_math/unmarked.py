@@ -44,8 +44,9 @@ _COURTESY = re.compile(r"\s*I hope it is correct\.?\s*$", re.IGNORECASE)
 _TRAILING_PUNCTUATION = " \t.;,!"
 _NOT_A_START = ":;,.!?)]}"
 _EMPHASIS = "*_`"  # markdown around a value: `**42**`, `` `42` ``
-_OPENER = re.compile(r"(?<!\\)\$\$|\\\[|\\\(|(?<!\\)\$")
+_OPENER = re.compile(r"(?<!\\)\$\$|\\\[|\\\(|(?<!\\)\$|\\begin\{(?:align|equation|eqnarray|gather|multline)\*?\}")
 _CLOSER = {"$$": "$$", "\\[": "\\]", "\\(": "\\)", "$": "$"}
+_OPENING_RELATION = re.compile(r"^(?:=|\\approx|\\equiv|\\le|\\ge|<|>)(?![A-Za-z])")
 _SAME_LINE = {"$", "\\("}
 
 
@@ -154,8 +155,17 @@ def last_math_span(text: str) -> tuple[str, int] | None:
     return ", ".join(content.strip() for _s, _e, content in run[-MAX_LISTED_SPANS:]), run[-1][1]
 
 
+def _last_row(display: str) -> str:
+    """A display environment (`\\begin{align*} a &= b \\\\ &= 5 \\end{align*}`) concludes in its last row;
+    alignment marks and the relation that opens the row are dropped (`&= 5` is 5)."""
+    rows = [row for row in display.split("\\\\") if row.strip()]
+    last = rows[-1].replace("&", " ").strip() if rows else ""
+    return _OPENING_RELATION.sub("", last).strip()
+
+
 def _math_spans(text: str) -> Iterator[tuple[int, int, str]]:
-    """Every `$$...$$`, `\\[...\\]`, `\\(...\\)` and `$...$` in reading order (start, end, contents).
+    """Every `$$...$$`, `\\[...\\]`, `\\(...\\)`, `$...$` and display environment (`align*`, `equation`, …) in
+    reading order (start, end, contents).
 
     `\\$` is an escaped dollar, never a delimiter. An inline span (`$`, `\\(`) does not cross a line break.
     A `$` directly before a digit whose would-be span holds prose (`costs $5 and $10`) is a currency sign.
@@ -168,7 +178,7 @@ def _math_spans(text: str) -> Iterator[tuple[int, int, str]]:
         if opener is None:
             return
         start, left = opener.start(), opener.group(0)
-        right = _CLOSER[left]
+        right = _CLOSER.get(left) or left.replace("\\begin", "\\end")
         inner = start + len(left)
         close = finder.next(right, inner)
         content = text[inner:close] if close >= 0 else ""
@@ -176,7 +186,7 @@ def _math_spans(text: str) -> Iterator[tuple[int, int, str]]:
                 or left == "$" and _is_currency(content)):
             pos = inner
             continue
-        yield start, close + len(right), content
+        yield start, close + len(right), _last_row(content) if left.startswith("\\begin") else content
         pos = close + len(right)
 
 
