@@ -84,6 +84,8 @@ class GenerationConfig:
 class GradingConfig:
     verifier: str | None = field(default=None, metadata=_help(
         "Registered verifier giving the reward (None: the task's verifier, e.g. math for MATH)."))
+    verifier_options: dict[str, Any] = field(default_factory=dict, metadata=_help(
+        "Options for the verifier's `configure` (e.g. extraction = 'strict' for math)."))
     workers: int = field(default=2, metadata=_help(
         "Grading worker processes; 0 grades in-process without deadline (trusted verifiers only).", minimum=0))
     timeout: float = field(default=10.0, metadata=_help(

@@ -31,6 +31,7 @@ from typing import Any, Callable, Sequence
 import rest_verify
 from rest_verify import Problem, Verdict
 from rest_verify.audit import RUN_PROBLEMS
+from rest_verify.verifier_options import configured
 from rest_verify.errors import RestEmError
 from rest_verify.plugins import PINNING_VARIABLE, get_generator_factory, get_task
 
@@ -80,6 +81,7 @@ class Loop:
         self.verifier = config.grading.verifier or getattr(self.task, "verifier", None)
         if not self.verifier:
             raise ConfigError(f"grading.verifier is required: task {config.data.task!r} names no verifier")
+        self.scorer = configured(self.verifier, config.grading.verifier_options)  # a bad option fails here, not later
         self._generator: tuple[str, Any] | None = None
         self.train_problems: list[Problem] = []
         self.eval_problems: list[Problem] = []
@@ -157,7 +159,7 @@ class Loop:
         by_id = {problem.id: problem for problem in problems}
         samples = read_jsonl(samples_path)
         verdicts = rest_verify.grade([by_id[s["problem_id"]] for s in samples], [s["completion"] for s in samples],
-                                     self.verifier, workers=self.config.grading.workers,
+                                     self.scorer, workers=self.config.grading.workers,
                                      timeout=self.config.grading.timeout, progress=self.progress)
         write_jsonl(output, ({"problem_id": s["problem_id"], "sample": s["sample"], **v.to_dict()}
                              for s, v in zip(samples, verdicts)))

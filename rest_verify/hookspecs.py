@@ -20,7 +20,9 @@ def register_verifiers(register: Callable[[Any], None]) -> None:
 
     A verifier has `name` (str, unique), `version` (str; bump it whenever a verdict can change, because it
     keys the cache) and `verify(problem, completion) -> Verdict`; it may add
-    `verify_batch(problems, completions) -> list[Verdict]`. It must be picklable: the engine ships it to
+    `verify_batch(problems, completions) -> list[Verdict]`, and `configure(**options)` returning a configured
+    copy (options come from `rest-em grade --verifier-option KEY=VALUE` and `grading.verifier_options`; the
+    copy's `version` must differ when its verdicts can). It must be picklable: the engine ships it to
     worker processes, and it is killed there when it overruns its deadline.
     """
 
