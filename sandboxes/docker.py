@@ -1,16 +1,17 @@
 """Run untrusted programs in disposable, hardened Docker containers, kept warm in a pool.
 
 Every submission gets a container nobody used before: no network, read-only root, small tmpfs work
-dirs, all capabilities dropped, no-new-privileges, user 65534, pids/memory/CPU limits. After the run the
-container is force-removed (in the background) whatever happened inside it.
+dirs, all capabilities dropped, no-new-privileges, our seccomp profile, user 65534, pids/memory/CPU
+limits (all in `hardened_host_config`). After the run the container is force-removed (in the
+background) whatever happened inside it.
 
 A pooled container is created, attached and started ahead of time by a background thread. Its main
-process (under Docker's init) is a small Python bootstrap that waits on standard input for one
-length-prefixed JSON bundle (files, argv, rlimits), writes the files into the tmpfs, sets the rlimits
-and `exec`s the program, whose standard input is the rest of the stream. So a request pays neither a
-container start nor a `docker exec`: it writes to a socket that is already attached, and the container
-ends when the program does (its init kills whatever the program left behind). Files travel without a
-bind mount, and Docker's own records give the exit status and whether the OOM killer fired.
+process (pid 1) is a small Python bootstrap that waits on standard input for one length-prefixed JSON
+bundle (files, argv, rlimits), writes the files into the tmpfs and starts the program with the rlimits,
+its standard input being the rest of the stream. So a request pays neither a container start nor a
+`docker exec`: it writes to a socket that is already attached, and the container ends when the program
+does (the kernel kills whatever the program left behind). Files travel without a bind mount, and
+Docker's own records give the exit status and whether the OOM killer fired.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ import time
 import weakref
 from collections import OrderedDict, deque
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
 from sandboxes.base import ExecRequest, ExecResult, Limits, SandboxError
@@ -44,12 +47,17 @@ _CHUNK = 65536
 _STDOUT, _STDERR = 1, 2
 _EXIT_GRACE = 1.0  # past the deadline, how long a container whose output closed may take to stop
 
-# The container's main process: `python3 -I -S -c BOOTSTRAP IDLE_SECONDS`. It exits unused after
-# IDLE_SECONDS (status 125, never mistaken for a program's success), so a container orphaned by a
-# killed owner stops on its own; the pool retires its containers well before that. Bytes travel in
-# the JSON as latin-1 text, which maps every byte to one character and back.
+# The container's main process and init (pid 1): `python3 -I -S -c BOOTSTRAP IDLE_SECONDS`. It makes
+# itself non-dumpable first, so nothing in the container can open its /proc/1/mem or trace it (Docker's
+# own init would run as the sandbox user, dumpable). It exits unused after IDLE_SECONDS (status 125,
+# never mistaken for a program's success), so a container orphaned by a killed owner stops on its own;
+# the pool retires its containers well before that. Bytes travel in the JSON as latin-1 text, which
+# maps every byte to one character and back. Given a request, it forks the program and reaps every
+# process orphaned onto it until the program exits; then it exits with the program's status (128 + N
+# for signal N), and the kernel kills whatever else is left in the container.
 BOOTSTRAP = r"""
-import json, os, resource, select, sys
+import ctypes, json, os, resource, select, signal, sys
+ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0
 if not select.select([0], [], [], float(sys.argv[1]))[0]:
     sys.stderr.write("rest-em sandbox: unused for %s seconds, exiting\n" % sys.argv[1]); os._exit(125)
 def take(n):
@@ -70,18 +78,30 @@ try:
         os.chmod(path, mode)
 except OSError as exc:
     sys.stderr.write("rest-em sandbox: cannot write the files: %s\n" % exc); os._exit(125)
-for which, soft, hard in spec["rlimits"]:
-    ceiling = resource.getrlimit(getattr(resource, which))[1]
-    if ceiling != resource.RLIM_INFINITY:
-        soft, hard = min(soft, ceiling), min(hard, ceiling)
-    resource.setrlimit(getattr(resource, which), (soft, hard))
-os.chdir("/work")
-try:
-    os.execvp(spec["argv"][0], spec["argv"])
-except OSError as exc:
-    sys.stderr.write("%s: %s\n" % (spec["argv"][0], exc.strerror))
-    os._exit(127 if isinstance(exc, FileNotFoundError) else 126)
+signal.signal(signal.SIGINT, signal.SIG_IGN)  # the only signal Python would let a program send to pid 1
+program = os.fork()
+if program == 0:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    for which, soft, hard in spec["rlimits"]:
+        ceiling = resource.getrlimit(getattr(resource, which))[1]
+        if ceiling != resource.RLIM_INFINITY:
+            soft, hard = min(soft, ceiling), min(hard, ceiling)
+        resource.setrlimit(getattr(resource, which), (soft, hard))
+    os.chdir("/work")
+    try:
+        os.execvp(spec["argv"][0], spec["argv"])
+    except OSError as exc:
+        sys.stderr.write("%s: %s\n" % (spec["argv"][0], exc.strerror))
+        os._exit(127 if isinstance(exc, FileNotFoundError) else 126)
+while True:
+    pid, status = os.wait()
+    if pid == program:
+        code = os.waitstatus_to_exitcode(status)
+        os._exit(code if code >= 0 else 128 - code)
 """
+
+# Denies ptrace, process_vm_*, bpf, namespaces, mounts, keyrings and other calls no test program needs.
+SECCOMP_PROFILE = Path(__file__).with_name("seccomp.json")
 
 
 @dataclass(frozen=True)
@@ -237,26 +257,7 @@ class _Pools:
             self._doomed.append(warm.container_id)
 
     def _start_container(self, client: APIClient, spec: ContainerSpec) -> _Warm:
-        from docker.types import Ulimit
-
-        workdir_bytes = spec.workdir_mb << 20
-        host_config = client.create_host_config(
-            network_mode="none",
-            read_only=True,
-            tmpfs={WORKDIR: f"rw,exec,nosuid,nodev,size={spec.workdir_mb}m,uid=65534,gid=65534,mode=700",
-                   "/tmp": f"rw,noexec,nosuid,nodev,size={spec.workdir_mb}m,uid=65534,gid=65534,mode=700"},
-            cap_drop=["ALL"],
-            security_opt=["no-new-privileges"],
-            pids_limit=spec.max_processes + 1,  # + Docker's init; the bootstrap becomes the program
-            mem_limit=f"{spec.memory_mb}m",
-            memswap_limit=f"{spec.memory_mb}m",
-            nano_cpus=int(self.cpus * 1e9),
-            ulimits=[Ulimit(name="nofile", soft=256, hard=256),
-                     Ulimit(name="fsize", soft=workdir_bytes, hard=workdir_bytes),
-                     Ulimit(name="core", soft=0, hard=0)],
-            ipc_mode="none",
-            init=True,
-        )
+        host_config = client.create_host_config(**hardened_host_config(spec, self.cpus))
         try:
             created = client.create_container(
                 self.image, command=[self.python, "-I", "-S", "-c", BOOTSTRAP, str(int(self.lifetime))],
@@ -348,6 +349,39 @@ class _Pools:
             remaining = list(self._live)
         for container_id in remaining:
             self._remove(self.client, container_id)
+
+
+def hardened_host_config(spec: ContainerSpec, cpus: float) -> dict[str, Any]:
+    """Every isolation setting of a sandbox container, as `APIClient.create_host_config` keywords.
+
+    The one place a reviewer reads to know what a submission can reach. No Docker init: the bootstrap
+    is pid 1 (see BOOTSTRAP), and the pids limit counts it.
+    """
+    from docker.types import Ulimit
+
+    workdir_bytes = spec.workdir_mb << 20
+    tmpfs_options = f"nosuid,nodev,size={spec.workdir_mb}m,uid=65534,gid=65534,mode=700"
+    return dict(
+        network_mode="none",
+        read_only=True,
+        tmpfs={WORKDIR: f"rw,exec,{tmpfs_options}", "/tmp": f"rw,noexec,{tmpfs_options}"},
+        cap_drop=["ALL"],
+        security_opt=["no-new-privileges", f"seccomp={seccomp_profile()}"],
+        pids_limit=spec.max_processes + 1,
+        mem_limit=f"{spec.memory_mb}m",
+        memswap_limit=f"{spec.memory_mb}m",
+        nano_cpus=int(cpus * 1e9),
+        ulimits=[Ulimit(name="nofile", soft=256, hard=256),
+                 Ulimit(name="fsize", soft=workdir_bytes, hard=workdir_bytes),
+                 Ulimit(name="core", soft=0, hard=0)],
+        ipc_mode="none",
+    )
+
+
+@lru_cache(maxsize=1)
+def seccomp_profile() -> str:
+    """The shipped seccomp profile as the JSON text `security_opt` takes (re-encoded on one line)."""
+    return json.dumps(json.loads(SECCOMP_PROFILE.read_text()), separators=(",", ":"))
 
 
 def reap_stale_containers(client: APIClient) -> list[str]:

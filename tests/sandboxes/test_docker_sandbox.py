@@ -119,7 +119,7 @@ print(first("/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memor
 print(first("/sys/fs/cgroup/pids/pids.max", "/sys/fs/cgroup/pids.max"))
 """
     result = python(sandbox, code, memory_mb=256, max_processes=16)
-    assert result.stdout.decode().split() == [str(256 << 20), "17"]  # + the container's sleep
+    assert result.stdout.decode().split() == [str(256 << 20), "17"]  # + the bootstrap (pid 1)
 
 
 def test_timeout_kills_and_removes_the_container(sandbox):
