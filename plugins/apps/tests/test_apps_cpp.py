@@ -1,5 +1,5 @@
 """C++ end to end through the docker backend: CodeContests rows loaded by the `apps-cpp` task, their
-reference solutions graded correct and their incorrect solutions not."""
+reference solutions graded correct and their incorrect ones (wrong, or too slow) not."""
 
 from __future__ import annotations
 
@@ -18,13 +18,13 @@ def test_codecontests_solutions_get_their_verdicts():
     problems = list(AppsTask(name="apps-cpp", language="cpp").load(FIXTURES / "codecontests_cpp.jsonl"))
     cases = []
     for problem, row in zip(problems, rows("codecontests_cpp.jsonl")):
-        cases += [(problem, f"```cpp\n{source}```", Status.CORRECT) for source in row["solutions"]["solution"]]
-        cases += [(problem, source, Status.WRONG) for source in row["incorrect_solutions"]["solution"]]
+        cases += [(problem, f"```cpp\n{source}```", True) for source in row["solutions"]["solution"]]
+        cases += [(problem, source, False) for source in row["incorrect_solutions"]["solution"]]
     verifier = AppsVerifier(sandbox="docker", time_limit=2.0, sandbox_options={"pool_size": 1})
     try:
         verdicts = grade([p for p, _, _ in cases], [c for _, c, _ in cases], verifier, workers=1, timeout=60.0,
                          progress=False)
     finally:
         verifier.close()
-    assert [(v.status, v.info.get("compile_elapsed") is not None) for v in verdicts] == \
-        [(expected, True) for _, _, expected in cases], [v.detail for v in verdicts]
+    assert [(v.correct, v.status is Status.ERROR, "compile_elapsed" in v.info) for v in verdicts] == \
+        [(correct, False, True) for _, _, correct in cases], [v.detail for v in verdicts]
