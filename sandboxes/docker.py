@@ -10,8 +10,9 @@ process (pid 1) is a small Python bootstrap that waits on standard input for one
 bundle (files, argv, rlimits), writes the files into the tmpfs and starts the program with the rlimits,
 its standard input being the rest of the stream. So a request pays neither a container start nor a
 `docker exec`: it writes to a socket that is already attached, and the container ends when the program
-does (the kernel kills whatever the program left behind). Files travel without a bind mount, and
-Docker's own records give the exit status and whether the OOM killer fired.
+does (the kernel kills whatever the program left behind). Files travel without a bind mount, and the
+bootstrap's exit trailer (see BOOTSTRAP) gives the exit status and whether the OOM killer fired, without
+waiting for Docker to record the stop.
 """
 
 from __future__ import annotations
@@ -493,9 +494,9 @@ def _execute(client: APIClient, warm: _Warm, request: ExecRequest,
     except OSError as exc:
         raise SandboxError(
             f"lost the connection to sandbox container {warm.container_id[:12]}: {exc}") from exc
-    exits = {stream.exit for stream in streams.values()}
-    if finished and len(exits) == 1 and None not in exits and exits.pop()[1] >= 0:
-        exit_code, oom_kills = streams[_STDOUT].exit
+    trailer = streams[_STDOUT].exit
+    if finished and trailer is not None and trailer == streams[_STDERR].exit and trailer[1] >= 0:
+        exit_code, oom_kills = trailer
         state = {"ExitCode": exit_code, "OOMKilled": oom_kills > 0}
     else:  # no trailer (the bootstrap failed, or could not read the OOM count): ask Docker
         for stream in streams.values():
