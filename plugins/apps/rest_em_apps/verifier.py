@@ -31,7 +31,7 @@ class AppsVerifier:
     """
 
     name = "apps"
-    version = "1"
+    version = "2"  # 2: C++, and the language taken from a completion's fence
 
     def __init__(self, sandbox: str = "docker", time_limit: float = 6.0, memory_mb: int = 512,
                  total_time_limit: float = 60.0, language: str = "python",
