@@ -1,0 +1,98 @@
+"""Reading the grader's input on a thread of its own, so that a slow producer never holds back work.
+
+The engine waits on worker connections; if it also pulled items from the caller's iterator, a producer
+that takes its time (a trainer still generating, a pipe into `rest-em grade -`) would block it from
+dispatching what has already arrived, from collecting verdicts and from enforcing deadlines. Here a
+daemon thread pulls items and hands them over through a deque, and writes one byte per item to a pipe
+that the engine waits on beside its workers. The thread reads at most `window` items ahead of what the
+engine has given back (`release`), so memory stays bounded however long the input.
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import threading
+from typing import Any, Iterable
+
+_END = object()
+_JOIN_SECONDS = 0.5  # how long `close` waits for a thread that may be blocked inside the source
+
+
+class _Failure:
+    def __init__(self, error: BaseException):
+        self.error = error
+
+
+class BoundedReader:
+    """Items of `source`, read ahead on a thread, at most `window` of them not yet released."""
+
+    def __init__(self, source: Iterable[Any], window: int):
+        self._source = iter(source)
+        self._room = threading.Semaphore(window)
+        self._arrived: collections.deque = collections.deque()
+        self._wake_read, self._wake_write = os.pipe()
+        os.set_blocking(self._wake_read, False)
+        self._closed = threading.Event()
+        self.exhausted = False  # the end of the input (or an error in it) has been taken
+        self.error: BaseException | None = None  # what the input raised, to re-raise after its verdicts
+        self._thread = threading.Thread(target=self._run, name="rest-em grading input", daemon=True)
+        self._thread.start()
+
+    def fileno(self) -> int:
+        """Readable when items have arrived: lets the engine wait on the input and its workers at once."""
+        return self._wake_read
+
+    def take(self) -> list[Any]:
+        """Every item that has arrived, without waiting; sets `exhausted` once the input has ended."""
+        try:
+            os.read(self._wake_read, 1 << 16)  # drain before popping: a byte always follows its item
+        except BlockingIOError:
+            pass
+        items = []
+        while self._arrived:
+            item = self._arrived.popleft()
+            if item is _END or isinstance(item, _Failure):
+                self.exhausted = True
+                self.error = item.error if isinstance(item, _Failure) else None
+                break
+            items.append(item)
+        return items
+
+    def release(self, count: int = 1) -> None:
+        """`count` items have left the caller's window: the reader may read that many more."""
+        self._room.release(count)
+
+    def close(self) -> None:
+        """Stop reading. A thread blocked inside the source itself ends after that item, on its own."""
+        self._closed.set()
+        self._room.release()  # wakes a thread waiting for room, which then sees it is closed
+        self._thread.join(timeout=_JOIN_SECONDS)
+        os.close(self._wake_read)
+
+    def _run(self) -> None:
+        try:
+            while self._wait_for_room():
+                try:
+                    item = next(self._source)
+                except StopIteration:
+                    self._hand_over(_END)
+                    return
+                self._hand_over(item)
+        except BaseException as exc:  # the caller sees it in order, after the verdicts before it
+            self._hand_over(_Failure(exc))
+        finally:
+            os.close(self._wake_write)
+
+    def _wait_for_room(self) -> bool:
+        self._room.acquire()
+        return not self._closed.is_set()
+
+    def _hand_over(self, item: Any) -> None:
+        if self._closed.is_set():
+            return
+        self._arrived.append(item)
+        try:
+            os.write(self._wake_write, b".")
+        except OSError:  # the engine closed its end between the check and the write: nobody is waiting
+            pass
