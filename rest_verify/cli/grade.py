@@ -122,6 +122,8 @@ def grade(input_path: str, verifier: str, output: str, workers: int | None, time
     """Grade INPUT.jsonl: lines with `completion`, `reference` and optional `id`, `problem`, `meta`.
 
     Each output line is the input record plus `verdict` (reward, status, detail, elapsed, info).
+    `-` reads standard input as a stream: each line is graded as it arrives, its output line written
+    as soon as its verdict and those of the lines before it are in.
     """
     try:
         record_of = provenance(verifier)
