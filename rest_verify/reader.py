@@ -3,8 +3,8 @@
 The engine waits on worker connections; if it also pulled items from the caller's iterator, a producer
 that takes its time (a trainer still generating, a pipe into `rest-em grade -`) would block it from
 dispatching what has already arrived, from collecting verdicts and from enforcing deadlines. Here a
-daemon thread pulls items and hands them over through a deque, and writes one byte per item to a pipe
-that the engine waits on beside its workers. The thread reads at most `window` items ahead of what the
+daemon thread pulls items and hands them over through a deque, and wakes the engine through a pipe
+that it waits on beside its workers (one byte per batch the engine takes, not per item). The thread reads at most `window` items ahead of what the
 engine has given back (`release`), so memory stays bounded however long the input.
 """
 
@@ -32,6 +32,7 @@ class BoundedReader:
         self._room = threading.Semaphore(window)
         self._arrived: collections.deque = collections.deque()
         self._wake_read, self._wake_write = os.pipe()
+        self._signalled = False  # a wake-up byte is on its way for items not yet taken
         os.set_blocking(self._wake_read, False)
         self._closed = threading.Event()
         self.exhausted = False  # the end of the input (or an error in it) has been taken
@@ -45,8 +46,11 @@ class BoundedReader:
 
     def take(self) -> list[Any]:
         """Every item that has arrived, without waiting; sets `exhausted` once the input has ended."""
+        # Reset, drain, then pop: an item appended after the pop finds `_signalled` false and writes a
+        # byte after itself, so the engine never waits while an item sits unannounced.
+        self._signalled = False
         try:
-            os.read(self._wake_read, 1 << 16)  # drain before popping: a byte always follows its item
+            os.read(self._wake_read, 1 << 16)
         except BlockingIOError:
             pass
         items = []
@@ -92,6 +96,9 @@ class BoundedReader:
         if self._closed.is_set():
             return
         self._arrived.append(item)
+        if self._signalled:
+            return
+        self._signalled = True
         try:
             os.write(self._wake_write, b".")
         except OSError:  # the engine closed its end between the check and the write: nobody is waiting
