@@ -4,8 +4,10 @@ The engine waits on worker connections; if it also pulled items from the caller'
 that takes its time (a trainer still generating, a pipe into `rest-em grade -`) would block it from
 dispatching what has already arrived, from collecting verdicts and from enforcing deadlines. Here a
 daemon thread pulls items and hands them over through a deque, and wakes the engine through a pipe
-that it waits on beside its workers (one byte per batch the engine takes, not per item). The thread reads at most `window` items ahead of what the
-engine has given back (`release`), so memory stays bounded however long the input.
+that it waits on beside its workers (one byte per batch the engine takes, not one per item). The thread
+reads at most `window` items ahead of what the engine has given back (`release`), so memory stays
+bounded however long the input; once the window is full it waits for a quarter of it to free up, so
+that it wakes once per batch rather than once per item.
 """
 
 from __future__ import annotations
@@ -29,7 +31,9 @@ class BoundedReader:
 
     def __init__(self, source: Iterable[Any], window: int):
         self._source = iter(source)
-        self._room = threading.Semaphore(window)
+        self._room = window  # items the thread may still read, guarded by `_freed`
+        self._refill = max(1, window // 4)
+        self._freed = threading.Condition()
         self._arrived: collections.deque = collections.deque()
         self._wake_read, self._wake_write = os.pipe()
         self._signalled = False  # a wake-up byte is on its way for items not yet taken
@@ -65,32 +69,45 @@ class BoundedReader:
 
     def release(self, count: int = 1) -> None:
         """`count` items have left the caller's window: the reader may read that many more."""
-        self._room.release(count)
+        with self._freed:
+            self._room += count
+            if self._room >= self._refill:
+                self._freed.notify()
 
     def close(self) -> None:
         """Stop reading. A thread blocked inside the source itself ends after that item, on its own."""
-        self._closed.set()
-        self._room.release()  # wakes a thread waiting for room, which then sees it is closed
+        with self._freed:
+            self._closed.set()
+            self._freed.notify()
         self._thread.join(timeout=_JOIN_SECONDS)
         os.close(self._wake_read)
 
     def _run(self) -> None:
         try:
-            while self._wait_for_room():
-                try:
-                    item = next(self._source)
-                except StopIteration:
-                    self._hand_over(_END)
-                    return
-                self._hand_over(item)
+            while allowance := self._wait_for_room():
+                for _ in range(allowance):
+                    if self._closed.is_set():
+                        return
+                    try:
+                        item = next(self._source)
+                    except StopIteration:
+                        self._hand_over(_END)
+                        return
+                    self._hand_over(item)
         except BaseException as exc:  # the caller sees it in order, after the verdicts before it
             self._hand_over(_Failure(exc))
         finally:
             os.close(self._wake_write)
 
-    def _wait_for_room(self) -> bool:
-        self._room.acquire()
-        return not self._closed.is_set()
+    def _wait_for_room(self) -> int:
+        """How many items to read now: all the free room, once there is enough; 0 once closed."""
+        with self._freed:
+            while self._room < self._refill and not self._closed.is_set():
+                self._freed.wait()
+            if self._closed.is_set():
+                return 0
+            allowance, self._room = self._room, 0
+            return allowance
 
     def _hand_over(self, item: Any) -> None:
         if self._closed.is_set():
