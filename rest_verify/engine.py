@@ -182,7 +182,7 @@ class Grader:
                         _kill(worker)
                 self._pool[:] = [w for w in self._pool if w.process.poll() is None]
 
-    def _admit(self, window: "_Window", problem: Any, completion: Any) -> None:
+    def _admit(self, window: _Window, problem: Any, completion: Any) -> None:
         """Number a new item; answer it from the cache, or queue it, or let it wait on its twin."""
         seq, window.next_seq = window.next_seq, window.next_seq + 1
         cached, key = self._lookup(problem, completion)
@@ -197,7 +197,7 @@ class Grader:
                 window.followers[key] = []
             window.pending.append((seq, problem, completion))
 
-    def _settle(self, window: "_Window", seq: int, verdict: Verdict) -> None:
+    def _settle(self, window: _Window, seq: int, verdict: Verdict) -> None:
         """Record a worker's verdict, for its item and every identical item that waited on it."""
         key = window.keys.pop(seq, None)
         self._remember(key, verdict)
