@@ -88,8 +88,9 @@ class GradingConfig:
         "Options for the verifier's `configure` (e.g. extraction = 'strict' for math)."))
     workers: int = field(default=2, metadata=_help(
         "Grading worker processes; 0 grades in-process without deadline (trusted verifiers only).", minimum=0))
-    timeout: float = field(default=10.0, metadata=_help(
-        "Wall-clock seconds per verdict before its worker is killed and the verdict is a timeout.",
+    timeout: float | None = field(default=None, metadata=_help(
+        "Wall-clock seconds per verdict before its worker is killed and the verdict is a timeout. None: the "
+        "verifier's own deadline (apps: its sandbox budget plus a margin), else 10.",
         minimum=0.0, exclusive_minimum=True))
 
 

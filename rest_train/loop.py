@@ -29,8 +29,9 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import rest_verify
-from rest_verify import Problem, Verdict
+from rest_verify import Grader, Problem, Verdict
 from rest_verify.audit import RUN_PROBLEMS
+from rest_verify.engine import AUTO
 from rest_verify.verifier_options import configured
 from rest_verify.errors import RestEmError
 from rest_verify.plugins import PINNING_VARIABLE, get_generator_factory, get_task
@@ -40,6 +41,7 @@ from rest_train.config import ConfigError, RunConfig, from_dict
 from rest_train.files import read_json, read_jsonl, remove_partials, write_json, write_jsonl
 from rest_train.generation import Sampling
 from rest_train.improve import TRAINING_RECORD, finetune
+from rest_train.overlap import sample_and_grade
 from rest_train.report import write_report
 
 log = logging.getLogger("rest_train")
@@ -83,6 +85,10 @@ class Loop:
             raise ConfigError(f"grading.verifier is required: task {config.data.task!r} names no verifier")
         self.scorer = configured(self.verifier, config.grading.verifier_options)  # a bad option fails here, not later
         self._generator: tuple[str, Any] | None = None
+        self._grader: Grader | None = None
+        # Verdicts made while sampling, held until their own stage writes them: the run directory and
+        # its resume points stay what they were before generation and grading overlapped.
+        self._graded_while_sampling: dict[Path, list[Verdict]] = {}
         self.train_problems: list[Problem] = []
         self.eval_problems: list[Problem] = []
 
@@ -100,6 +106,9 @@ class Loop:
                 results.append(self._iterate(iteration))
         finally:
             self._release_generator()
+            if self._grader is not None:
+                self._grader.close()
+                self._grader = None
         write_report(self.root, results, self.config)
         return results
 
@@ -145,22 +154,23 @@ class Loop:
         sampling = self.config.sampling
         stop = sampling.stop if sampling.stop is not None else getattr(self.task, "stop", ())
         prompts = [self._prompt(problem) for problem in problems]
-        generated = self._generator_for(model_path).generate(prompts, n, Sampling(
-            temperature=sampling.temperature, top_k=sampling.top_k, top_p=sampling.top_p,
-            max_new_tokens=sampling.max_new_tokens, stop=tuple(stop), seed=seed))
-        if len(generated) != len(prompts) or any(len(texts) != n for texts in generated):
-            raise RestEmError(f"generator {self.config.generation.backend!r} returned the wrong number of "
-                              f"completions (expected {n} for each of {len(prompts)} prompts)")
+        generated, verdicts = sample_and_grade(
+            self._generator_for(model_path), prompts, problems, n,
+            Sampling(temperature=sampling.temperature, top_k=sampling.top_k, top_p=sampling.top_p,
+                     max_new_tokens=sampling.max_new_tokens, stop=tuple(stop), seed=seed),
+            self._run_grader(), backend=self.config.generation.backend)
         write_jsonl(output, ({"problem_id": problem.id, "sample": index, "prompt": prompt, "completion": text}
                              for problem, prompt, texts in zip(problems, prompts, generated)
                              for index, text in enumerate(texts)))
+        self._graded_while_sampling[output] = [verdict for row in verdicts for verdict in row]
 
     def _grade(self, samples_path: Path, problems: Sequence[Problem], output: Path) -> None:
-        by_id = {problem.id: problem for problem in problems}
         samples = read_jsonl(samples_path)
-        verdicts = rest_verify.grade([by_id[s["problem_id"]] for s in samples], [s["completion"] for s in samples],
-                                     self.scorer, workers=self.config.grading.workers,
-                                     timeout=self.config.grading.timeout, progress=self.progress)
+        verdicts = self._graded_while_sampling.pop(samples_path, None)
+        if verdicts is None:  # resumed after the samples were written: grade them from the file
+            by_id = {problem.id: problem for problem in problems}
+            verdicts = self._run_grader().grade([by_id[s["problem_id"]] for s in samples],
+                                                [s["completion"] for s in samples])
         write_jsonl(output, ({"problem_id": s["problem_id"], "sample": s["sample"], **v.to_dict()}
                              for s, v in zip(samples, verdicts)))
 
@@ -228,6 +238,14 @@ class Loop:
         if len(set(ids)) != len(ids):
             raise RestEmError(f"the {what} problems have repeated ids; every problem needs a unique id")
         return problems
+
+    def _run_grader(self) -> Grader:
+        """The run's one grader: its workers (and a verifier's warm sandboxes) serve every stage."""
+        if self._grader is None:
+            grading = self.config.grading
+            self._grader = Grader(self.scorer, workers=grading.workers, progress=self.progress,
+                                  timeout=AUTO if grading.timeout is None else grading.timeout)
+        return self._grader
 
     def _generator_for(self, model_path: str) -> Any:
         if self._generator is not None and self._generator[0] == model_path:

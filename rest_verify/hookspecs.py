@@ -50,7 +50,9 @@ def register_generators(register: Callable[[Any], None]) -> None:
     """Called once at load; call `register(factory)` for each text-generation backend you provide.
 
     `factory` has a `name`; called with keyword options it returns a generator with
-    `generate(prompts, n, sampling) -> list[list[str]]` (n completions per prompt, in order).
+    `generate(prompts, n, sampling) -> list[list[str]]` (n completions per prompt, in order), and
+    optionally `generate_stream(prompts, n, sampling)` yielding `(prompt index, its n completions)` as
+    each prompt finishes, in any order, so that training grades them while generation goes on.
     """
 
 

@@ -126,6 +126,8 @@ def grade(input_path: str, verifier: str, verifier_options: tuple[str, ...], out
     """Grade INPUT.jsonl: lines with `completion`, `reference` and optional `id`, `problem`, `meta`.
 
     Each output line is the input record plus `verdict` (reward, status, detail, elapsed, info).
+    `-` reads standard input as a stream: each line is graded as it arrives, its output line written
+    as soon as its verdict and those of the lines before it are in.
     """
     options = parse_options(verifier_options)
     grading = configured(verifier, options)
