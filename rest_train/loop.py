@@ -40,6 +40,7 @@ from rest_train.files import read_json, read_jsonl, remove_partials, write_json,
 from rest_train.generation import Sampling
 from rest_train.improve import TRAINING_RECORD, finetune
 from rest_train.report import write_report
+from rest_train.resume import journal_path, sample_resumably
 
 log = logging.getLogger("rest_train")
 
@@ -143,15 +144,15 @@ class Loop:
         sampling = self.config.sampling
         stop = sampling.stop if sampling.stop is not None else getattr(self.task, "stop", ())
         prompts = [self._prompt(problem) for problem in problems]
-        generated = self._generator_for(model_path).generate(prompts, n, Sampling(
-            temperature=sampling.temperature, top_k=sampling.top_k, top_p=sampling.top_p,
-            max_new_tokens=sampling.max_new_tokens, stop=tuple(stop), seed=seed))
-        if len(generated) != len(prompts) or any(len(texts) != n for texts in generated):
-            raise RestEmError(f"generator {self.config.generation.backend!r} returned the wrong number of "
-                              f"completions (expected {n} for each of {len(prompts)} prompts)")
+        journal = journal_path(output)  # finished prompts of a killed attempt, reused on rerun
+        generated = sample_resumably(self._generator_for(model_path), [problem.id for problem in problems], prompts,
+                                     n, Sampling(temperature=sampling.temperature, top_k=sampling.top_k,
+                                                 top_p=sampling.top_p, max_new_tokens=sampling.max_new_tokens,
+                                                 stop=tuple(stop), seed=seed), journal)
         write_jsonl(output, ({"problem_id": problem.id, "sample": index, "prompt": prompt, "completion": text}
                              for problem, prompt, texts in zip(problems, prompts, generated)
                              for index, text in enumerate(texts)))
+        journal.unlink(missing_ok=True)
 
     def _grade(self, samples_path: Path, problems: Sequence[Problem], output: Path) -> None:
         by_id = {problem.id: problem for problem in problems}
