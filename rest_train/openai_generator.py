@@ -67,10 +67,8 @@ class OpenAIGenerator:
         asyncio.run(self._check_served())
 
     def generate(self, prompts: Sequence[str], n: int, sampling: Sampling) -> list[list[str]]:
-        results: list[list[str] | None] = [None] * len(prompts)
-        for index, texts in self.generate_stream(prompts, n, sampling):
-            results[index] = texts
-        return [texts or [] for texts in results]
+        finished = dict(self.generate_stream(prompts, n, sampling))
+        return [finished[index] for index in range(len(prompts))]
 
     def generate_stream(self, prompts: Sequence[str], n: int, sampling: Sampling) -> Iterator[tuple[int, list[str]]]:
         """(prompt index, its n completions) for each prompt as soon as it is finished, in any order.
@@ -143,11 +141,11 @@ class OpenAIGenerator:
             raise ServerError(f"{what}: the server returned {len(choices)} choices for n = {size}; if it cannot "
                               f"sample several at once, set generation.options.samples_per_request = 1")
         texts = []
-        for choice in sorted(choices, key=lambda choice: choice.get("index", 0)):
-            text = choice.get("text") if self.endpoint == "completions" else (choice.get("message") or {}).get("content")
-            if text is not None and not isinstance(text, str):
-                raise ServerError(f"{what}: the server returned a choice without text: {choice!r:.200}")
-            texts.append(text or "")
+        for choice in sorted(choices, key=_choice_index):
+            text = _choice_text(choice, self.endpoint)
+            if not isinstance(text, str):
+                raise ServerError(f"{what}: a choice in the server's answer has no text: {choice!r:.200}")
+            texts.append(text)
         return texts
 
     async def _check_served(self) -> None:
@@ -169,6 +167,19 @@ def request_seed(seed: int, prompt: str, part: int) -> int:
     stage sends the same seeds as an uninterrupted one."""
     digest = hashlib.blake2b(f"{seed}\0{part}\0{prompt}".encode(), digest_size=4).digest()
     return int.from_bytes(digest, "big") & 0x7FFFFFFF
+
+
+def _choice_index(choice: Any) -> int:
+    return choice.get("index", 0) if isinstance(choice, dict) else 0
+
+
+def _choice_text(choice: Any, endpoint: str) -> str | None:
+    if not isinstance(choice, dict):
+        return None
+    if endpoint == "completions":
+        return choice.get("text")
+    message = choice.get("message")
+    return (message.get("content") or "") if isinstance(message, dict) else None  # content None: nothing said
 
 
 def _request_sizes(count: int, per_request: int) -> list[int]:

@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import random
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, AsyncIterator, Mapping, Sequence
 
 import httpx
@@ -89,27 +89,25 @@ class _Failure:
     retry_after: float | None = None
 
 
-@dataclass
 class ServerPool:
     """Base URLs of servers that answer the same API; at most `concurrency` requests in flight per server.
 
     Use inside one event loop: `async with ServerPool(urls, ...) as pool: await pool.request(...)`.
     """
 
-    urls: Sequence[str]
-    concurrency: int = 8
-    timeout: float = 600.0
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
-    headers: Mapping[str, str] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        if not self.urls:
+    def __init__(self, urls: Sequence[str], *, concurrency: int = 8, timeout: float = 600.0,
+                 retry: RetryPolicy = RetryPolicy(), headers: Mapping[str, str] | None = None):
+        if not urls:
             raise ValueError("at least one base URL is needed")
-        if self.concurrency < 1:
-            raise ValueError(f"concurrency must be >= 1, got {self.concurrency}")
-        if self.timeout <= 0:
-            raise ValueError(f"timeout must be > 0 seconds, got {self.timeout}")
-        self._servers = [_Server(url.rstrip("/")) for url in self.urls]
+        if concurrency < 1:
+            raise ValueError(f"concurrency must be >= 1, got {concurrency}")
+        if timeout <= 0:
+            raise ValueError(f"timeout must be > 0 seconds, got {timeout}")
+        self.concurrency = concurrency
+        self.timeout = timeout
+        self.retry = retry
+        self.headers = dict(headers or {})
+        self._servers = [_Server(url.rstrip("/")) for url in urls]
         self._client: httpx.AsyncClient | None = None
         self._changed: asyncio.Condition | None = None  # a slot was freed
 
@@ -117,7 +115,7 @@ class ServerPool:
         total = self.concurrency * len(self._servers)
         self._changed = asyncio.Condition()
         self._client = httpx.AsyncClient(
-            timeout=httpx.Timeout(self.timeout), headers=dict(self.headers),
+            timeout=httpx.Timeout(self.timeout), headers=self.headers,
             limits=httpx.Limits(max_connections=total, max_keepalive_connections=total))
         return self
 

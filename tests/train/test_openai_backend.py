@@ -3,12 +3,15 @@ deadlines, requests in flight, several servers, streaming."""
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 import time
 
 import pytest
 
-from rest_verify.plugins import get_generator_factory
+from rest_verify.plugins import PINNING_VARIABLE, get_generator_factory
 from rest_train.config import ConfigError
 from rest_train.generation import Sampling
 from rest_train.openai_generator import request_seed
@@ -46,7 +49,7 @@ def closed_port_url() -> str:
 def test_n_completions_per_prompt_in_prompt_order_with_the_sampling_knobs(stub):
     sampling = Sampling(temperature=0.7, top_k=5, top_p=0.9, max_new_tokens=7, stop=("\n\n",), seed=1)
     assert make(stub).generate(["a", "b"], 3, sampling) == [["a#0", "a#1", "a#2"], ["b#0", "b#1", "b#2"]]
-    body = completion_bodies(stub)[0]
+    [body] = [body for body in completion_bodies(stub) if body["prompt"] == "a"]
     assert body == {"model": "stub-model", "prompt": "a", "n": 3, "max_tokens": 7, "temperature": 0.7,
                     "top_p": 0.9, "top_k": 5, "stop": ["\n\n"], "seed": request_seed(1, "a", 0)}
     assert stub.requests[0] == ("/v1/models", {})  # the served model is checked before anything is sampled
@@ -198,3 +201,11 @@ def test_backoff_doubles_with_jitter_and_respects_its_cap():
         assert all(step / 2 <= delay <= step for delay in delays)
     assert policy.delay(0, retry_after=3.0) >= 3.0
     assert policy.delay(0, retry_after=60.0) <= 5.0
+
+
+def test_loading_the_plugins_does_not_import_the_http_client():
+    code = "import sys, rest_verify; rest_verify.get_registry(); print('httpx' in sys.modules)"
+    env = {**os.environ, PINNING_VARIABLE: ""}  # the built-in plugins alone, which register `openai`
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True,
+                            env=env)
+    assert result.stdout.split() == ["False"]

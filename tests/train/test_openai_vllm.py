@@ -17,7 +17,8 @@ import pytest
 
 from rest_verify.plugins import get_generator_factory
 from rest_train import loop
-from rest_train.config import DataConfig, EvalConfig, GenerationConfig, GradingConfig, ModelConfig, RunConfig, SamplingConfig
+from rest_train.config import (DataConfig, EvalConfig, GenerationConfig, GradingConfig, ModelConfig, RunConfig,
+                               SamplingConfig)
 from rest_train.generation import Sampling
 from rest_train.resume import sample_resumably
 from rest_train.server_pool import RequestRejected
