@@ -30,6 +30,7 @@ class StubServer:
         self.delay = delay
         self.respond = respond
         self.requests: list[tuple[str, dict[str, Any]]] = []
+        self.authorizations: list[str | None] = []  # the Authorization header of each request
         self.in_flight = 0
         self.max_in_flight = 0
         self.closing = threading.Event()
@@ -64,9 +65,10 @@ class StubServer:
         self._server.shutdown()
         self._server.server_close()
 
-    def _serve(self, path: str, body: dict[str, Any]) -> Reply:
+    def _serve(self, path: str, body: dict[str, Any], authorization: str | None) -> Reply:
         with self._lock:
             self.requests.append((path, body))
+            self.authorizations.append(authorization)
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
@@ -85,11 +87,12 @@ def _handler(stub: StubServer) -> type[BaseHTTPRequestHandler]:
         protocol_version = "HTTP/1.1"
 
         def do_GET(self) -> None:
-            self._reply(stub._serve(self.path, {}))
+            self._reply(stub._serve(self.path, {}, self.headers.get("Authorization")))
 
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", 0))
-            self._reply(stub._serve(self.path, json.loads(self.rfile.read(length) or b"{}")))
+            body = json.loads(self.rfile.read(length) or b"{}")
+            self._reply(stub._serve(self.path, body, self.headers.get("Authorization")))
 
         def _reply(self, reply: Reply) -> None:
             payload = (reply.body if isinstance(reply.body, str) else json.dumps(reply.body)).encode()

@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -136,6 +137,15 @@ def test_a_server_serving_another_model_is_an_error_before_sampling():
         other.close()
 
 
+def test_the_api_key_comes_from_the_named_environment_variable(stub, monkeypatch):
+    monkeypatch.setenv("REST_EM_TEST_KEY", "s3cret")
+    make(stub, api_key_env="REST_EM_TEST_KEY").generate(["a"], 1, SAMPLING)
+    assert set(stub.authorizations) == {"Bearer s3cret"}
+    monkeypatch.delenv("REST_EM_TEST_KEY")
+    with pytest.raises(ConfigError, match="REST_EM_TEST_KEY"):
+        make(stub, api_key_env="REST_EM_TEST_KEY")
+
+
 def test_option_errors_name_the_option(stub):
     with pytest.raises(ConfigError, match="base_urls"):
         get_generator_factory("openai")("m")
@@ -148,7 +158,7 @@ def test_option_errors_name_the_option(stub):
 
 
 def test_requests_in_flight_are_bounded_per_server(stub):
-    stub.delay = 0.1
+    stub.delay = 0.3
     make(stub, concurrency=3).generate([f"p{i}" for i in range(12)], 1, SAMPLING)
     assert stub.max_in_flight == 3
 
@@ -180,7 +190,17 @@ def test_a_server_that_dies_mid_stage_sheds_its_requests_onto_the_others():
 
 
 def test_the_stream_yields_each_prompt_as_soon_as_it_is_finished(stub):
-    stub.respond = lambda path, body: Reply(delay=0.5) if body.get("prompt") == "slow" else None
+    fast_seen = threading.Event()
+
+    def respond(path, body):
+        if body.get("prompt") == "fast":
+            fast_seen.set()
+        elif body.get("prompt") == "slow":
+            fast_seen.wait(10)
+            return Reply(delay=0.3)  # answered well after "fast"
+        return None
+
+    stub.respond = respond
     order = [index for index, texts in make(stub).generate_stream(["slow", "fast"], 1, SAMPLING)]
     assert order == [1, 0]
 
