@@ -37,34 +37,37 @@ def sample_resumably(generator: Any, keys: Sequence[str], prompts: Sequence[str]
     """
     done = _read_journal(journal, keys, prompts, n)
     missing = [index for index in range(len(prompts)) if index not in done]
-    if missing:
-        asked = [prompts[index] for index in missing]
-        stream = getattr(generator, "generate_stream", None)
-        if stream is None:
-            generated = generator.generate(asked, n, sampling)
-            if len(generated) != len(asked):
-                raise RestEmError(f"the generator returned completions for {len(generated)} prompts, "
-                                  f"expected {len(asked)}")
-            for index, texts in zip(missing, generated):
-                done[index] = _checked(texts, n, keys[index])
-        else:
-            with _appender(journal) as handle:
-                try:
-                    for position, texts in stream(asked, n, sampling):
-                        index = missing[position]
-                        done[index] = _checked(texts, n, keys[index])
-                        handle.write(json.dumps({"key": keys[index], "prompt": prompts[index],
-                                                 "completions": texts}, ensure_ascii=False) + "\n")
-                        handle.flush()  # in the operating system's hands now: a killed process cannot lose it
-                except BaseException:
-                    log.warning("%d of %d prompts are finished and kept in %s; rerun to continue from there",
-                                len(done), len(prompts), journal)
-                    raise
+    if missing and getattr(generator, "generate_stream", None) is not None:
+        _stream_into_journal(generator, keys, prompts, missing, n, sampling, journal, done)
+    elif missing:
+        generated = generator.generate([prompts[index] for index in missing], n, sampling)
+        if len(generated) != len(missing):
+            raise RestEmError(f"the generator returned completions for {len(generated)} prompts, "
+                              f"expected {len(missing)}")
+        for index, texts in zip(missing, generated):
+            done[index] = _checked(texts, n, keys[index])
     absent = [keys[index] for index in range(len(prompts)) if index not in done]
     if absent:
         raise RestEmError(f"the generator finished without completions for {len(absent)} prompts "
                           f"(first: {absent[0]!r})")
     return [done[index] for index in range(len(prompts))]
+
+
+def _stream_into_journal(generator: Any, keys: Sequence[str], prompts: Sequence[str], missing: list[int], n: int,
+                         sampling: Sampling, journal: Path, done: dict[int, list[str]]) -> None:
+    """Ask for the `missing` prompts; record each in `done` and in the journal as soon as it is finished."""
+    with _appender(journal) as handle:
+        try:
+            for position, texts in generator.generate_stream([prompts[index] for index in missing], n, sampling):
+                index = missing[position]
+                done[index] = _checked(texts, n, keys[index])
+                handle.write(json.dumps({"key": keys[index], "prompt": prompts[index], "completions": texts},
+                                        ensure_ascii=False) + "\n")
+                handle.flush()  # in the operating system's hands now: a killed process cannot lose it
+        except BaseException:
+            log.warning("%d of %d prompts are finished and kept in %s; rerun to continue from there",
+                        len(done), len(prompts), journal)
+            raise
 
 
 def _read_journal(journal: Path, keys: Sequence[str], prompts: Sequence[str], n: int) -> dict[int, list[str]]:
