@@ -73,11 +73,11 @@ class SamplingConfig:
 @dataclass
 class GenerationConfig:
     backend: str = field(default="transformers", metadata=_help(
-        "Registered generator backend (`register_generators`); built in: transformers."))
+        "Registered generator backend (`register_generators`); built in: transformers, openai (servers)."))
     batch_size: int = field(default=64, metadata=_help(
         "Sequences decoded together (prompts x samples). Larger is faster until memory runs out.", minimum=1))
     options: dict[str, Any] = field(default_factory=dict, metadata=_help(
-        "Extra keyword options for the backend's factory (e.g. dtype = 'bfloat16')."))
+        "Extra keyword options for the backend's factory (e.g. dtype = 'bfloat16'; openai: base_urls = [...])."))
 
 
 @dataclass

@@ -43,6 +43,7 @@ from rest_train.generation import Sampling
 from rest_train.improve import TRAINING_RECORD, finetune
 from rest_train.overlap import sample_and_grade
 from rest_train.report import write_report
+from rest_train.resume import JournaledGenerator, journal_path
 
 log = logging.getLogger("rest_train")
 
@@ -154,8 +155,10 @@ class Loop:
         sampling = self.config.sampling
         stop = sampling.stop if sampling.stop is not None else getattr(self.task, "stop", ())
         prompts = [self._prompt(problem) for problem in problems]
+        journal = journal_path(output)  # finished prompts of a killed attempt, replayed on rerun
+        generator = JournaledGenerator(self._generator_for(model_path), [problem.id for problem in problems], journal)
         generated, verdicts = sample_and_grade(
-            self._generator_for(model_path), prompts, problems, n,
+            generator, prompts, problems, n,
             Sampling(temperature=sampling.temperature, top_k=sampling.top_k, top_p=sampling.top_p,
                      max_new_tokens=sampling.max_new_tokens, stop=tuple(stop), seed=seed),
             self._run_grader(), backend=self.config.generation.backend)
@@ -163,6 +166,7 @@ class Loop:
                              for problem, prompt, texts in zip(problems, prompts, generated)
                              for index, text in enumerate(texts)))
         self._graded_while_sampling[output] = [verdict for row in verdicts for verdict in row]
+        journal.unlink(missing_ok=True)
 
     def _grade(self, samples_path: Path, problems: Sequence[Problem], output: Path) -> None:
         samples = read_jsonl(samples_path)
