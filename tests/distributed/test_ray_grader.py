@@ -3,8 +3,10 @@ mid-batch loses and doubles nothing, and every way a cluster cannot grade is an 
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -111,3 +113,36 @@ def test_a_node_without_docker_is_named_before_grading_apps():
     pytest.importorskip("rest_em_apps")
     with pytest.raises(RayClusterError, match=r"node .*own examples were not graded correct here: error"):
         RayGrader("apps", workers_per_node=1, runtime_env=runtime_env(DOCKER_HOST="unix:///nonexistent.sock"))
+
+
+def rest_em(*args: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", "from rest_verify.cli import main; main()", *args],
+                          capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", **env})
+
+
+def test_cli_grades_on_ray_like_local(tmp_path):
+    pytest.importorskip("rest_em_math")
+    problems, completions = math_items(50)
+    source = tmp_path / "answers.jsonl"
+    source.write_text("".join(json.dumps({"id": p.id, "reference": p.reference, "completion": c}) + "\n"
+                              for p, c in zip(problems, completions)))
+    outputs = {}
+    for backend in ("local", "ray"):
+        out = tmp_path / f"{backend}.jsonl"
+        result = rest_em("grade", str(source), "-v", "math", "-w", "1", "--backend", backend, "-o", str(out))
+        assert result.returncode == 0, result.stderr
+        outputs[backend] = [json.loads(line)["verdict"]["status"] for line in out.read_text().splitlines()]
+        assert json.loads(Path(f"{out}.manifest.json").read_text())["backend"] == backend
+    assert outputs["ray"] == outputs["local"] and len(outputs["ray"]) == 50
+
+
+def test_cli_unreachable_cluster_is_one_line_exit_2(tmp_path):
+    source = tmp_path / "answers.jsonl"
+    source.write_text(json.dumps({"reference": "1", "completion": "1"}) + "\n")
+    result = rest_em("grade", str(source), "-v", "exact", "--backend", "ray", "--address", "127.0.0.1:1")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].startswith("Error: cannot reach the Ray cluster at 127.0.0.1:1")
+    assert "Traceback" not in result.stderr
+    wrong = rest_em("grade", str(source), "-v", "exact", "--address", "127.0.0.1:1")
+    assert wrong.returncode == 2 and "--backend ray only" in wrong.stderr
