@@ -11,8 +11,8 @@ from typing import IO, Any, Iterator
 
 import click
 
+from rest_verify.backends import BACKENDS, open_grader
 from rest_verify.cli.options import timeout_option, verifier_option, verifier_options_option
-from rest_verify.engine import Grader
 from rest_verify.errors import InvalidRecordError
 from rest_verify.plugins import get_registry
 from rest_verify.types import Problem, Status, Verdict
@@ -121,8 +121,13 @@ def provenance(verifier_name: str, verifier: Any, options: dict[str, str]) -> di
               help="SQLite file of verdicts kept across runs, so re-grading is near free.")
 @click.option("--strict", is_flag=True, help="Stop at the first malformed line instead of reporting and skipping it.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: when stderr is a terminal).")
+@click.option("--backend", type=click.Choice(BACKENDS), default="local", show_default=True,
+              help="Grade on this machine, or on a Ray cluster (pip install 'rest-em[ray]').")
+@click.option("--address", default=None,
+              help="Ray cluster to join (HOST:PORT or ray://HOST:PORT; default: start a local one).")
 def grade(input_path: str, verifier: str, verifier_options: tuple[str, ...], output: str, workers: int | None,
-          timeout: float | str, cache: str | None, strict: bool, progress: bool | None) -> None:
+          timeout: float | str, cache: str | None, strict: bool, progress: bool | None, backend: str,
+          address: str | None) -> None:
     """Grade INPUT.jsonl: lines with `completion`, `reference` and optional `id`, `problem`, `meta`.
 
     Each output line is the input record plus `verdict` (reward, status, detail, elapsed, info).
@@ -132,12 +137,16 @@ def grade(input_path: str, verifier: str, verifier_options: tuple[str, ...], out
     options = parse_options(verifier_options)
     grading = configured(verifier, options)
     record_of = provenance(verifier, grading, options)
-    workers = os.cpu_count() or 1 if workers is None else workers
+    if address is not None and backend != "ray":
+        raise click.BadParameter("applies to --backend ray only", param_hint="--address")
+    if workers is None and backend == "local":
+        workers = os.cpu_count() or 1
     tally = Tally()
     queue: collections.deque = collections.deque()
     with click.open_file(input_path, "r", encoding="utf-8", errors="surrogateescape") as source, \
             click.open_file(output, "w", encoding="utf-8", errors="surrogateescape") as sink, \
-            Grader(grading, workers=workers, timeout=timeout, cache=cache, progress=progress) as grader:
+            open_grader(grading, backend=backend, address=address, workers=workers, timeout=timeout, cache=cache,
+                        progress=progress) as grader:
         for verdict in grader.grade_iter(_records(source, verifier, strict, tally, queue)):
             record, malformed = queue.popleft()
             if malformed is not None:
@@ -147,6 +156,6 @@ def grade(input_path: str, verifier: str, verifier_options: tuple[str, ...], out
             sink.write(json.dumps(record, ensure_ascii=False) + "\n")
     if output != "-":
         manifest = dict(record_of, input=str(input_path), output=str(output), summary=tally.summary(),
-                        timeout=grader.timeout, workers=workers)
+                        timeout=grader.timeout, workers=workers, backend=backend)
         Path(output + ".manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     click.echo(tally.table(), err=True)
