@@ -159,6 +159,9 @@ class RayGrader:
             reports = ray.get([actor.ready.remote() for actor in actors], timeout=READY_TIMEOUT)
         except ray.exceptions.GetTimeoutError as exc:
             raise RayClusterError(f"Ray nodes did not get ready to grade within {READY_TIMEOUT:.0f} s") from exc
+        except ray.exceptions.RayError as exc:  # e.g. a node cannot even unpickle the verifier object
+            raise RayClusterError(f"a Ray node could not start grading with verifier {self.name!r}: "
+                                  f"{str(exc).strip().splitlines()[-1]}") from exc
         self.node_reports = reports
         broken = [f"node {report['node']}: {report['problem']}" for report in reports if report["problem"]]
         if broken:
