@@ -146,7 +146,7 @@ def grade(input_path: str, verifier: str, verifier_options: tuple[str, ...], out
     with click.open_file(input_path, "r", encoding="utf-8", errors="surrogateescape") as source, \
             click.open_file(output, "w", encoding="utf-8", errors="surrogateescape") as sink, \
             open_grader(grading if options else verifier,  # a name: Ray nodes resolve it from their plugins
-                         backend=backend, address=address, workers=workers, timeout=timeout, cache=cache,
+                        backend=backend, address=address, workers=workers, timeout=timeout, cache=cache,
                         progress=progress) as grader:
         for verdict in grader.grade_iter(_records(source, verifier, strict, tally, queue)):
             record, malformed = queue.popleft()
