@@ -92,6 +92,11 @@ class GradingConfig:
         "Wall-clock seconds per verdict before its worker is killed and the verdict is a timeout. None: the "
         "verifier's own deadline (apps: its sandbox budget plus a margin), else 10.",
         minimum=0.0, exclusive_minimum=True))
+    backend: Literal["local", "ray"] = field(default="local", metadata=_help(
+        "'local': this machine's worker pool; 'ray': a Ray cluster, each node with its own pool of `workers` "
+        "(pip install 'rest-em[ray]')."))
+    address: str | None = field(default=None, metadata=_help(
+        "Ray cluster to join with backend = 'ray' (HOST:PORT or ray://HOST:PORT; None: start a local one)."))
 
 
 @dataclass

@@ -29,7 +29,8 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import rest_verify
-from rest_verify import Grader, Problem, Verdict
+from rest_verify import Problem, Verdict
+from rest_verify.backends import open_grader
 from rest_verify.audit import RUN_PROBLEMS
 from rest_verify.engine import AUTO
 from rest_verify.verifier_options import configured
@@ -55,7 +56,7 @@ OUTPUTS = {"samples": "samples.jsonl", "verdicts": "verdicts.jsonl", "train": "t
 # Keys of the recorded config that may change between a run and its resumption: they do not change
 # what a finished stage means (more iterations extend the run; a moved directory is the same run).
 RESUMABLE_CHANGES = ("iterations", "output_dir", "model.device", "generation.batch_size", "grading.workers",
-                     "grading.timeout")
+                     "grading.timeout", "grading.backend", "grading.address")
 
 StageHook = Callable[[int, str], None]
 
@@ -86,7 +87,7 @@ class Loop:
             raise ConfigError(f"grading.verifier is required: task {config.data.task!r} names no verifier")
         self.scorer = configured(self.verifier, config.grading.verifier_options)  # a bad option fails here, not later
         self._generator: tuple[str, Any] | None = None
-        self._grader: Grader | None = None
+        self._grader: Any = None  # the run's one grader (local pool or Ray), opened on first use
         # Verdicts made while sampling, held until their own stage writes them: the run directory and
         # its resume points stay what they were before generation and grading overlapped.
         self._graded_while_sampling: dict[Path, list[Verdict]] = {}
@@ -243,12 +244,14 @@ class Loop:
             raise RestEmError(f"the {what} problems have repeated ids; every problem needs a unique id")
         return problems
 
-    def _run_grader(self) -> Grader:
+    def _run_grader(self) -> Any:
         """The run's one grader: its workers (and a verifier's warm sandboxes) serve every stage."""
         if self._grader is None:
             grading = self.config.grading
-            self._grader = Grader(self.scorer, workers=grading.workers, progress=self.progress,
-                                  timeout=AUTO if grading.timeout is None else grading.timeout)
+            self._grader = open_grader(self.scorer if grading.verifier_options else self.verifier,
+                                       backend=grading.backend, address=grading.address,
+                                       workers=grading.workers, progress=self.progress,
+                                       timeout=AUTO if grading.timeout is None else grading.timeout)
         return self._grader
 
     def _generator_for(self, model_path: str) -> Any:

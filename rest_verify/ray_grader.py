@@ -47,8 +47,9 @@ def _import_ray() -> Any:
     return ray
 
 
-def connect(address: str | None) -> Any:
+def connect(address: str | None) -> tuple[Any, bool]:
     """Join the cluster at `address` (host:port or ray://host:port), or start a local one when None.
+    Returns Ray and whether this call started the connection (the caller then shuts it down).
 
     An unreachable address is refused after a TCP probe with a deadline, instead of Ray's own retries.
     A local cluster stays on loopback: Ray's single-machine mode (the variable below, read when Ray is
@@ -58,13 +59,13 @@ def connect(address: str | None) -> Any:
         os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
     ray = _import_ray()
     if ray.is_initialized():
-        return ray
+        return ray, False
     if address and address != "auto":
         _probe(address)
         ray.init(address=address, logging_level="ERROR", log_to_driver=False)
     else:
         ray.init(address=address, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
-    return ray
+    return ray, True
 
 
 def _probe(address: str) -> None:
@@ -138,12 +139,17 @@ class RayGrader:
         self.chunk_size = max(1, chunk_size)
         self.progress = progress
         self.cache: VerdictCache | None = open_cache(cache)
-        self._ray = connect(address)
+        self._ray, self._connected_here = connect(address)
         spec = verifier if isinstance(verifier, str) else local  # a name is resolved by each node's plugins
         self.runtime_env = runtime_env
         self.node_reports: list[dict[str, Any]] = []
         self.resent_chunks = 0  # chunks sent again after their node died or overran: visible in logs and tests
-        self.nodes = self._start_nodes(spec, workers_per_node, timeout, memory_mb)
+        self.nodes: list[Any] = []
+        try:
+            self.nodes = self._start_nodes(spec, workers_per_node, timeout, memory_mb)
+        except BaseException:
+            self.close()
+            raise
 
     def _start_nodes(self, spec: Any, workers: int | None, timeout: float | None, memory_mb: int | None) -> list:
         ray = self._ray
@@ -200,6 +206,9 @@ class RayGrader:
         for actor in getattr(self, "nodes", []):
             self._ray.kill(actor)
         self.nodes = []
+        if getattr(self, "_connected_here", False):
+            self._ray.shutdown()  # a cluster this grader started (or joined) ends with it
+            self._connected_here = False
         if self.cache is not None:
             self.cache.close()
             self.cache = None

@@ -143,3 +143,15 @@ def test_one_grader_serves_the_run_with_the_verifiers_own_deadline_and_is_closed
                  progress=False)
     assert len(built) == 1  # iteration 0's evaluation and iteration 1's samples shared it
     assert built[0].timeout == 42.0 and built[0].closed
+
+
+def test_a_run_graded_on_a_local_ray_cluster_equals_the_local_run(tmp_path, base_model, monkeypatch):
+    monkeypatch.setenv("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")  # read at import: the local cluster stays on loopback
+    pytest.importorskip("ray")
+    runs = {}
+    for backend in ("local", "ray"):
+        config = quick_config(tmp_path / backend, base_model)
+        config = dataclasses.replace(config, grading=dataclasses.replace(config.grading, backend=backend))
+        loop.run(config, progress=False)
+        runs[backend] = comparable(tmp_path / backend)
+    assert runs["ray"] == runs["local"]
