@@ -3,6 +3,7 @@
 Prompt tokens get label -100, so the model learns to solve, not to reproduce questions it is given.
 The Hugging Face Trainer does the optimisation, so accelerate, DeepSpeed and FSDP settings pass through
 `TrainConfig.deepspeed` and `TrainConfig.trainer_args` unchanged: that is how a run grows past one machine.
+Under a launcher every rank calls `finetune` and trains; only rank 0 writes the checkpoint's files.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import time
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from rest_train import distributed
 from rest_train.config import ConfigError, TrainConfig
-from rest_train.files import atomic_directory, write_json
+from rest_train.files import write_json
 from rest_train.generation import resolve_device
 
 IGNORE_INDEX = -100
@@ -130,9 +132,11 @@ def finetune(init_path: str | Path, examples: Sequence[Mapping[str, Any]], outpu
         for ex in examples) if feature is not None]
     record: dict[str, Any] = {"init_from": origin or str(init_path), "examples": len(features),
                               "dropped": len(examples) - len(features), "steps": 0, "train_loss": None}
-    with atomic_directory(output) as temporary:
+    ranks = distributed.current()
+    with ranks.atomic_directory(output) as temporary:
         if features:
-            steps_per_epoch = math.ceil(len(features) / (config.batch_size * config.gradient_accumulation_steps))
+            examples_per_step = config.batch_size * config.gradient_accumulation_steps * ranks.world_size
+            steps_per_epoch = math.ceil(len(features) / examples_per_step)
             total_steps = math.ceil(steps_per_epoch * config.epochs)
             options = {"deepspeed": config.deepspeed} if config.deepspeed else {}
             options.update(config.trainer_args)
@@ -154,11 +158,13 @@ def finetune(init_path: str | Path, examples: Sequence[Mapping[str, Any]], outpu
             _quiet_logs(trainer)
             result = trainer.train()
             record.update(steps=result.global_step, train_loss=result.training_loss)
-            trainer.save_model(str(temporary))
-            shutil.rmtree(scratch, ignore_errors=True)
-        else:
+            trainer.save_model(str(temporary))  # on every rank: DeepSpeed and FSDP gather the shards here
+            if ranks.is_main:
+                shutil.rmtree(scratch, ignore_errors=True)
+        elif ranks.is_main:
             model.save_pretrained(temporary)
-        tokenizer.save_pretrained(temporary)
-        record["seconds"] = round(time.monotonic() - started, 2)
-        write_json(temporary / TRAINING_RECORD, record)
+        if ranks.is_main:
+            tokenizer.save_pretrained(temporary)
+            record["seconds"] = round(time.monotonic() - started, 2)
+            write_json(temporary / TRAINING_RECORD, record)
     return record

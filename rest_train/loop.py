@@ -16,6 +16,9 @@ Layout (NN = iteration, 00 = the base model, which is only evaluated):
 
 Every output is written atomically and a stage whose output exists is skipped, so killing the process
 at any point and rerunning the same command continues from the last finished stage.
+
+Under `torchrun` or `accelerate launch` (rest_train.distributed) only rank 0 does and writes the stages;
+the checkpoint stage alone runs on every rank, which all train it together.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from rest_verify.errors import RestEmError
 from rest_verify.plugins import PINNING_VARIABLE, get_generator_factory, get_task
 
 from rest_train import filtering, metrics
+from rest_train.distributed import Ranks, joined
 from rest_train.config import ConfigError, RunConfig, from_dict
 from rest_train.files import read_json, read_jsonl, remove_partials, write_json, write_jsonl
 from rest_train.generation import Sampling
@@ -53,6 +57,8 @@ STAGES = ("samples", "verdicts", "train", "checkpoint", "eval_samples", "eval_ve
 OUTPUTS = {"samples": "samples.jsonl", "verdicts": "verdicts.jsonl", "train": "train.jsonl",
            "checkpoint": "checkpoint", "eval_samples": "eval_samples.jsonl",
            "eval_verdicts": "eval_verdicts.jsonl", "metrics": "metrics.json"}
+# Stages every process runs; the others run on rank 0 while the rest wait for their output.
+EVERY_RANK = ("checkpoint",)
 # Keys of the recorded config that may change between a run and its resumption: they do not change
 # what a finished stage means (more iterations extend the run; a moved directory is the same run).
 RESUMABLE_CHANGES = ("iterations", "output_dir", "model.device", "generation.batch_size", "grading.workers",
@@ -69,10 +75,12 @@ class Loop:
     """One run: the config, its problems, and the stages that have not been done yet.
 
     `stage_hook(iteration, stage)` is called after each stage that actually ran and wrote its output;
-    tests use it to crash a run at a chosen point, tools to watch progress.
+    tests use it to crash a run at a chosen point, tools to watch progress. `ranks` places this process
+    in a multi-process run.
     """
 
-    def __init__(self, config: RunConfig, *, stage_hook: StageHook | None = None, progress: bool | None = None):
+    def __init__(self, config: RunConfig, *, stage_hook: StageHook | None = None, progress: bool | None = None,
+                 ranks: Ranks = Ranks()):
         if not config.model.path:
             raise ConfigError("model.path is required: the base checkpoint to start from")
         if not config.data.task:
@@ -81,6 +89,7 @@ class Loop:
         self.root = Path(config.output_dir)
         self.stage_hook = stage_hook
         self.progress = progress
+        self.ranks = ranks
         self.task = get_task(config.data.task)
         self.verifier = config.grading.verifier or getattr(self.task, "verifier", None)
         if not self.verifier:
@@ -96,11 +105,13 @@ class Loop:
 
     def run(self) -> list[dict[str, Any]]:
         """Do every unfinished stage; returns the metrics of iterations 0..N."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        self._record_run()
+        if self.ranks.is_main:
+            self.root.mkdir(parents=True, exist_ok=True)
+            self._record_run()
         data = self.config.data
         self.train_problems = self._load(data.train_path, data.train_options, data.train_limit, "training")
-        write_jsonl(self.root / RUN_PROBLEMS, (problem.to_dict() for problem in self.train_problems))
+        if self.ranks.is_main:
+            write_jsonl(self.root / RUN_PROBLEMS, (problem.to_dict() for problem in self.train_problems))
         self.eval_problems = self._load(data.eval_path, data.eval_options, data.eval_limit, "held-out")
         try:
             results = [self._evaluate(0, self.config.model.path)]
@@ -111,7 +122,8 @@ class Loop:
             if self._grader is not None:
                 self._grader.close()
                 self._grader = None
-        write_report(self.root, results, self.config)
+        if self.ranks.is_main:
+            write_report(self.root, results, self.config)
         return results
 
     # -- stages ---------------------------------------------------------------------------------------
@@ -141,16 +153,23 @@ class Loop:
     def _stage(self, iteration: int, stage: str, produce: Callable[[Path], None]) -> None:
         directory = iteration_dir(self.root, iteration)
         output = directory / OUTPUTS[stage]
-        if output.exists():
+        every_rank = stage in EVERY_RANK
+        if not (every_rank or self.ranks.is_main):
+            self.ranks.wait()  # for rank 0 to finish the stage
             return
-        directory.mkdir(parents=True, exist_ok=True)
-        remove_partials(directory)
-        started = time.monotonic()
-        log.info("iteration %d: %s ...", iteration, stage)
-        produce(output)
-        log.info("iteration %d: %s done in %.1fs", iteration, stage, time.monotonic() - started)
-        if self.stage_hook is not None:
-            self.stage_hook(iteration, stage)
+        done = self.ranks.from_main(output.exists()) if every_rank else output.exists()
+        if not done:
+            if self.ranks.is_main:
+                directory.mkdir(parents=True, exist_ok=True)
+                remove_partials(directory)
+            started = time.monotonic()
+            log.info("iteration %d: %s ...", iteration, stage)
+            produce(output)
+            log.info("iteration %d: %s done in %.1fs", iteration, stage, time.monotonic() - started)
+            if self.stage_hook is not None:
+                self.stage_hook(iteration, stage)
+        if not every_rank:
+            self.ranks.wait()  # the other ranks may read the output now
 
     def _sample(self, model_path: str, problems: Sequence[Problem], n: int, output: Path, seed: int) -> None:
         sampling = self.config.sampling
@@ -317,5 +336,9 @@ def _versions() -> dict[str, str]:
 
 def run(config: RunConfig, *, stage_hook: StageHook | None = None,
         progress: bool | None = None) -> list[dict[str, Any]]:
-    """Run (or resume) the loop described by `config`; returns the metrics of iterations 0..N."""
-    return Loop(config, stage_hook=stage_hook, progress=progress).run()
+    """Run (or resume) the loop described by `config`; returns the metrics of iterations 0..N.
+
+    Started by `torchrun` or `accelerate launch`, the launcher's processes run it together.
+    """
+    with joined() as ranks:
+        return Loop(config, stage_hook=stage_hook, progress=progress, ranks=ranks).run()
