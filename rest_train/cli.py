@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -26,6 +27,8 @@ def _run_and_report(action: Callable[[], Sequence[dict[str, Any]]], root: Path) 
     """Run `action` with progress logged, then print the summary table and where the report is."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     results = action()
+    if os.environ.get("RANK", "0") != "0":  # one of several processes of a launcher: rank 0 reports
+        return
     from rest_train.report import table
 
     click.echo(table(results))
