@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
+from rest_train.config import ConfigError
 from rest_train.files import atomic_directory
 
 # The other ranks wait at a barrier while rank 0 samples and grades, which can take many hours on a big
@@ -126,9 +128,7 @@ def _wait_seconds() -> float:
     try:
         seconds = float(text)
     except ValueError:
-        seconds = 0.0
-    if seconds <= 0:
-        from rest_train.config import ConfigError
-
+        seconds = math.nan
+    if not seconds > 0:
         raise ConfigError(f"{WAIT_VARIABLE}={text!r}: expected a positive number of seconds")
     return seconds

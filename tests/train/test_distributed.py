@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from rest_train import loop
+from rest_train import distributed, loop
+from rest_train.config import ConfigError
 from rest_train.improve import TRAINING_RECORD
 
 from .test_loop import STAGE_COUNT, base_model, quick_config  # noqa: F401 (base_model is a fixture)
@@ -47,6 +48,25 @@ def launch(config_file: Path, logs: Path) -> list[dict]:
 
 def stages(entries: list[dict], rank: int) -> list[tuple[int, str]]:
     return [tuple(e["stage"]) for e in entries if e["rank"] == rank and "stage" in e]
+
+
+def test_a_single_process_joins_no_group(monkeypatch):
+    monkeypatch.delenv("WORLD_SIZE", raising=False)
+    with distributed.joined() as ranks:
+        assert ranks == distributed.Ranks() and ranks.is_main and not ranks.distributed
+        assert ranks.from_main("mine") == "mine"
+    import torch.distributed
+
+    assert not torch.distributed.is_initialized()
+
+
+@pytest.mark.parametrize("value", ["soon", "0", "-5", "nan"])
+def test_a_bad_stage_timeout_is_named_before_any_process_group_starts(monkeypatch, value):
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv(distributed.WAIT_VARIABLE, value)
+    with pytest.raises(ConfigError, match=distributed.WAIT_VARIABLE):
+        with distributed.joined():
+            pass
 
 
 @pytest.mark.slow
