@@ -1,4 +1,4 @@
-"""Built-in plugin module of rest-em's training side: the `transformers` generator and the math tasks.
+"""Built-in plugin module of rest-em's training side: the `transformers` generator.
 
 Loaded by every `rest-em` invocation, so it imports nothing heavy: torch is imported only when a
 generator is actually made.
@@ -11,15 +11,9 @@ from typing import Any, Callable
 from rest_verify.hookspecs import hookimpl
 
 from rest_train.generation import TransformersBackend
-from rest_train.tasks import Gsm8kJsonlTask, MathJsonlTask
 
 
 @hookimpl
 def register_generators(register: Callable[[Any], None]) -> None:
     register(TransformersBackend())
 
-
-@hookimpl
-def register_tasks(register: Callable[[Any], None]) -> None:
-    register(MathJsonlTask())
-    register(Gsm8kJsonlTask())

@@ -1,7 +1,8 @@
 """The `apps` task: code problems in the Hugging Face APPS / CodeContests layouts, graded by `apps`.
 
-Rows come from local JSONL, JSON or parquet files (read by `rest_train.tasks.read_records`). Their tests
-go through `parse_reference`, the verifier's own parser, so a problem that loads is one it can grade.
+Rows come from local JSONL, JSON or parquet files, read by the core's `rest_verify.records.read_records`.
+Their tests go through `parse_reference`, the verifier's own parser, so a problem that loads is one it can
+grade.
 """
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 from rest_em_apps.reference import InvalidReference, TestSuite, parse_reference
-from rest_train.tasks import Record, read_records
 from rest_verify import Problem
 from rest_verify.errors import InvalidRecordError
+from rest_verify.records import Record, read_records
 
 _TEST_FIELDS = ("input_output", "public_tests", "private_tests", "generated_tests")
 
