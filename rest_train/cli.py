@@ -11,6 +11,8 @@ import click
 
 from rest_verify.errors import RestEmError
 
+from rest_train.stack import require_training_stack
+
 
 def _show_config_help(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     if not value or ctx.resilient_parsing:
@@ -21,10 +23,11 @@ def _show_config_help(ctx: click.Context, _param: click.Parameter, value: bool) 
     ctx.exit()
 
 
-def _guarded(action: Callable[[], Sequence[dict[str, Any]]], root: Path) -> None:
+def _guarded(verb: str, action: Callable[[], Sequence[dict[str, Any]]], root: Path) -> None:
     """Run `action`, turning rest-em's own errors into one clear line and printing the summary table."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     try:
+        require_training_stack(verb)
         results = action()
     except RestEmError as exc:
         raise click.ClickException(str(exc)) from None
@@ -57,7 +60,7 @@ def run(config_file: Path, output: Path | None, iterations: int | None, device: 
             config = dataclasses.replace(config, model=dataclasses.replace(config.model, device=device))
     except RestEmError as exc:
         raise click.ClickException(str(exc)) from None
-    _guarded(lambda: loop.run(config), Path(config.output_dir))
+    _guarded("run", lambda: loop.run(config), Path(config.output_dir))
 
 
 @click.command()
@@ -72,4 +75,4 @@ def demo(output: Path, device: str, iterations: int | None, seed: int, quick: bo
     from rest_train.demo import run_demo
 
     root = output.resolve()
-    _guarded(lambda: run_demo(root, device=device, iterations=iterations, seed=seed, quick=quick), root)
+    _guarded("demo", lambda: run_demo(root, device=device, iterations=iterations, seed=seed, quick=quick), root)
