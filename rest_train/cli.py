@@ -12,6 +12,8 @@ from typing import Any, Callable, Sequence
 
 import click
 
+from rest_train.stack import require_training_stack
+
 
 def _show_config_help(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     if not value or ctx.resilient_parsing:
@@ -22,9 +24,10 @@ def _show_config_help(ctx: click.Context, _param: click.Parameter, value: bool) 
     ctx.exit()
 
 
-def _run_and_report(action: Callable[[], Sequence[dict[str, Any]]], root: Path) -> None:
-    """Run `action` with progress logged, then print the summary table and where the report is."""
+def _run_and_report(verb: str, action: Callable[[], Sequence[dict[str, Any]]], root: Path) -> None:
+    """Check the training stack, run `action` with progress logged, then print the summary and the report's place."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    require_training_stack(verb)
     results = action()
     from rest_train.report import table
 
@@ -52,7 +55,7 @@ def run(config_file: Path, output: Path | None, iterations: int | None, device: 
         config = dataclasses.replace(config, iterations=iterations)
     if device is not None:
         config = dataclasses.replace(config, model=dataclasses.replace(config.model, device=device))
-    _run_and_report(lambda: loop.run(config), Path(config.output_dir))
+    _run_and_report("run", lambda: loop.run(config), Path(config.output_dir))
 
 
 @click.command()
@@ -67,4 +70,4 @@ def demo(output: Path, device: str, iterations: int | None, seed: int, quick: bo
     from rest_train.demo import run_demo
 
     root = output.resolve()
-    _run_and_report(lambda: run_demo(root, device=device, iterations=iterations, seed=seed, quick=quick), root)
+    _run_and_report("demo", lambda: run_demo(root, device=device, iterations=iterations, seed=seed, quick=quick), root)

@@ -12,7 +12,8 @@ from click.testing import CliRunner
 from rest_verify.cli import main
 from rest_train.tinymodel import save_random_model
 
-FIXTURES = Path(__file__).parent / "fixtures"
+# MATH rows of the math plugin, whose `math_jsonl` task these runs use.
+FIXTURES = Path(__file__).resolve().parents[2] / "plugins" / "math" / "tests" / "fixtures" / "tasks"
 
 CONFIG = """
 output_dir = "run"
