@@ -29,9 +29,9 @@ from rest_verify.engine import AUTO, DEFAULT_TIMEOUT, Grader, _progress_bar, res
 from rest_verify.errors import RestEmError
 from rest_verify.types import Problem, Verdict
 
-# Chunks are sized to about CHUNK_SECONDS of a node's work (measured as chunks come back), within these
-# bounds: large enough that a call's fixed cost (Ray's round trip, the node pool draining at the end of a
-# call) is small against it, small enough that a lost node costs little and the last chunks balance.
+# Chunks start small and double while a call to a node returns within CHUNK_SECONDS, up to MAX_CHUNK_SIZE:
+# large enough that a call's fixed cost (Ray's round trip, the node's pool draining at the end of a call)
+# is small against it, small enough that a lost node costs little and the last chunks balance.
 FIRST_CHUNK_SIZE, MAX_CHUNK_SIZE = 16, 2048
 CHUNK_SECONDS = 2.0
 CHUNK_ATTEMPTS = 3  # a chunk is tried on at most this many node lives before its items become `error`
@@ -129,7 +129,7 @@ class RayGrader:
     `address`: an existing cluster (HOST:PORT, ray://HOST:PORT, or "auto"), or None for a local one.
     `workers_per_node`: each node's pool size (default: its CPU count). The cache lives on the driver.
     `runtime_env`: Ray's runtime environment for the node actors (environment variables, a working dir).
-    `chunk_size`: items per call to a node (default: about CHUNK_SECONDS of work, as measured).
+    `chunk_size`: items per call to a node (default: grown while calls are quick; see CHUNK_SECONDS).
     """
 
     def __init__(self, verifier: Any, *, address: str | None = None, workers_per_node: int | None = None,
@@ -305,9 +305,8 @@ class _Run:
                 return
             self._wait_and_resend(chunk, delay=0.0)
             return
-        if self.grader.chunk_size is None:  # two chunks per node are in flight: a call took ~2 chunks' time
-            per_item = (time.monotonic() - chunk.sent_at) / (2 * len(chunk.items))
-            self.chunk_size = max(FIRST_CHUNK_SIZE, min(MAX_CHUNK_SIZE, int(CHUNK_SECONDS / max(per_item, 1e-6))))
+        if self.grader.chunk_size is None and time.monotonic() - chunk.sent_at < CHUNK_SECONDS:
+            self.chunk_size = min(MAX_CHUNK_SIZE, 2 * self.chunk_size)
         cache = self.grader.cache
         for (index, _, _, key), verdict in zip(chunk.items, verdicts):
             if key is not None and cache is not None and verdict.status.value not in ("error", "timeout"):
