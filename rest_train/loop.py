@@ -90,12 +90,18 @@ class Loop:
         self.eval_problems = self._load(data.eval_path, data.eval_options, data.eval_limit, "held-out")
         try:
             results = [self._evaluate(0, self.config.model.path)]
-            for iteration in range(1, self.config.iterations + 1):
+            for iteration in range(1, self._iteration_count() + 1):
                 results.append(self._iterate(iteration))
         finally:
             self._release_generator()
-        write_report(self.root, results, self.config)
+        self._write_report(results)
         return results
+
+    def _iteration_count(self) -> int:
+        return self.config.iterations
+
+    def _write_report(self, results: list[dict[str, Any]]) -> None:
+        write_report(self.root, results, self.config)
 
     # -- stages ---------------------------------------------------------------------------------------
 
@@ -149,11 +155,11 @@ class Loop:
                              for problem, prompt, texts in zip(problems, prompts, generated)
                              for index, text in enumerate(texts)))
 
-    def _grade(self, samples_path: Path, problems: Sequence[Problem], output: Path) -> None:
+    def _grade(self, samples_path: Path, problems: Sequence[Problem], output: Path, verifier: Any = None) -> None:
         by_id = {problem.id: problem for problem in problems}
         samples = read_jsonl(samples_path)
         verdicts = rest_verify.grade([by_id[s["problem_id"]] for s in samples], [s["completion"] for s in samples],
-                                     self.verifier, workers=self.config.grading.workers,
+                                     verifier or self.verifier, workers=self.config.grading.workers,
                                      timeout=self.config.grading.timeout, progress=self.progress)
         write_jsonl(output, ({"problem_id": s["problem_id"], "sample": s["sample"], **v.to_dict()}
                              for s, v in zip(samples, verdicts)))
@@ -174,6 +180,9 @@ class Loop:
                  device=self.config.model.device, progress=self.progress)
 
     def _metrics(self, iteration: int, model_path: str, directory: Path, output: Path) -> None:
+        write_json(output, self._metrics_record(iteration, model_path, directory))
+
+    def _metrics_record(self, iteration: int, model_path: str, directory: Path) -> dict[str, Any]:
         samples = read_jsonl(directory / OUTPUTS["eval_samples"])
         verdicts = [Verdict.from_dict(v) for v in read_jsonl(directory / OUTPUTS["eval_verdicts"])]
         per_problem: dict[str, list[tuple[bool, str | None]]] = defaultdict(list)
@@ -185,7 +194,7 @@ class Loop:
         if iteration > 0:
             record["estep"] = self._estep_record(iteration, directory)
             record["mstep"] = read_json(directory / OUTPUTS["checkpoint"] / TRAINING_RECORD)
-        write_json(output, record)
+        return record
 
     def _estep_record(self, iteration: int, directory: Path) -> dict[str, Any]:
         verdicts = read_jsonl(directory / OUTPUTS["verdicts"])
@@ -287,4 +296,8 @@ def _versions() -> dict[str, str]:
 def run(config: RunConfig, *, stage_hook: StageHook | None = None,
         progress: bool | None = None) -> list[dict[str, Any]]:
     """Run (or resume) the loop described by `config`; returns the metrics of iterations 0..N."""
+    if config.mode == "rest":
+        from rest_train.rest import RestLoop  # rest.py builds on this module
+
+        return RestLoop(config, stage_hook=stage_hook, progress=progress).run()
     return Loop(config, stage_hook=stage_hook, progress=progress).run()

@@ -9,8 +9,9 @@ import pytest
 
 from rest_verify.plugins import PINNING_VARIABLE, reset_registry
 
-# The demo's task (arith) and the MATH verifier; nothing else installed may change what the tests see.
-NEEDED_PLUGINS = "rest-em-arith,rest-em-math"
+# The demo's task (arith), the MATH verifier and the reward-model scorer (rm); nothing else installed
+# may change what the tests see.
+NEEDED_PLUGINS = "rest-em-arith,rest-em-math,rest-em-rm"
 
 
 @pytest.fixture(scope="package", autouse=True)
