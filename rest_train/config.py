@@ -96,8 +96,9 @@ class FilterConfig:
     max_per_problem: int = field(default=10, metadata=_help(
         "Most kept solutions per problem, so easy problems do not dominate (paper: 10).", minimum=1))
     thresholds: list[float] | None = field(default=None, metadata=_help(
-        "ReST: reward threshold of each iteration, rising (tau_1 < tau_2 < ...); samples with reward >= "
-        "threshold are kept. None: ReST-EM's binary filter, reward >= 1."))
+        "Reward threshold of each iteration, not decreasing; samples with reward >= threshold are kept. "
+        "None: ReST-EM's binary filter, reward >= 1. (ReST proper, one Grow dataset filtered at rising "
+        "thresholds: mode = 'rest' and the [rest] section.)"))
     dedupe: bool = field(default=True, metadata=_help(
         "Drop repeated identical completions of the same problem before capping."))
 

@@ -125,7 +125,7 @@ class BatchedScoring:
                 return [Verdict.timeout(f"the batch of {len(problems)} was not scored within {self.timeout:g} s; "
                                         f"the scoring process was killed").with_elapsed(self.timeout or 0.0)
                         ] * len(problems)
-            tag, verdicts = conn.recv()
+            _tag, verdicts = conn.recv()
         except (EOFError, OSError):
             reason = self._death_reason()
             self._stop()
