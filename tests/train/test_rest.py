@@ -15,7 +15,7 @@ from rest_train.rest import EmptyImproveStep, grow_rewards, threshold_of
 from rest_train.reward_model import build_reward_model
 from rest_verify.plugins import get_task
 
-from tests.train.test_loop import Crash, comparable
+from .test_loop import Crash, comparable
 
 
 @pytest.fixture(scope="module")
