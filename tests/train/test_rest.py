@@ -13,6 +13,7 @@ from rest_train.demo import QUICK, pretrain
 from rest_train.demo_rest import QUICK_REWARD, comparison_table, rest_config
 from rest_train.rest import EmptyImproveStep, grow_rewards, threshold_of
 from rest_train.reward_model import build_reward_model
+from rest_verify.errors import RestEmError
 from rest_verify.plugins import get_task
 
 from .test_loop import Crash, comparable
@@ -108,3 +109,10 @@ def test_rest_mode_resumes_at_improve_step_granularity_and_records_each_step(tmp
     assert not (interrupted / "iter_02" / "samples.jsonl").exists()
     assert (interrupted / "iter_02" / "eval_rewards.jsonl").exists() and (interrupted / "report.md").exists()
     assert "| 2 |" in comparison_table(reference, results)
+
+
+def test_reward_weighted_loss_refuses_negative_rewards(tmp_path, models):
+    config = rest_run(tmp_path / "run", models)  # raw logits of a random reward model straddle 0
+    config = dataclasses.replace(config, train=dataclasses.replace(config.train, loss="reward_weighted"))
+    with pytest.raises(RestEmError, match="Improve step 1: loss 'reward_weighted' needs non-negative rewards"):
+        loop.run(config, progress=False)
