@@ -9,27 +9,25 @@ import pytest
 
 from rest_train import loop
 from rest_train.config import ConfigError, GradingConfig, RestConfig, from_dict
-from rest_train.demo import QUICK, pretrain
+from rest_train.demo import QUICK
 from rest_train.demo_rest import QUICK_REWARD, comparison_table, rest_config
 from rest_train.rest import EmptyImproveStep, grow_rewards, threshold_of
 from rest_train.reward_model import build_reward_model
 from rest_verify.errors import RestEmError
-from rest_verify.plugins import get_task
 
 from .test_loop import Crash, comparable
 
 
 @pytest.fixture(scope="module")
-def models(tmp_path_factory) -> tuple[Path, Path]:
+def models(tmp_path_factory, base_model) -> tuple[Path, Path]:
     """The quick demo's base model and a random reward model on its tokenizer (scores are arbitrary)."""
     from transformers import AutoTokenizer
 
-    root = tmp_path_factory.mktemp("rest")
-    pretrain(get_task("arith"), QUICK, root / "base", seed=0, device="cpu")
-    tokenizer = AutoTokenizer.from_pretrained(root / "base")
-    build_reward_model(tokenizer, layers=1, width=32, heads=2, context=128, seed=0).save_pretrained(root / "rm")
-    tokenizer.save_pretrained(root / "rm")
-    return root / "base", root / "rm"
+    reward_model = tmp_path_factory.mktemp("rest") / "rm"
+    tokenizer = AutoTokenizer.from_pretrained(base_model)
+    build_reward_model(tokenizer, layers=1, width=32, heads=2, context=128, seed=0).save_pretrained(reward_model)
+    tokenizer.save_pretrained(reward_model)
+    return base_model, reward_model
 
 
 @pytest.mark.parametrize("rest, message", [

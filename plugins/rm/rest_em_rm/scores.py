@@ -19,11 +19,10 @@ of a prompt at once, so they are not the scorer's job: ReST mode applies them to
 from __future__ import annotations
 
 import math
-from typing import Callable, Literal, Mapping
+from typing import Callable, Mapping
 
 from rest_verify import Status, Verdict
 
-Normalisation = Literal["none", "sigmoid"]
 NORMALISATIONS: Mapping[str, Callable[[float], float]] = {
     "none": lambda score: score,
     # Squashes a logit into (0, 1): thresholds then read as probabilities and reward-weighted losses get
