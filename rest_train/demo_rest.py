@@ -1,7 +1,8 @@
 """`rest-em demo --mode rest`: ReST with a reward model learned here, beside ReST-EM with the exact verifier.
 
 The story: the demo's base model (rest_train/demo.py) samples solutions to training problems, the
-`arith` verifier labels them, and a small sequence classifier learns those labels: a reward model, as
+`arith` verifier labels them, and a sequence classifier started from the base model's weights learns
+those labels: a reward model, as
 ReST (Gulcehre et al. 2023) would have for a task without an exact verifier. ReST then grows one dataset
 from the base model and improves on it at rising thresholds of that reward, each step warm-started;
 ReST-EM runs its usual iterations with the exact verifier. One report puts both side by side per step,
@@ -27,7 +28,7 @@ from rest_train.demo import CONTEXT, FULL, MAX_NEW_TOKENS, QUICK, DemoSettings, 
 from rest_train.files import read_json, write_jsonl, write_text
 from rest_train.generation import Sampling
 from rest_train.report import PLOT
-from rest_train.reward_model import RECORD, build_reward_model, train_reward_model
+from rest_train.reward_model import RECORD, from_language_model, separate_pairs, train_reward_model
 
 log = logging.getLogger("rest_train")
 
@@ -36,13 +37,10 @@ REWARD_MODEL = "reward_model"
 
 @dataclass(frozen=True)
 class RewardDemoSettings:
-    """The reward model's data and size, and ReST's schedule."""
+    """The reward model's data and training, and ReST's schedule."""
 
     labelled_problems: int
     samples_per_problem: int
-    layers: int
-    width: int
-    heads: int
     epochs: float
     learning_rate: float
     improve_steps: int
@@ -51,10 +49,10 @@ class RewardDemoSettings:
 
 # 4 samples of 1500 problems give ~6000 labelled samples, about a third of them correct; quantile
 # thresholds keep the top half, then 30%, then 10% of the Grow dataset by reward.
-FULL_REWARD = RewardDemoSettings(labelled_problems=1500, samples_per_problem=4, layers=2, width=64, heads=4,
-                                 epochs=4, learning_rate=1e-3, improve_steps=3, quantiles=(0.5, 0.7, 0.9))
-QUICK_REWARD = RewardDemoSettings(labelled_problems=24, samples_per_problem=2, layers=1, width=32, heads=2,
-                                  epochs=1, learning_rate=1e-3, improve_steps=2, quantiles=(0.0, 0.5))
+FULL_REWARD = RewardDemoSettings(labelled_problems=1500, samples_per_problem=4, epochs=4, learning_rate=5e-4,
+                                 improve_steps=3, quantiles=(0.5, 0.7, 0.9))
+QUICK_REWARD = RewardDemoSettings(labelled_problems=24, samples_per_problem=2, epochs=1, learning_rate=1e-3,
+                                  improve_steps=2, quantiles=(0.0, 0.5))
 
 
 def check_reward_plugin() -> None:
@@ -94,16 +92,16 @@ def prepare_reward_model(root: Path, base: Path, settings: DemoSettings, reward:
         return output
     examples = labelled_samples(base, settings, reward, seed=seed, device=device, progress=progress)
     write_jsonl(root / "reward_data.jsonl", examples)
-    tokenizer = AutoTokenizer.from_pretrained(base)
-    model = build_reward_model(tokenizer, layers=reward.layers, width=reward.width, heads=reward.heads,
-                               context=2 * CONTEXT, seed=seed)
+    tokenizer = separate_pairs(AutoTokenizer.from_pretrained(base))
+    model = from_language_model(base)
     log.info("training a reward model on %d verifier-labelled samples (%d correct)", len(examples),
              sum(e["label"] for e in examples))
     train = TrainConfig(learning_rate=reward.learning_rate, epochs=reward.epochs, batch_size=32, warmup_ratio=0.05,
-                        max_length=2 * CONTEXT)
+                        max_length=CONTEXT)
     record = train_reward_model(examples, tokenizer, model, output, train, seed=seed, device=device,
                                 progress=progress)
-    log.info("reward model: %.1f%% accuracy on held-out problems' samples", 100 * (record["held_out_accuracy"] or 0))
+    log.info("reward model on samples of held-out problems: accuracy %.1f%%, ranking accuracy (AUC) %.3f",
+             100 * (record["held_out_accuracy"] or 0), record["held_out_auc"] or float("nan"))
     return output
 
 
@@ -121,7 +119,7 @@ def rest_config(settings: DemoSettings, reward: RewardDemoSettings, root: Path, 
         train=dataclasses.replace(config.train, init_from="previous"),
         rest=RestConfig(grow_steps=1, improve_steps=reward.improve_steps, thresholds=list(reward.quantiles),
                         threshold_kind="quantile",
-                        reward_options={"checkpoint": str(reward_model), "max_length": 2 * CONTEXT,
+                        reward_options={"checkpoint": str(reward_model), "max_length": CONTEXT,
                                         "batch_size": 256}))
 
 
@@ -182,12 +180,13 @@ def plot_comparison(rest_em: Sequence[dict[str, Any]], rest: Sequence[dict[str, 
 def write_comparison(root: Path, rest_em: Sequence[dict[str, Any]], rest: Sequence[dict[str, Any]],
                      reward_record: dict[str, Any]) -> Path:
     plot_comparison(rest_em, rest, root / PLOT)
-    accuracy = reward_record.get("held_out_accuracy")
+    accuracy, auc = reward_record.get("held_out_accuracy"), reward_record.get("held_out_auc")
     text = "\n".join([
         "# ReST-EM vs ReST on the demo task", "",
         f"- reward model: a sequence classifier trained here on {reward_record['examples']} samples of the base "
-        f"model labelled by the `arith` verifier ({100 * reward_record['positive_share']:.0f}% correct); "
-        f"accuracy on samples of unseen problems: {_percent(accuracy)}%",
+        f"model labelled by the `arith` verifier ({100 * reward_record['positive_share']:.0f}% correct), starting "
+        f"from the base model's weights; on samples of unseen problems its accuracy is {_percent(accuracy)}% and "
+        f"its ranking accuracy (AUC: a correct sample outscores a wrong one) {'–' if auc is None else f'{auc:.3f}'}",
         "- ReST-EM (`rest-em/`): each iteration samples afresh, keeps what the exact verifier accepts, "
         "fine-tunes the base model",
         "- ReST (`rest/`): one Grow dataset scored by the reward model; each Improve step keeps the samples "

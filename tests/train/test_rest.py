@@ -12,7 +12,7 @@ from rest_train.config import ConfigError, GradingConfig, RestConfig, from_dict
 from rest_train.demo import QUICK
 from rest_train.demo_rest import QUICK_REWARD, comparison_table, rest_config
 from rest_train.rest import EmptyImproveStep, grow_rewards, threshold_of
-from rest_train.reward_model import build_reward_model
+from rest_train.reward_model import build_reward_model, ranking_accuracy
 from rest_verify.errors import RestEmError
 
 from .test_loop import Crash, comparable
@@ -58,6 +58,12 @@ def test_rewards_count_only_where_the_source_judged_and_zscores_are_per_prompt()
     assert grow_rewards(samples, verdicts, "none", real_valued=True) == [1.0, 3.0, None, 5.0, None]
     assert grow_rewards(samples, verdicts, "none", real_valued=False) == [1.0, 3.0, 0.0, 5.0, None]
     assert grow_rewards(samples, verdicts, "zscore", real_valued=True) == [-1.0, 1.0, None, 0.0, None]
+
+
+def test_ranking_accuracy_is_the_share_of_correct_over_wrong_pairs_ordered_right():
+    assert ranking_accuracy([0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1]) == 0.75
+    assert ranking_accuracy([0.5, 0.5, 0.9], [1, 0, 0]) == 0.25
+    assert ranking_accuracy([0.2, 0.3], [1, 1]) is None
 
 
 def test_an_improve_step_that_keeps_nothing_stops_naming_the_threshold_and_the_rewards(tmp_path, models):
