@@ -44,15 +44,17 @@ class RewardDemoSettings:
     epochs: float
     learning_rate: float
     improve_steps: int
+    improve_epochs: float
     quantiles: tuple[float, ...]
 
 
 # 4 samples of 1500 problems give ~6000 labelled samples, about a third of them correct; quantile
-# thresholds keep the top half, then 30%, then 10% of the Grow dataset by reward.
+# thresholds keep the top half, then 30%, then 10% of the Grow dataset by reward. Improve steps build on
+# each other, so each trains fewer epochs than a ReST-EM M-step from the base.
 FULL_REWARD = RewardDemoSettings(labelled_problems=1500, samples_per_problem=4, epochs=4, learning_rate=5e-4,
-                                 improve_steps=3, quantiles=(0.5, 0.7, 0.9))
+                                 improve_steps=3, improve_epochs=2, quantiles=(0.5, 0.7, 0.9))
 QUICK_REWARD = RewardDemoSettings(labelled_problems=24, samples_per_problem=2, epochs=1, learning_rate=1e-3,
-                                  improve_steps=2, quantiles=(0.0, 0.5))
+                                  improve_steps=2, improve_epochs=1, quantiles=(0.0, 0.5))
 
 
 def check_reward_plugin() -> None:
@@ -116,7 +118,7 @@ def rest_config(settings: DemoSettings, reward: RewardDemoSettings, root: Path, 
     config = rest_em_config(settings, root, base, device=device, seed=seed)
     return dataclasses.replace(
         config, mode="rest", grading=GradingConfig(verifier="rm", workers=0),
-        train=dataclasses.replace(config.train, init_from="previous"),
+        train=dataclasses.replace(config.train, init_from="previous", epochs=reward.improve_epochs),
         rest=RestConfig(grow_steps=1, improve_steps=reward.improve_steps, thresholds=list(reward.quantiles),
                         threshold_kind="quantile",
                         reward_options={"checkpoint": str(reward_model), "max_length": CONTEXT,
