@@ -161,6 +161,7 @@ def plot_comparison(rest_em: Sequence[dict[str, Any]], rest: Sequence[dict[str, 
                   label="ReST-EM pass@1 (exact verifier)")
     accuracy.plot([r["iteration"] for r in rest], [100 * r["pass@1"] for r in rest], "^-", color="C2",
                   label="ReST pass@1 (learned RM)")
+    accuracy.set_xticks(sorted({r["iteration"] for r in [*rest_em, *rest]}))
     accuracy.set_xlabel("iteration / Improve step (0 = base model)")
     accuracy.set_ylabel("held-out pass@1 (%)")
     accuracy.set_ylim(0, 100)
