@@ -113,3 +113,9 @@ def test_quick_demo_end_to_end(tmp_path):
         check_metrics(root / f"iter_{iteration:02d}" / "metrics.json")
     assert (root / "report.md").exists() and (root / "plot.png").exists()
     assert json.loads((root / "run.json").read_text())["config"]["data"]["task"] == "arith"
+
+
+def test_the_rest_demo_has_a_fixed_schedule(tmp_path):
+    result = CliRunner().invoke(main, ["demo", "--mode", "rest", "--iterations", "2", "--output", str(tmp_path)])
+    assert result.exit_code == 2 and "--iterations applies to --mode rest-em" in result.output
+    assert not any(tmp_path.iterdir())
