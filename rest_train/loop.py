@@ -115,7 +115,7 @@ class Loop:
         self.eval_problems = self._load(data.eval_path, data.eval_options, data.eval_limit, "held-out")
         try:
             results = [self._evaluate(0, self.config.model.path)]
-            for iteration in range(1, self.config.iterations + 1):
+            for iteration in range(1, self._iteration_count() + 1):
                 results.append(self._iterate(iteration))
         finally:
             self._release_generator()
@@ -123,8 +123,14 @@ class Loop:
                 self._grader.close()
                 self._grader = None
         if self.ranks.is_main:
-            write_report(self.root, results, self.config)
+            self._write_report(results)
         return results
+
+    def _iteration_count(self) -> int:
+        return self.config.iterations
+
+    def _write_report(self, results: list[dict[str, Any]]) -> None:
+        write_report(self.root, results, self.config)
 
     # -- stages ---------------------------------------------------------------------------------------
 
@@ -188,13 +194,18 @@ class Loop:
         self._graded_while_sampling[output] = [verdict for row in verdicts for verdict in row]
         journal.unlink(missing_ok=True)
 
-    def _grade(self, samples_path: Path, problems: Sequence[Problem], output: Path) -> None:
+    def _grade(self, samples_path: Path, problems: Sequence[Problem], output: Path, verifier: Any = None) -> None:
+        """Verdicts of the samples: by the run's grader (made while sampling when it could be), or by `verifier`."""
         samples = read_jsonl(samples_path)
-        verdicts = self._graded_while_sampling.pop(samples_path, None)
-        if verdicts is None:  # resumed after the samples were written: grade them from the file
+        own = verifier is None or verifier == self.verifier
+        verdicts = self._graded_while_sampling.pop(samples_path, None) if own else None
+        if verdicts is None:  # another verifier, or resumed after the samples were written: grade the file
             by_id = {problem.id: problem for problem in problems}
-            verdicts = self._run_grader().grade([by_id[s["problem_id"]] for s in samples],
-                                                [s["completion"] for s in samples])
+            pairs = ([by_id[s["problem_id"]] for s in samples], [s["completion"] for s in samples])
+            grading = self.config.grading
+            verdicts = (self._run_grader().grade(*pairs) if own else
+                        rest_verify.grade(*pairs, verifier, workers=grading.workers, progress=self.progress,
+                                          timeout=AUTO if grading.timeout is None else grading.timeout))
         write_jsonl(output, ({"problem_id": s["problem_id"], "sample": s["sample"], **v.to_dict()}
                              for s, v in zip(samples, verdicts)))
 
@@ -214,6 +225,9 @@ class Loop:
                  device=self.config.model.device, progress=self.progress)
 
     def _metrics(self, iteration: int, model_path: str, directory: Path, output: Path) -> None:
+        write_json(output, self._metrics_record(iteration, model_path, directory))
+
+    def _metrics_record(self, iteration: int, model_path: str, directory: Path) -> dict[str, Any]:
         samples = read_jsonl(directory / OUTPUTS["eval_samples"])
         verdicts = [Verdict.from_dict(v) for v in read_jsonl(directory / OUTPUTS["eval_verdicts"])]
         per_problem: dict[str, list[tuple[bool, str | None]]] = defaultdict(list)
@@ -225,7 +239,7 @@ class Loop:
         if iteration > 0:
             record["estep"] = self._estep_record(iteration, directory)
             record["mstep"] = read_json(directory / OUTPUTS["checkpoint"] / TRAINING_RECORD)
-        write_json(output, record)
+        return record
 
     def _estep_record(self, iteration: int, directory: Path) -> dict[str, Any]:
         verdicts = read_jsonl(directory / OUTPUTS["verdicts"])
@@ -340,5 +354,10 @@ def run(config: RunConfig, *, stage_hook: StageHook | None = None,
 
     Started by `torchrun` or `accelerate launch`, the launcher's processes run it together.
     """
+    loop_class = Loop
+    if config.mode == "rest":
+        from rest_train.rest import RestLoop  # rest.py builds on this module
+
+        loop_class = RestLoop
     with joined() as ranks:
-        return Loop(config, stage_hook=stage_hook, progress=progress, ranks=ranks).run()
+        return loop_class(config, stage_hook=stage_hook, progress=progress, ranks=ranks).run()

@@ -1,6 +1,5 @@
 """Plugin module of rest-em's training side (the `rest_em` entry point `train` of the rest-em
-distribution): the `transformers` and `openai` generators, the math tasks and the verbs `rest-em run` and
-`demo`.
+distribution): the `transformers` and `openai` generators and the verbs `rest-em run` and `demo`.
 
 Loaded by every `rest-em` invocation, so it imports nothing heavy: torch is imported only when a
 generator is actually made, and the verbs' module only when one of them runs.
@@ -15,19 +14,12 @@ from rest_verify.hookspecs import hookimpl
 
 from rest_train.generation import TransformersBackend
 from rest_train.openai_backend import OpenAIBackend
-from rest_train.tasks import Gsm8kJsonlTask, MathJsonlTask
 
 
 @hookimpl
 def register_generators(register: Callable[[Any], None]) -> None:
     register(TransformersBackend())
     register(OpenAIBackend())
-
-
-@hookimpl
-def register_tasks(register: Callable[[Any], None]) -> None:
-    register(MathJsonlTask())
-    register(Gsm8kJsonlTask())
 
 
 @hookimpl

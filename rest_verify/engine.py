@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait as wait_for_connections
 from typing import Any, Iterable, Iterator
 
+from rest_verify.batched import BatchedScoring, scores_in_batches
 from rest_verify.cache import VerdictCache, cache_key, open_cache
 from rest_verify.errors import PluginError
 from rest_verify.plugins import get_verifier
@@ -101,6 +102,10 @@ class Grader:
                 raise PluginError(f"verifier {self.name!r} cannot be pickled, so it cannot run in worker "
                                   f"processes ({exc}); make it picklable or use workers=0") from exc
         self._finalizer = weakref.finalize(self, _kill_all, self._pool)
+        # Model scorers bypass the pool: large batches in one long-lived process (rest_verify/batched.py).
+        self._batched = (BatchedScoring(self.verifier, in_process=workers == 0, timeout=timeout,
+                                        lookup=self._lookup, remember=self._remember)
+                         if scores_in_batches(self.verifier) else None)
 
     # ---- public API -------------------------------------------------------------------------------
 
@@ -112,7 +117,10 @@ class Grader:
         with self._lock:
             bar = _progress_bar(self.progress, total, self.name)
             try:
-                source = self._serial(pairs) if self.workers == 0 else self._parallel(pairs)
+                if self._batched is not None:
+                    source = self._batched.grade_iter(pairs)
+                else:
+                    source = self._serial(pairs) if self.workers == 0 else self._parallel(pairs)
                 for verdict in source:
                     if bar is not None:
                         bar.update(1)
@@ -127,6 +135,8 @@ class Grader:
             for worker in self._pool:
                 _stop(worker)
             self._pool.clear()
+            if self._batched is not None:
+                self._batched.close()
             if self.cache is not None:
                 self.cache.close()
                 self.cache = None

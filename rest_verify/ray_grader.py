@@ -29,7 +29,11 @@ from rest_verify.engine import AUTO, DEFAULT_TIMEOUT, Grader, _progress_bar, res
 from rest_verify.errors import RestEmError
 from rest_verify.types import Problem, Verdict
 
-DEFAULT_CHUNK_SIZE = 64
+# Chunks start small and double while a call to a node returns within CHUNK_SECONDS, up to MAX_CHUNK_SIZE:
+# large enough that a call's fixed cost (Ray's round trip, the node's pool draining at the end of a call)
+# is small against it, small enough that a lost node costs little and the last chunks balance.
+FIRST_CHUNK_SIZE, MAX_CHUNK_SIZE = 16, 2048
+CHUNK_SECONDS = 2.0
 CHUNK_ATTEMPTS = 3  # a chunk is tried on at most this many node lives before its items become `error`
 CONNECT_TIMEOUT = 10.0
 READY_TIMEOUT = 300.0  # nodes import the verifier and start their pools (and sandboxes) before this
@@ -115,6 +119,7 @@ class _Chunk:
     deaths: int = 0  # node deaths while this chunk was on the node
     node: int = -1
     deadline: float = 0.0  # past it, the node holding the chunk is killed (and restarted by Ray)
+    sent_at: float = 0.0
     not_before: float = 0.0  # a resent chunk waits for its node to come back
 
 
@@ -124,11 +129,12 @@ class RayGrader:
     `address`: an existing cluster (HOST:PORT, ray://HOST:PORT, or "auto"), or None for a local one.
     `workers_per_node`: each node's pool size (default: its CPU count). The cache lives on the driver.
     `runtime_env`: Ray's runtime environment for the node actors (environment variables, a working dir).
+    `chunk_size`: items per call to a node (default: grown while calls are quick; see CHUNK_SECONDS).
     """
 
     def __init__(self, verifier: Any, *, address: str | None = None, workers_per_node: int | None = None,
                  timeout: float | str | None = AUTO, cache: Any = None, memory_mb: int | None = 4096,
-                 chunk_size: int = DEFAULT_CHUNK_SIZE, progress: bool | None = None,
+                 chunk_size: int | None = None, progress: bool | None = None,
                  runtime_env: dict[str, Any] | None = None):
         local = resolve_verifier(verifier)  # unknown names fail here, before any cluster work
         if timeout == AUTO:
@@ -136,7 +142,7 @@ class RayGrader:
         self.name = local.name
         self.version = str(getattr(local, "version", "0"))
         self.timeout = timeout
-        self.chunk_size = max(1, chunk_size)
+        self.chunk_size = None if chunk_size is None else max(1, chunk_size)  # None: sized as measured
         self.progress = progress
         self.cache: VerdictCache | None = open_cache(cache)
         self._ray, self._connected_here = connect(address)
@@ -224,6 +230,7 @@ class _Run:
         self.in_flight: dict[Any, _Chunk] = {}
         self.waiting: list[_Chunk] = []
         self.load: collections.Counter[int] = collections.Counter()
+        self.chunk_size = grader.chunk_size or FIRST_CHUNK_SIZE
 
     def verdicts(self, source: Iterator[tuple[int, tuple[Problem, str]]]) -> Iterator[Verdict]:
         window = max(1, 2 * len(self.grader.nodes))
@@ -253,7 +260,7 @@ class _Run:
     def _read_chunk(self, source: Iterator[tuple[int, tuple[Problem, str]]]) -> _Chunk | None:
         """The next chunk of items the cache cannot answer (cached answers go straight to `done`)."""
         grader = self.grader
-        batch = list(itertools.islice(source, grader.chunk_size))
+        batch = list(itertools.islice(source, self.chunk_size))
         if not batch:
             return None
         chunk = _Chunk(items=[])
@@ -274,7 +281,8 @@ class _Run:
             raise RayClusterError("no Ray node is left to grade on (the grader is closed or every node is gone)")
         chunk.node = min(range(len(grader.nodes)), key=lambda n: self.load[n])
         per_item = grader.timeout if grader.timeout is not None else DEFAULT_TIMEOUT
-        chunk.deadline = time.monotonic() + 60.0 + per_item * len(chunk.items)
+        chunk.sent_at = time.monotonic()
+        chunk.deadline = chunk.sent_at + 60.0 + per_item * len(chunk.items)
         self.load[chunk.node] += 1
         problems, completions = [p for _, p, _, _ in chunk.items], [c for _, _, c, _ in chunk.items]
         self.in_flight[grader.nodes[chunk.node].grade.remote(problems, completions)] = chunk
@@ -297,6 +305,8 @@ class _Run:
                 return
             self._wait_and_resend(chunk, delay=0.0)
             return
+        if self.grader.chunk_size is None and time.monotonic() - chunk.sent_at < CHUNK_SECONDS:
+            self.chunk_size = min(MAX_CHUNK_SIZE, 2 * self.chunk_size)
         cache = self.grader.cache
         for (index, _, _, key), verdict in zip(chunk.items, verdicts):
             if key is not None and cache is not None and verdict.status.value not in ("error", "timeout"):

@@ -17,7 +17,7 @@ from rest_train import distributed, loop
 from rest_train.config import ConfigError
 from rest_train.improve import TRAINING_RECORD
 
-from .test_loop import STAGE_COUNT, base_model, quick_config  # noqa: F401 (base_model is a fixture)
+from .test_loop import STAGE_COUNT, quick_config
 
 DRIVER = Path(__file__).with_name("rank_driver.py")
 LAUNCH_TIMEOUT = 240  # seconds; one launch takes well under a minute on two cores
@@ -70,7 +70,7 @@ def test_a_bad_stage_timeout_is_named_before_any_process_group_starts(monkeypatc
 
 
 @pytest.mark.slow
-def test_two_processes_share_one_run_and_resume_it(tmp_path, base_model):  # noqa: F811
+def test_two_processes_share_one_run_and_resume_it(tmp_path, base_model):
     root = tmp_path / "run"
     config = quick_config(root, base_model)
     # small batches, so that splitting them over two ranks changes the number of optimiser steps

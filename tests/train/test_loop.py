@@ -11,7 +11,7 @@ import pytest
 from rest_verify.plugins import get_task, get_verifier
 from rest_train import loop
 from rest_train.config import ConfigError, FilterConfig, TrainConfig
-from rest_train.demo import QUICK, demo_config, pretrain
+from rest_train.demo import QUICK, demo_config
 
 STAGE_COUNT = 3 + 7  # iteration 0 evaluates; iteration 1 runs all seven stages
 VOLATILE = {"elapsed", "seconds", "model", "init_from"}
@@ -19,13 +19,6 @@ VOLATILE = {"elapsed", "seconds", "model", "init_from"}
 
 class Crash(Exception):
     pass
-
-
-@pytest.fixture(scope="module")
-def base_model(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("quick") / "base"
-    pretrain(get_task("arith"), QUICK, path, seed=0, device="cpu")
-    return path
 
 
 def quick_config(root: Path, base: Path, **changes):

@@ -1,8 +1,9 @@
 """The `apps` and `apps-cpp` tasks: code problems in the Hugging Face APPS / CodeContests layouts,
 graded by `apps`, answered in Python or C++.
 
-Rows come from local JSONL, JSON or parquet files (read by `rest_train.tasks.read_records`). Their tests
-go through `parse_reference`, the verifier's own parser, so a problem that loads is one it can grade.
+Rows come from local JSONL, JSON or parquet files, read by the core's `rest_verify.records.read_records`.
+Their tests go through `parse_reference`, the verifier's own parser, so a problem that loads is one it can
+grade.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from typing import Any, Iterator, Mapping
 
 from rest_em_apps.languages import LANGUAGES
 from rest_em_apps.reference import InvalidReference, TestSuite, parse_reference
-from rest_train.tasks import Record, read_records
 from rest_verify import Problem
 from rest_verify.errors import InvalidRecordError
+from rest_verify.records import Record, read_records
 
 _TEST_FIELDS = ("input_output", "public_tests", "private_tests", "generated_tests")
 

@@ -29,12 +29,12 @@ MAX_LISTED_SPANS = 8
 # `1,000.99`, `7425000`, `1000,99` (a decimal comma), `.4`, `10/9`, `1½`, with what belongs to the value after
 # it: `25%`, `3.2 × 10^5`, `1.5 million`. Digits are ASCII only. Only a number standing alone counts, never a
 # piece of an expression: not the 13 of `3\sqrt{13}`, the 6 of `x-6`, the 145 of `-(145)` or the 2 of `2^{10}`.
-_NUMBER = re.compile(r"(?<![\w.,{}^_/\\*])(?<![\w)}][-+])(?<!-\()-?"
+_NUMBER = re.compile(r"(?=[-.\d½⅓⅔¼¾⅕⅛])(?<![\w.,{}^_/\\*])(?<![\w)}][-+])(?<!-\()-?"
                      r"(?:(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:[.,]\d+)?|\.\d+)(?:/\d+)?(?!\d)[½⅓⅔¼¾⅕⅛]?|[½⅓⅔¼¾⅕⅛])"
                      r"(?:\s*(?:×|\\times|\*)\s*10\^\{?-?\d+\}?|\s*\\?%|\s+(?:thousand|million|billion)\b)?"
                      r"(?![\d{}^_(*/]|[.,]\d|\\[a-zA-Z]|[A-Za-z](?![A-Za-z²³]))", re.ASCII)
 # An option letter in running text: `(C)`, `\text{(E)}`, `\textbf{(B)}`.
-_CHOICE = re.compile(r"(?<![A-Za-z(])(?:\\text(?:bf)?\{\s*)?\(([A-E])\)(?:\s*\})?(?![A-Za-z])")
+_CHOICE = re.compile(r"(?=[\\(])(?<![A-Za-z(])(?:\\text(?:bf)?\{\s*)?\(([A-E])\)(?:\s*\})?(?![A-Za-z])")
 # A word of prose: two letters or more, not a LaTeX command (`_WRAPPED` removes `\\text{...}` first).
 _PROSE_WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}(?![A-Za-z])")
 _WRAPPED = re.compile(r"\\(?:text\w*|mbox|mathrm|mathbf|operatorname)\s*\{[^{}]*\}")
