@@ -87,7 +87,8 @@ class VllmGenerator:
         if not prompts:
             return
         self._start(sampling.seed)
-        request = {"n": n, "sampling": _sampling_params(sampling)}
+        distinct = n if sampling.temperature > 0 else 1  # vLLM refuses n > 1 for greedy decoding
+        request = {"n": distinct, "sampling": _sampling_params(sampling)}
         shares = [list(range(rank, len(prompts), len(self._engines))) for rank in range(len(self._engines))]
         replies: queue.Queue[tuple[int, dict[str, Any] | None]] = queue.Queue()
         for rank, (engine, share) in enumerate(zip(self._engines, shares)):
@@ -97,7 +98,7 @@ class VllmGenerator:
         pending = {rank for rank, share in enumerate(shares) if share}
         finished = False
         try:
-            refused = yield from self._collect(replies, pending, shares, sampling.stop)
+            refused = yield from self._collect(replies, pending, shares, sampling.stop, n // distinct)
             finished = True
         finally:
             if not finished:  # an error, or the caller stopped early: engines may still be busy
@@ -106,8 +107,10 @@ class VllmGenerator:
             raise GenerationError(refused)
 
     def _collect(self, replies: "queue.Queue[tuple[int, dict[str, Any] | None]]", pending: set[int],
-                 shares: list[list[int]], stop: Sequence[str]) -> Generator[tuple[int, list[str]], None, str | None]:
-        """Yield results until every engine is done; returns why a request was refused (None if none was)."""
+                 shares: list[list[int]], stop: Sequence[str],
+                 repeat: int) -> Generator[tuple[int, list[str]], None, str | None]:
+        """Yield results (each list of completions `repeat` times over) until every engine is done; returns
+        why a request was refused (None if none was)."""
         refused = None
         while pending:
             rank, reply = self._next_reply(replies)
@@ -119,7 +122,7 @@ class VllmGenerator:
             elif reply.get("done"):
                 pending.discard(rank)
             elif refused is None:
-                yield shares[rank][reply["index"]], [truncate_at_stop(t, stop) for t in reply["completions"]]
+                yield shares[rank][reply["index"]], [truncate_at_stop(t, stop) for t in reply["completions"]] * repeat
         return refused
 
     def close(self) -> None:
@@ -131,7 +134,7 @@ class VllmGenerator:
     def _start(self, seed: int) -> None:
         if self._engines:
             return
-        groups = _device_groups(self.device, self.data_parallel_size, self._gpus_per_engine())
+        groups = device_groups(self.device, self.data_parallel_size, self._gpus_per_engine())
         self._engines = [_EngineProcess(self.python, self.model_path, seed + rank, self.engine_options, group)
                          for rank, group in enumerate(groups)]
         deadline = time.monotonic() + self.start_timeout
@@ -248,7 +251,7 @@ def _sampling_params(sampling: Sampling) -> dict[str, Any]:
             "max_tokens": sampling.max_new_tokens, "stop": list(sampling.stop) or None}
 
 
-def _device_groups(device: str, replicas: int, per_engine: int) -> list[list[str] | None]:
+def device_groups(device: str, replicas: int, per_engine: int) -> list[list[str] | None]:
     """The CUDA devices of each replica: consecutive blocks of the visible ones; None leaves them as they are."""
     if not device.startswith("cuda"):
         return [None] * replicas

@@ -107,3 +107,24 @@ def test_a_prompt_longer_than_the_context_is_named_and_the_engine_stays_usable(e
     with pytest.raises(GenerationError, match=r"prompt 1 has \d+ tokens, more than the model's context of 256"):
         list(engine.generate_stream([prompts[0], too_long], 1, SAMPLING))
     assert len(engine.generate(prompts[:1], 1, SAMPLING)[0]) == 1
+
+
+def test_the_loop_finds_the_backend_and_passes_options_through(tmp_path):
+    from rest_verify.plugins import get_generator_factory
+
+    generator = get_generator_factory("vllm")(_fake_checkpoint(tmp_path / "model"), device="cpu", batch_size=16,
+                                              progress=False, python="/envs/vllm/bin/python",
+                                              tensor_parallel_size=2, max_model_len=1024)
+    assert isinstance(generator, VllmGenerator)
+    assert generator.python == "/envs/vllm/bin/python"
+    assert generator.engine_options == {"max_num_seqs": 16, "tensor_parallel_size": 2, "max_model_len": 1024}
+
+
+def test_data_parallel_replicas_get_disjoint_gpu_blocks(monkeypatch):
+    from rest_train.vllm_backend import device_groups
+
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "4,5,6,7")
+    assert device_groups("cuda", 2, 2) == [["4", "5"], ["6", "7"]]
+    assert device_groups("cpu", 2, 1) == [None, None]
+    with pytest.raises(GenerationError, match="need 6 devices"):
+        device_groups("cuda", 3, 2)
