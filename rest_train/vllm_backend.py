@@ -135,15 +135,18 @@ class VllmGenerator:
         if self._engines:
             return
         groups = device_groups(self.device, self.data_parallel_size, self._gpus_per_engine())
-        self._engines = [_EngineProcess(self.python, self.model_path, seed + rank, self.engine_options, group)
-                         for rank, group in enumerate(groups)]
-        deadline = time.monotonic() + self.start_timeout
-        for rank, engine in enumerate(self._engines):
-            reply = engine.wait_ready(deadline)
-            if reply is None or "error" in reply:
-                message = self._engines_error(rank, reply, starting=True)
-                self.close()
-                raise GenerationError(message)
+        try:
+            for rank, group in enumerate(groups):
+                self._engines.append(_EngineProcess(self.python, self.model_path, seed + rank,
+                                                    self.engine_options, group))
+            deadline = time.monotonic() + self.start_timeout
+            for rank, engine in enumerate(self._engines):
+                reply = engine.wait_ready(deadline)
+                if reply is None or "error" in reply:
+                    raise GenerationError(self._engines_error(rank, reply, starting=True))
+        except BaseException:
+            self.close()  # the replicas already started must not outlive the failure
+            raise
 
     def _gpus_per_engine(self) -> int:
         return (int(self.engine_options.get("tensor_parallel_size", 1))
@@ -174,7 +177,7 @@ class _EngineProcess:
         environment = dict(os.environ)
         if gpus is not None:
             environment["CUDA_VISIBLE_DEVICES"] = ",".join(gpus)
-        # One process per engine on CPU: the reseed then reaches the sampler without pickling functions.
+        # The engine core runs inside the child rather than in a grandchild: one process fewer to leak.
         environment.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
         # Needed for collective_rpc to carry the reseed function to multi-process (GPU) workers.
         environment.setdefault("VLLM_ALLOW_INSECURE_SERIALIZATION", "1")
