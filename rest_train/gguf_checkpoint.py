@@ -61,7 +61,7 @@ def convert_gguf(gguf_file: Path, output: Path, dtype: str = "bfloat16") -> Path
         quantized = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name)
     except ImportError as exc:
         raise ModelFileError(f"reading {gguf_file} needs the gguf and accelerate packages ({exc})") from None
-    except (OSError, ValueError, KeyError, EOFError) as exc:
+    except Exception as exc:  # the gguf reader fails on damaged files with struct, index and value errors alike
         raise ModelFileError(f"{gguf_file} is not a readable GGUF model ({type(exc).__name__}: {exc})") from None
     config = quantized.config
     if hasattr(config, "quantization_config"):
@@ -69,6 +69,7 @@ def convert_gguf(gguf_file: Path, output: Path, dtype: str = "bfloat16") -> Path
     plain = AutoModelForCausalLM.from_config(config, dtype=torch_dtype)
     plain.load_state_dict(quantized.state_dict())
     with atomic_directory(output) as temporary:
+        temporary.chmod(0o755)  # a model folder others may read, not a private temporary directory
         plain.save_pretrained(temporary)
         tokenizer.save_pretrained(temporary)
     return output
