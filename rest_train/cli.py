@@ -1,4 +1,7 @@
-"""`rest-em run CONFIG` and `rest-em demo`: the training verbs of the rest-em command."""
+"""`rest-em run CONFIG` and `rest-em demo`: the training verbs, registered in `rest_train.plugin`.
+
+rest-em's own errors raised here end as one line at the root command's edge.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +11,6 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import click
-
-from rest_verify.errors import RestEmError
 
 
 def _show_config_help(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
@@ -21,13 +22,10 @@ def _show_config_help(ctx: click.Context, _param: click.Parameter, value: bool) 
     ctx.exit()
 
 
-def _guarded(action: Callable[[], Sequence[dict[str, Any]]], root: Path) -> None:
-    """Run `action`, turning rest-em's own errors into one clear line and printing the summary table."""
+def _run_and_report(action: Callable[[], Sequence[dict[str, Any]]], root: Path) -> None:
+    """Run `action` with progress logged, then print the summary table and where the report is."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
-    try:
-        results = action()
-    except RestEmError as exc:
-        raise click.ClickException(str(exc)) from None
+    results = action()
     from rest_train.report import table
 
     click.echo(table(results))
@@ -47,17 +45,14 @@ def run(config_file: Path, output: Path | None, iterations: int | None, device: 
     from rest_train import loop
     from rest_train.config import load_config
 
-    try:
-        config = load_config(config_file)
-        if output is not None:
-            config = dataclasses.replace(config, output_dir=str(output.resolve()))
-        if iterations is not None:
-            config = dataclasses.replace(config, iterations=iterations)
-        if device is not None:
-            config = dataclasses.replace(config, model=dataclasses.replace(config.model, device=device))
-    except RestEmError as exc:
-        raise click.ClickException(str(exc)) from None
-    _guarded(lambda: loop.run(config), Path(config.output_dir))
+    config = load_config(config_file)
+    if output is not None:
+        config = dataclasses.replace(config, output_dir=str(output.resolve()))
+    if iterations is not None:
+        config = dataclasses.replace(config, iterations=iterations)
+    if device is not None:
+        config = dataclasses.replace(config, model=dataclasses.replace(config.model, device=device))
+    _run_and_report(lambda: loop.run(config), Path(config.output_dir))
 
 
 @click.command()
@@ -72,4 +67,4 @@ def demo(output: Path, device: str, iterations: int | None, seed: int, quick: bo
     from rest_train.demo import run_demo
 
     root = output.resolve()
-    _guarded(lambda: run_demo(root, device=device, iterations=iterations, seed=seed, quick=quick), root)
+    _run_and_report(lambda: run_demo(root, device=device, iterations=iterations, seed=seed, quick=quick), root)

@@ -3,6 +3,8 @@
 Layout (NN = iteration, 00 = the base model, which is only evaluated):
 
     run.json                     config, seed, plugin provenance, REST_EM_PLUGINS, library versions
+    problems.jsonl               the training problems as graded (id, prompt, reference, domain, meta), so
+                                 a second verifier can regrade the samples (`rest-em audit --against`)
     iter_NN/samples.jsonl        E-step: K samples per training problem from the previous model
     iter_NN/verdicts.jsonl       their verdicts (same order)
     iter_NN/train.jsonl          kept samples: reward >= threshold, deduped, capped per problem
@@ -28,6 +30,7 @@ from typing import Any, Callable, Sequence
 
 import rest_verify
 from rest_verify import Problem, Verdict
+from rest_verify.audit import RUN_PROBLEMS
 from rest_verify.errors import RestEmError
 from rest_verify.plugins import PINNING_VARIABLE, get_generator_factory, get_task
 
@@ -89,6 +92,7 @@ class Loop:
         self._record_run()
         data = self.config.data
         self.train_problems = self._load(data.train_path, data.train_options, data.train_limit, "training")
+        write_jsonl(self.root / RUN_PROBLEMS, (problem.to_dict() for problem in self.train_problems))
         self.eval_problems = self._load(data.eval_path, data.eval_options, data.eval_limit, "held-out")
         try:
             results = [self._evaluate(0, self.config.model.path)]

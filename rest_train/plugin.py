@@ -1,14 +1,16 @@
-"""Built-in plugin module of rest-em's training side: the `transformers` and `vllm` generators and the math
-tasks.
+"""Plugin module of rest-em's training side (the `rest_em` entry point `train` of the rest-em
+distribution): the `transformers` and `vllm` generators, the math tasks and the verbs `rest-em run`, `demo` and
+`convert-gguf`.
 
 Loaded by every `rest-em` invocation, so it imports nothing heavy: torch is imported only when a
-generator is actually made.
+generator is actually made, and the verbs' module only when one of them runs.
 """
 
 from __future__ import annotations
 
 from typing import Any, Callable
 
+from rest_verify.commands import Command
 from rest_verify.hookspecs import hookimpl
 
 from rest_train.generation import TransformersBackend
@@ -26,3 +28,11 @@ def register_generators(register: Callable[[Any], None]) -> None:
 def register_tasks(register: Callable[[Any], None]) -> None:
     register(MathJsonlTask())
     register(Gsm8kJsonlTask())
+
+
+@hookimpl
+def register_commands(register: Callable[[Any], None]) -> None:
+    register(Command("run", "rest_train.cli:run", "Run ReST-EM as a TOML config describes it, or resume it."))
+    register(Command("demo", "rest_train.cli:demo", "Pre-train a tiny LM on arithmetic, then improve it by ReST-EM."))
+    register(Command("convert-gguf", "rest_train.gguf_checkpoint:convert_gguf_command",
+                     "Convert a GGUF model file into a plain checkpoint folder."))

@@ -13,10 +13,13 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Mapping
 
 from rest_verify.errors import InvalidRecordError
 from rest_verify.types import Problem, Verdict
+
+# A run directory's training problems, one JSON `Problem` a line, keyed to its samples by `problem_id`.
+RUN_PROBLEMS = "problems.jsonl"
 
 HACKING_SIGNS: dict[str, re.Pattern[str]] = {
     "exits early": re.compile(r"\b(sys\.exit|os\._exit|quit|exit)\s*\("),
@@ -38,6 +41,13 @@ class GradedItem:
     verdict: Verdict
     reference: Any = None
     prompt: str = ""
+    domain: str = ""
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    def problem(self) -> Problem:
+        """The problem as the first verifier saw it, for a second one to grade."""
+        return Problem(id=self.id, prompt=self.prompt, reference=self.reference, domain=self.domain,
+                       meta=self.meta)
 
 
 @dataclass
@@ -61,6 +71,9 @@ class AuditReport:
         if self.against:
             lines += ["", f"## Disagreement with `{self.against}`", "",
                       f"{len(self.disagreements)} of {self.compared} items with a reference disagree."]
+            if self.items and not self.compared:
+                lines.append("No item carries a reference, so nothing was regraded (a run directory needs its "
+                             f"{RUN_PROBLEMS}, which runs of an older rest-em did not write).")
             for item_id, ours, theirs in self.disagreements[:limit]:
                 lines.append(f"- `{item_id}`: ours {ours}, theirs {theirs}")
         lines += ["", "## Reward-hacking signs in rewarded code", ""]
@@ -123,8 +136,7 @@ def audit(items: Iterable[GradedItem], against: Any = None, workers: int = 2,
 
 
 def _compare(grader: Any, batch: list[GradedItem], report: AuditReport) -> None:
-    problems = [Problem(id=i.id, prompt=i.prompt, reference=i.reference) for i in batch]
-    theirs = grader.grade(problems, [i.completion for i in batch])
+    theirs = grader.grade([item.problem() for item in batch], [item.completion for item in batch])
     for item, other in zip(batch, theirs):
         report.compared += 1
         if (item.verdict.reward > 0) != (other.reward > 0):
@@ -139,10 +151,11 @@ def read_graded(path: str | Path) -> Iterator[GradedItem]:
         pairs = sorted(path.glob("iter_*/samples.jsonl"))
         if not pairs:
             raise InvalidRecordError(f"{path} holds no iter_*/samples.jsonl: not a run directory")
+        problems = _run_problems(path / RUN_PROBLEMS)
         for samples in pairs:
             verdicts = samples.with_name("verdicts.jsonl")
             if verdicts.exists():
-                yield from _run_items(samples, verdicts)
+                yield from _run_items(samples, verdicts, problems)
         return
     with path.open(encoding="utf-8", errors="surrogateescape") as handle:
         for number, line in enumerate(handle, start=1):
@@ -153,14 +166,33 @@ def read_graded(path: str | Path) -> Iterator[GradedItem]:
                 verdict = Verdict.from_dict(row["verdict"])
             except (ValueError, KeyError, TypeError) as exc:
                 raise InvalidRecordError(f"{path}:{number}: not a graded line ({exc})") from None
+            meta = row.get("meta")
             yield GradedItem(str(row.get("id", number)), str(row.get("completion", "")), verdict,
-                             row.get("reference"), str(row.get("problem", "")))
+                             row.get("reference"), str(row.get("problem", "")),
+                             meta=meta if isinstance(meta, dict) else {})
 
 
-def _run_items(samples: Path, verdicts: Path) -> Iterator[GradedItem]:
+def _run_problems(path: Path) -> dict[str, Problem]:
+    """The run's training problems by id; empty for a run directory written without them."""
+    if not path.exists():
+        return {}
+    problems = {}
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            try:
+                problem = Problem.from_dict(json.loads(line))
+            except ValueError as exc:  # InvalidRecordError and JSONDecodeError alike
+                raise InvalidRecordError(f"{path}:{number}: not a problem ({exc})") from None
+            problems[problem.id] = problem
+    return problems
+
+
+def _run_items(samples: Path, verdicts: Path, problems: Mapping[str, Problem]) -> Iterator[GradedItem]:
     with samples.open() as sample_lines, verdicts.open() as verdict_lines:
         for sample_line, verdict_line in zip(sample_lines, verdict_lines):
             sample, verdict = json.loads(sample_line), json.loads(verdict_line)
             item_id = f"{samples.parent.name}/{sample.get('problem_id')}#{sample.get('sample')}"
-            yield GradedItem(item_id, sample.get("completion", ""), Verdict.from_dict(verdict),
-                             sample.get("reference"), sample.get("prompt", ""))
+            problem = (problems.get(str(sample.get("problem_id")))
+                       or Problem(id=item_id, prompt=sample.get("prompt", "")))
+            yield GradedItem(item_id, sample.get("completion", ""), Verdict.from_dict(verdict), problem.reference,
+                             problem.prompt, problem.domain, problem.meta)

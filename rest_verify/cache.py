@@ -15,6 +15,7 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Protocol
 
+from rest_verify.errors import CacheError
 from rest_verify.types import Problem, Status, Verdict
 
 TRANSIENT = frozenset({Status.TIMEOUT, Status.ERROR})
@@ -69,11 +70,14 @@ class SqliteCache:
 
     def __init__(self, path: str | Path, commit_every: int = 500):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(str(self.path), check_same_thread=False, timeout=30)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("CREATE TABLE IF NOT EXISTS verdicts (key TEXT PRIMARY KEY, verdict TEXT NOT NULL)")
-        self._conn.commit()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(str(self.path), check_same_thread=False, timeout=30)
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("CREATE TABLE IF NOT EXISTS verdicts (key TEXT PRIMARY KEY, verdict TEXT NOT NULL)")
+            self._conn.commit()
+        except (sqlite3.Error, OSError) as exc:
+            raise CacheError(f"{self.path}: cannot use it as a verdict cache ({exc})") from exc
         self._lock = threading.Lock()
         self._uncommitted = 0
         self._commit_every = commit_every

@@ -21,3 +21,11 @@ class DuplicateNameError(PluginError):
 
 class UnknownNameError(PluginError, LookupError):
     """A verifier, sandbox, task or generator was asked for by a name nobody registered."""
+
+
+class CacheError(RestEmError):
+    """A verdict cache file cannot be opened or used (not an SQLite database, no permission…)."""
+
+
+class MissingDependencyError(RestEmError, ImportError):
+    """A feature needs an optional package that is not installed; the message says what to install."""

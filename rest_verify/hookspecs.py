@@ -50,3 +50,16 @@ def register_generators(register: Callable[[Any], None]) -> None:
     `factory` has a `name`; called with keyword options it returns a generator with
     `generate(prompts, n, sampling) -> list[list[str]]` (n completions per prompt, in order).
     """
+
+
+@hookspec
+def register_commands(register: Callable[[Any], None]) -> None:
+    """Called once at load; call `register(Command(name, target, help))` for each `rest-em` verb you add.
+
+    `name` is the verb (`rest-em NAME`; lowercase letters, digits, hyphens), `target` the import path
+    "package.module:attribute" of a click command or group, and `help` the one line `rest-em --help`
+    shows. The target is imported only when someone runs the verb, so keep this hook free of imports
+    beyond `rest_verify`: listing verbs and running `rest-em grade` must not pay for your dependencies.
+    A verb registered twice, by two plugins or by a plugin and rest-em itself, is an error naming both
+    distributions. `Command` is `rest_verify.Command`.
+    """

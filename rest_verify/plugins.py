@@ -1,7 +1,7 @@
 """Plugin discovery: one pluggy manager, built-ins registered through the same hooks as third parties.
 
-`REST_EM_PLUGINS=a,b` pins which entry-point distributions load (set but empty: none), so runs are
-reproducible and tests are isolated from whatever else is installed.
+`REST_EM_PLUGINS=a,b` pins which plugin distributions load (set but empty: none but rest-em's own), so
+runs are reproducible and tests are isolated from whatever else is installed.
 """
 
 from __future__ import annotations
@@ -20,15 +20,18 @@ from rest_verify.errors import DuplicateNameError, PluginError, UnknownNameError
 
 ENTRY_POINT_GROUP = "rest_em"
 PINNING_VARIABLE = "REST_EM_PLUGINS"
-KINDS = ("verifiers", "sandboxes", "tasks", "generators")
-SINGULAR = {"verifiers": "verifier", "sandboxes": "sandbox", "tasks": "task", "generators": "generator"}
+KINDS = ("verifiers", "sandboxes", "tasks", "generators", "commands")
+SINGULAR = {"verifiers": "verifier", "sandboxes": "sandbox", "tasks": "task", "generators": "generator",
+            "commands": "command"}
 
-# Modules of the rest-em distribution itself, loaded always and through the ordinary hooks.
+# The core's own plugin modules, loaded always and through the ordinary hooks. The rest of the rest-em
+# distribution (its execution and training packages) plugs in through its own `rest_em` entry points,
+# which load whatever REST_EM_PLUGINS says, as these do: the core names no other package.
 BUILTIN_PLUGINS = (
     "rest_verify.builtin.exact",
-    "sandboxes.plugin",
-    "rest_train.plugin",
+    "rest_verify.builtin.commands",
 )
+OWN_DISTRIBUTION = "rest-em"
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,7 @@ class Registry:
         entries: dict[str, Registration] = {}
         hook = getattr(self.manager.hook, f"register_{kind}")
         for impl in hook.get_hookimpls():
-            distribution, version = self._origins.get(impl.plugin_name, ("rest-em", _own_version()))
+            distribution, version = self._origins.get(impl.plugin_name, (OWN_DISTRIBUTION, _own_version()))
 
             def register(obj: Any, _impl=impl, _dist=distribution, _ver=version) -> None:
                 name = getattr(obj, "name", None)
@@ -129,10 +132,11 @@ def load_registry(pinned: list[str] | None = None) -> Registry:
         manager.register(module, name=module_name)
     if pinned is None:
         pinned = pinned_distributions()
+    allowed = None if pinned is None else {_canonical(p) for p in pinned} | {OWN_DISTRIBUTION}
     for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
         dist = entry_point.dist
         dist_name = dist.metadata["Name"] if dist is not None else entry_point.module
-        if pinned is not None and _canonical(dist_name) not in {_canonical(p) for p in pinned}:
+        if allowed is not None and _canonical(dist_name) not in allowed:
             continue
         try:
             plugin = entry_point.load()
@@ -145,7 +149,10 @@ def load_registry(pinned: list[str] | None = None) -> Registry:
 
 
 def pinned_distributions() -> list[str] | None:
-    """The distributions named by REST_EM_PLUGINS; None when the variable is unset (load all)."""
+    """The distributions named by REST_EM_PLUGINS; None when the variable is unset (load all).
+
+    rest-em's own distribution always loads: pinning chooses among plugins, not among parts of rest-em.
+    """
     value = os.environ.get(PINNING_VARIABLE)
     if value is None:
         return None
@@ -158,7 +165,7 @@ def _canonical(name: str) -> str:
 
 def _own_version() -> str:
     try:
-        return importlib.metadata.version("rest-em")
+        return importlib.metadata.version(OWN_DISTRIBUTION)
     except importlib.metadata.PackageNotFoundError:
         return "0+unknown"
 

@@ -129,12 +129,12 @@ def _expect(name: str, ok: bool, detail: str, remedy: str) -> Check:
     return Check(name, ok, detail, "" if ok else remedy)
 
 
-def report(checks: Iterator[Check], echo: Callable[[str], None]) -> bool:
-    """Print every check as OK/FAIL (with what to do next); True when all passed."""
-    all_ok = True
+def report(checks: Iterator[Check], echo: Callable[[str], None]) -> list[Check]:
+    """Print every check as OK/FAIL (with what to do next); return the failed ones."""
+    failed = []
     for check in checks:
         echo(f"{'OK  ' if check.ok else 'FAIL'} {check.name}: {check.detail}")
         if not check.ok:
-            all_ok = False
+            failed.append(check)
             echo(f"     → {check.remedy}")
-    return all_ok
+    return failed

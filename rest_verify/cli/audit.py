@@ -8,7 +8,6 @@ import click
 
 from rest_verify.audit import audit as run_audit, read_graded
 from rest_verify.cli.options import timeout_option
-from rest_verify.errors import RestEmError
 
 
 @click.command()
@@ -23,10 +22,7 @@ def audit(path: Path, against: str | None, output: Path | None, workers: int, ti
 
     PATH is a `rest-em grade` output file or a run directory (its iter_*/samples.jsonl and verdicts.jsonl).
     """
-    try:
-        report = run_audit(read_graded(path), against=against, workers=workers, timeout=timeout)
-    except RestEmError as exc:
-        raise click.ClickException(str(exc)) from exc
+    report = run_audit(read_graded(path), against=against, workers=workers, timeout=timeout)
     text = report.render()
     if output is None:
         click.echo(text)

@@ -13,7 +13,7 @@ import click
 
 from rest_verify.cli.options import timeout_option, verifier_option
 from rest_verify.engine import Grader
-from rest_verify.errors import InvalidRecordError, RestEmError
+from rest_verify.errors import InvalidRecordError
 from rest_verify.plugins import get_registry
 from rest_verify.types import Problem, Status, Verdict
 
@@ -123,23 +123,20 @@ def grade(input_path: str, verifier: str, output: str, workers: int | None, time
 
     Each output line is the input record plus `verdict` (reward, status, detail, elapsed, info).
     """
-    try:
-        record_of = provenance(verifier)
-        workers = os.cpu_count() or 1 if workers is None else workers
-        tally = Tally()
-        queue: collections.deque = collections.deque()
-        with click.open_file(input_path, "r", encoding="utf-8", errors="surrogateescape") as source, \
-                click.open_file(output, "w", encoding="utf-8", errors="surrogateescape") as sink, \
-                Grader(verifier, workers=workers, timeout=timeout, cache=cache, progress=progress) as grader:
-            for verdict in grader.grade_iter(_records(source, verifier, strict, tally, queue)):
-                record, malformed = queue.popleft()
-                if malformed is not None:
-                    verdict = Verdict.invalid_input(malformed)
-                tally.add(verdict)
-                record = dict(record, verdict=verdict.to_dict(), grader=f"{verifier}@{record_of['verifier_version']}")
-                sink.write(json.dumps(record, ensure_ascii=False) + "\n")
-    except RestEmError as exc:
-        raise click.ClickException(str(exc)) from exc
+    record_of = provenance(verifier)
+    workers = os.cpu_count() or 1 if workers is None else workers
+    tally = Tally()
+    queue: collections.deque = collections.deque()
+    with click.open_file(input_path, "r", encoding="utf-8", errors="surrogateescape") as source, \
+            click.open_file(output, "w", encoding="utf-8", errors="surrogateescape") as sink, \
+            Grader(verifier, workers=workers, timeout=timeout, cache=cache, progress=progress) as grader:
+        for verdict in grader.grade_iter(_records(source, verifier, strict, tally, queue)):
+            record, malformed = queue.popleft()
+            if malformed is not None:
+                verdict = Verdict.invalid_input(malformed)
+            tally.add(verdict)
+            record = dict(record, verdict=verdict.to_dict(), grader=f"{verifier}@{record_of['verifier_version']}")
+            sink.write(json.dumps(record, ensure_ascii=False) + "\n")
     if output != "-":
         manifest = dict(record_of, input=str(input_path), output=str(output), summary=tally.summary(),
                         timeout=grader.timeout, workers=workers)

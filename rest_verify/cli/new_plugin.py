@@ -19,6 +19,7 @@ def render_plugin(name: str, destination: Path) -> Path:
     package = f"rest_em_{name}"
     values = {
         "name": name,
+        "verb": name.replace("_", "-"),
         "package": package,
         "distribution": f"rest-em-{name.replace('_', '-')}",
         "class_name": "".join(part.capitalize() for part in name.split("_")) + "Verifier",

@@ -6,20 +6,16 @@ import json
 
 import click
 
-from rest_verify.errors import RestEmError
-from rest_verify.plugins import SINGULAR, get_registry
+from rest_verify.plugins import KINDS, SINGULAR, get_registry
 
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@click.option("--kind", type=click.Choice(["verifiers", "sandboxes", "tasks", "generators"]), default=None,
+@click.option("--kind", type=click.Choice(KINDS), default=None,
               help="Only this kind of registration.")
 def plugins(as_json: bool, kind: str | None) -> None:
-    """List registered verifiers, sandboxes, tasks and generators with their distributions."""
-    try:
-        registrations = get_registry().all(kind)
-    except RestEmError as exc:
-        raise click.ClickException(str(exc)) from exc
+    """List registered verifiers, sandboxes, tasks, generators and verbs with their distributions."""
+    registrations = get_registry().all(kind)
     rows = [{"kind": SINGULAR[r.kind], "name": r.name, "version": str(getattr(r.obj, "version", "") or ""),
              "distribution": r.distribution, "distribution_version": r.version} for r in registrations]
     if as_json:

@@ -7,7 +7,7 @@ import os
 import click
 
 from rest_verify.cli.options import timeout_option, verifier_option
-from rest_verify.errors import RestEmError
+from rest_verify.errors import MissingDependencyError, RestEmError
 
 
 @click.command()
@@ -23,8 +23,10 @@ from rest_verify.errors import RestEmError
               help="Requests in flight at once; more are answered 429 with Retry-After (not queued).")
 @click.option("--request-timeout", type=click.FloatRange(min=0, min_open=True), default=150.0, show_default=True,
               help="Deadline per request, queueing included; past it the answer is 504.")
+@click.option("--cache", type=click.Path(dir_okay=False), default=None,
+              help="SQLite file of verdicts kept across restarts (shared with `rest-em grade --cache`).")
 def serve(verifier: str, host: str, port: int, workers: int | None, timeout: float | str, max_concurrency: int,
-          request_timeout: float) -> None:
+          request_timeout: float, cache: str | None) -> None:
     """Serve VERIFIER over HTTP: POST /get_reward {"query", "prompts", "labels"} -> {"rewards", "scores", "extra_logs"}.
 
     Speaks OpenRLHF's remote reward-model protocol (--remote_rm_url http://HOST:PORT/get_reward);
@@ -33,12 +35,10 @@ def serve(verifier: str, host: str, port: int, workers: int | None, timeout: flo
     try:
         from rest_verify.integrations.server import run_server
     except ImportError as exc:
-        raise click.ClickException(f"rest-em serve needs FastAPI and uvicorn ({exc}); "
-                                   "install them with: pip install 'rest-em[serve]'") from exc
+        raise MissingDependencyError(f"rest-em serve needs FastAPI and uvicorn ({exc}); "
+                                     "install them with: pip install 'rest-em[serve]'") from exc
     try:
         run_server(verifier, host=host, port=port, workers=workers or os.cpu_count() or 1, timeout=timeout,
-                   max_concurrency=max_concurrency, request_timeout=request_timeout)
-    except RestEmError as exc:
-        raise click.ClickException(str(exc)) from exc
-    except OSError as exc:
-        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+                   max_concurrency=max_concurrency, request_timeout=request_timeout, cache=cache)
+    except OSError as exc:  # said here because only here is it known which address was wanted
+        raise RestEmError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc

@@ -12,8 +12,10 @@ from __future__ import annotations
 import collections
 import logging
 import threading
+from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from rest_verify.cache import SqliteCache
 from rest_verify.engine import AUTO, Grader, resolve_verifier
 from rest_verify.types import Problem, Status, Verdict
 
@@ -60,6 +62,8 @@ class Scorer:
         self.version = str(getattr(self.verifier, "version", "0"))
         self.workers = workers
         self.timeout = timeout
+        if isinstance(cache, (str, Path)):
+            SqliteCache(cache).close()  # a file that cannot be a cache fails here, not at the first batch
         self.cache = cache
         self.counts: collections.Counter[str] = collections.Counter()
         self._grader: Grader | None = None

@@ -119,13 +119,16 @@ class Batcher:
 
 def create_app(verifier: Any, *, workers: int = 2, timeout: float | str | None = AUTO,
                max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
-               request_timeout: float = DEFAULT_REQUEST_TIMEOUT) -> FastAPI:
-    """The reward server as an ASGI app; the grading pool lives as long as the app is running."""
+               request_timeout: float = DEFAULT_REQUEST_TIMEOUT, cache: Any = None) -> FastAPI:
+    """The reward server as an ASGI app; the grading pool lives as long as the app is running.
+
+    `cache` is as for `Grader`: a path keeps verdicts in SQLite across restarts.
+    """
     if max_concurrency < 1:
         raise ValueError(f"max_concurrency must be at least 1, got {max_concurrency}")
     if request_timeout <= 0:
         raise ValueError(f"request_timeout must be positive seconds, got {request_timeout}")
-    scorer = Scorer(verifier, workers=workers, timeout=timeout)
+    scorer = Scorer(verifier, workers=workers, timeout=timeout, cache=cache)
     state = {"in_flight": 0, "rejected": 0, "expired": 0}
     batcher: list[Batcher] = []
 
@@ -197,11 +200,11 @@ def bind(host: str, port: int) -> socket.socket:
 
 def run_server(verifier: Any, *, host: str = "127.0.0.1", port: int = DEFAULT_PORT, workers: int = 2,
                timeout: float | str | None = AUTO, max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
-               request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
+               request_timeout: float = DEFAULT_REQUEST_TIMEOUT, cache: Any = None,
                announce: Callable[[str], None] | None = None) -> None:
     """Serve until interrupted (Ctrl-C / SIGTERM stop it cleanly, workers included)."""
     app = create_app(verifier, workers=workers, timeout=timeout, max_concurrency=max_concurrency,
-                     request_timeout=request_timeout)
+                     request_timeout=request_timeout, cache=cache)
     sock = bind(host, port)
     with sock:
         bound = sock.getsockname()[1]

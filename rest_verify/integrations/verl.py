@@ -2,13 +2,26 @@
 
 verl loads `custom_reward_function.path` as a file, so give it a one-line `reward.py`:
 
-    from rest_verify.integrations.verl import compute_score, compute_score_batch
+    from rest_verify.integrations.verl import compute_score
 
-    custom_reward_function.path=reward.py custom_reward_function.name=compute_score
-    # or, with reward_model.reward_manager=batch:  custom_reward_function.name=compute_score_batch
+and point verl 0.9.1's trainer at it (these keys are checked against verl's own config in CI):
+
+    reward.custom_reward_function.path=reward.py
+    reward.custom_reward_function.name=compute_score
+    reward.reward_manager.name=naive                           # or dapo
+    +reward.custom_reward_function.reward_kwargs.verifier=math # optional; note the leading +
 
 (importing, rather than pointing verl at this module's file, keeps the functions picklable by
 reference when verl ships the reward function to Ray workers).
+
+verl 0.9.1 scores through its reward loop: one `run_single` call per sample, all samples of a step in
+flight at once, each calling `compute_score` (gathering those calls into batches was measured and did not
+pay: see the README's compatibility table). The older spellings `custom_reward_function.*` and
+`reward_model.reward_manager=...` are still accepted by 0.9.1's config but only its fully-async entry
+point migrates them; `main_ppo` ignores them and falls back to verl's built-in scorer. The `batch`
+reward manager and `compute_score_batch` belong to verl's legacy reward-manager registry, which 0.9.1's
+trainer no longer uses ("Unknown reward manager: batch"); `compute_score_batch` stays for callers of
+that registry.
 
 Each sample's `data_source` picks the verifier through `DATA_SOURCES` (a verifier's own name works
 too). The result is verl's dict form: `score` (the reward), `acc` (1.0 when correct), `pred` (the
@@ -17,7 +30,7 @@ or invalid input), so validation metrics show the share of items that could not 
 also counted (`failure_counts()`) and logged as warnings: verl once scored every MATH sample 0 because
 the grader's exceptions were swallowed (verl PR #5635).
 
-`custom_reward_function.reward_kwargs` may set `verifier` (ignore data_source), `workers` and `timeout`.
+`reward_kwargs` may set `verifier` (ignore data_source), `workers` and `timeout`.
 """
 
 from __future__ import annotations

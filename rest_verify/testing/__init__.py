@@ -13,11 +13,9 @@ or, with the `conformance` fixture this package registers with pytest:
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
-import pytest
-
-from rest_verify.testing.checks import CHECKS, CheckResult, examples_of, run_checks
+from rest_verify.testing.checks import CHECKS, CheckResult, run_checks
 from rest_verify.testing.strategies import completions, problems
 
 __all__ = ["CHECKS", "CheckResult", "VerifierSuite", "assert_conforms", "completions", "problems", "run_checks"]
@@ -32,22 +30,10 @@ def assert_conforms(verifier: Any, examples: Any = None, deadline: float = 10.0)
         raise AssertionError("verifier fails conformance:\n" + "\n".join(f"- {r.name}: {r.message}" for r in failures))
 
 
-class VerifierSuite:
-    """Subclass in a test module and set `verifier`; pytest then runs each check as its own test."""
+def __getattr__(name: str) -> Any:
+    """`VerifierSuite` is imported on first use: it needs pytest, which the checks themselves do not."""
+    if name == "VerifierSuite":
+        from rest_verify.testing.suite import VerifierSuite
 
-    verifier: ClassVar[Any] = None
-    examples: ClassVar[Any] = None
-    deadline: ClassVar[float] = 10.0
-
-    @pytest.fixture(params=sorted(CHECKS))
-    def conformance_check(self, request: pytest.FixtureRequest) -> str:
-        return request.param
-
-    def test_conformance(self, conformance_check: str) -> None:
-        from rest_verify.engine import resolve_verifier
-
-        if self.verifier is None:
-            pytest.skip("set `verifier` on the VerifierSuite subclass")
-        verifier = resolve_verifier(self.verifier)
-        examples = examples_of(verifier) if self.examples is None else list(self.examples)
-        CHECKS[conformance_check](verifier, examples, self.deadline)
+        return VerifierSuite
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

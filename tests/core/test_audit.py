@@ -2,8 +2,8 @@ import json
 
 from click.testing import CliRunner
 
-from rest_verify import Verdict
-from rest_verify.audit import hacking_signs
+from rest_verify import Problem, Verdict
+from rest_verify.audit import hacking_signs, read_graded
 from rest_verify.cli import main
 
 
@@ -43,3 +43,44 @@ def test_audit_rejects_files_that_are_not_graded(tmp_path):
     bad.write_text('{"completion": "x"}\n')
     result = CliRunner().invoke(main, ["audit", str(bad)])
     assert result.exit_code != 0 and "not a graded line" in result.output
+
+
+def write_jsonl(path, rows):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+
+
+def test_audit_against_a_second_verifier_regrades_a_run_directory_from_its_problems(tmp_path):
+    run = tmp_path / "run"
+    write_jsonl(run / "problems.jsonl", [
+        {"id": "p1", "prompt": "6 times 7?", "reference": "42", "domain": "toy", "meta": {"source": "fixture"}},
+        {"id": "p2", "prompt": "2 plus 2?", "reference": "4", "domain": "toy", "meta": {}},
+    ])
+    write_jsonl(run / "iter_01" / "samples.jsonl", [
+        {"problem_id": "p1", "sample": 0, "prompt": "Problem: 6 times 7?\nAnswer:", "completion": "so\n42"},
+        {"problem_id": "p1", "sample": 1, "prompt": "Problem: 6 times 7?\nAnswer:", "completion": "so\n41"},
+        {"problem_id": "p2", "sample": 0, "prompt": "Problem: 2 plus 2?\nAnswer:", "completion": "4"},
+    ])
+    write_jsonl(run / "iter_01" / "verdicts.jsonl", [
+        {"problem_id": "p1", "sample": 0, **Verdict.right().to_dict()},
+        {"problem_id": "p1", "sample": 1, **Verdict.right().to_dict()},  # a false positive of the first verifier
+        {"problem_id": "p2", "sample": 0, **Verdict.wrong().to_dict()},  # and a false negative
+    ])
+    first = next(read_graded(run))
+    assert first.problem() == Problem(id="iter_01/p1#0", prompt="6 times 7?", reference="42", domain="toy",
+                                      meta={"source": "fixture"})  # as graded, not the formatted prompt
+    result = CliRunner().invoke(main, ["audit", str(run), "--against", "exact", "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    assert "2 of 3 items with a reference disagree" in result.output
+    assert "`iter_01/p1#1`: ours correct, theirs wrong" in result.output
+    assert "`iter_01/p2#0`: ours wrong, theirs correct" in result.output
+
+
+def test_audit_of_a_run_directory_without_problems_says_nothing_was_regraded(tmp_path):
+    run = tmp_path / "run"
+    write_jsonl(run / "iter_01" / "samples.jsonl", [{"problem_id": "p1", "sample": 0, "completion": "42"}])
+    write_jsonl(run / "iter_01" / "verdicts.jsonl", [{"problem_id": "p1", "sample": 0, **Verdict.right().to_dict()}])
+    result = CliRunner().invoke(main, ["audit", str(run), "--against", "exact", "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    assert "0 of 0 items with a reference disagree" in result.output
+    assert "No item carries a reference, so nothing was regraded" in result.output

@@ -1,14 +1,19 @@
-"""The whole third-party path: render a plugin, install it into a fresh venv, see rest-em find and check it."""
+"""The whole third-party path: render a plugin, install it into a fresh venv, see rest-em find and check it
+and run the verb it adds."""
 
 import json
 import subprocess
 import sys
 import venv
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from rest_verify.cli import main
+
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def run(argv, **kwargs):
@@ -23,8 +28,9 @@ def test_rendered_plugin_installs_lists_and_passes_the_kit(tmp_path):
     environment = tmp_path / "venv"
     venv.EnvBuilder(system_site_packages=True, with_pip=False).create(environment)
     python = str(environment / "bin" / "python")
+    # rest-em itself too: the code under test, not whatever rest-em the base interpreter may carry
     installed = run([sys.executable, "-m", "pip", "--python", python, "install", "-q", "--no-deps",
-                     "--no-build-isolation", "-e", str(project)])
+                     "--no-build-isolation", "-e", str(ROOT), "-e", str(project)])
     assert installed.returncode == 0, installed.stderr
     cli = [python, "-c", "from rest_verify.cli import main; main()"]
     listed = run(cli + ["plugins", "--json", "--kind", "verifiers"])
@@ -34,11 +40,17 @@ def test_rendered_plugin_installs_lists_and_passes_the_kit(tmp_path):
     checked = run(cli + ["check", "palindrome", "--deadline", "10"])
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "0 failed" in checked.stdout
+    helped = run(cli + ["--help"])
+    assert helped.returncode == 0, helped.stderr
+    assert "try-palindrome  Grade one completion with the palindrome verifier." in helped.stdout
+    tried = run(cli + ["try-palindrome", "so it is\nRacecar", "--reference", "racecar"])
+    assert tried.returncode == 0, tried.stderr
+    assert json.loads(tried.stdout)["status"] == "correct"
     tests = run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(project / "tests")], cwd=project)
     assert tests.returncode == 0, tests.stdout + tests.stderr
-    # and the pinning variable really hides it
-    hidden = run(cli + ["plugins", "--json", "--kind", "verifiers"], env={"REST_EM_PLUGINS": "", "PATH": "/usr/bin:/bin"})
-    assert "palindrome" not in {r["name"] for r in json.loads(hidden.stdout)}
+    # and the pinning variable really hides it, verb included
+    hidden = run(cli + ["plugins", "--json"], env={"REST_EM_PLUGINS": "", "PATH": "/usr/bin:/bin"})
+    assert not {"palindrome", "try-palindrome"} & {r["name"] for r in json.loads(hidden.stdout)}
 
 
 def test_bad_names_are_refused_with_the_rule(tmp_path):

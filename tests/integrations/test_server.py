@@ -1,7 +1,9 @@
 import asyncio
+import contextlib
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -132,9 +134,10 @@ def test_per_item_deadline_scores_zero_without_failing_the_request():
     assert body["extra_logs"]["timeout"] == [0.0, 1.0, 0.0]
 
 
-def test_cli_serves_on_a_free_port_and_stops_cleanly_on_sigterm():
-    command = [sys.executable, "-c", "from rest_verify.cli.serve import serve; serve()",
-               "--verifier", "exact", "--port", "0", "--workers", "1"]
+def test_cli_serves_on_a_free_port_keeps_verdicts_in_its_cache_and_stops_cleanly_on_sigterm(tmp_path):
+    cache = tmp_path / "verdicts.sqlite"
+    command = [sys.executable, "-c", "from rest_verify.cli import main; main()", "serve",
+               "--verifier", "exact", "--port", "0", "--workers", "1", "--cache", str(cache)]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         line = process.stdout.readline()
@@ -158,6 +161,8 @@ def test_cli_serves_on_a_free_port_and_stops_cleanly_on_sigterm():
         while any(alive(pid) for pid in workers):
             assert time.monotonic() < deadline, "grading workers outlived the server"
             time.sleep(0.1)
+        with contextlib.closing(sqlite3.connect(cache)) as stored:
+            assert stored.execute("SELECT COUNT(*) FROM verdicts").fetchone() == (1,)
     finally:
         if process.poll() is None:
             process.kill()
@@ -183,10 +188,10 @@ def alive(pid):
 
 
 def test_cli_unknown_verifier_is_a_clear_error():
-    result = subprocess.run([sys.executable, "-c", "from rest_verify.cli.serve import serve; serve()",
-                             "--verifier", "nope", "--port", "0"], capture_output=True, text=True, timeout=60,
+    result = subprocess.run([sys.executable, "-c", "from rest_verify.cli import main; main()",
+                             "serve", "--verifier", "nope", "--port", "0"], capture_output=True, text=True, timeout=60,
                             env=dict(os.environ))
-    assert result.returncode == 1 and "no verifier named 'nope'" in result.stderr
+    assert result.returncode == 2 and "no verifier named 'nope'" in result.stderr
 
 
 def test_requests_arriving_while_grading_are_merged_into_one_batch():

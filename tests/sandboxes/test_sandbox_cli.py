@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 from click.testing import CliRunner
 
-from rest_verify.cli.sandbox import sandbox
+from rest_verify.cli import main
 from sandboxes.base import SandboxError, SandboxUnavailable
 from sandboxes.image import _run_step, _split_name, build_image
 
@@ -31,6 +35,32 @@ def test_a_failing_build_step_shows_its_error_output():
         _run_step(["sh", "-c", "echo boom >&2; exit 3"], timeout=10)
 
 
+def rest_em(*args: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", "from rest_verify.cli import main; main()", *args],
+                          capture_output=True, text=True, timeout=120, env={**os.environ, "REST_EM_DEBUG": "", **env})
+
+
+def last_line(done: subprocess.CompletedProcess) -> str:
+    assert "Traceback" not in done.stderr
+    return done.stderr.strip().splitlines()[-1]
+
+
+def test_a_docker_engine_that_is_not_running_is_one_line_and_status_2():
+    for verb in ("build", "doctor"):
+        done = rest_em("sandbox", verb, DOCKER_HOST="unix:///nonexistent/docker.sock")
+        assert done.returncode == 2, done.stderr
+        assert "cannot reach the Docker daemon" in last_line(done) and last_line(done).startswith("Error: ")
+
+
+@pytest.mark.docker
+def test_a_missing_sandbox_image_is_one_line_and_status_2():
+    done = rest_em("sandbox", "doctor", "--image", "rest-em-sandbox:no-such-tag")
+    assert done.returncode == 2, done.stderr
+    assert last_line(done).startswith("Error: sandbox not ready: image present: rest-em-sandbox:no-such-tag not found")
+    assert "rest-em sandbox build --image rest-em-sandbox:no-such-tag" in last_line(done)
+    assert "FAIL image present" in done.stdout
+
+
 @pytest.mark.docker
 def test_missing_debootstrap_says_how_to_install_it(monkeypatch):
     monkeypatch.setattr("sandboxes.image.shutil.which", lambda name: None)
@@ -40,21 +70,14 @@ def test_missing_debootstrap_says_how_to_install_it(monkeypatch):
 
 @pytest.mark.docker
 def test_build_is_idempotent():
-    result = CliRunner().invoke(sandbox, ["build"])
+    result = CliRunner().invoke(main, ["sandbox", "build"])
     assert result.exit_code == 0 and "already exists" in result.output
 
 
 @pytest.mark.docker
 def test_doctor_passes_on_a_working_setup():
-    result = CliRunner().invoke(sandbox, ["doctor"])
+    result = CliRunner().invoke(main, ["sandbox", "doctor"])
     assert result.exit_code == 0, result.output
     assert "FAIL" not in result.output
     for name in ("network absent", "read-only root", "non-root", "memory limit", "process limit"):
         assert f"OK   {name}" in result.output
-
-
-@pytest.mark.docker
-def test_doctor_fails_with_advice_when_the_image_is_missing():
-    result = CliRunner().invoke(sandbox, ["doctor", "--image", "rest-em-sandbox:no-such-tag"])
-    assert result.exit_code == 1
-    assert "FAIL image present" in result.output and "rest-em sandbox build --image" in result.output

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from rest_verify.plugins import get_registry
+from rest_verify.plugins import get_registry, load_registry
 from sandboxes.base import SandboxUnavailable
 from sandboxes.docker import DockerSandbox
 from sandboxes.process import ProcessSandbox
@@ -18,7 +18,15 @@ def test_both_backends_registered_as_factories():
     registry = get_registry()
     assert registry.get("sandboxes", "process") is ProcessSandbox
     assert registry.get("sandboxes", "docker") is DockerSandbox
-    assert registry.registration("sandboxes", "docker").plugin == "sandboxes.plugin"
+    registration = registry.registration("sandboxes", "docker")
+    assert (registration.distribution, registration.plugin) == ("rest-em", "rest-em:sandboxes")
+
+
+def test_rest_em_own_entry_point_loads_backends_and_verb_even_when_plugins_are_pinned_to_none():
+    registry = load_registry(pinned=[])
+    assert registry.get("sandboxes", "docker") is DockerSandbox
+    verb = registry.registration("commands", "sandbox")
+    assert verb.distribution == "rest-em" and verb.obj.target == "sandboxes.cli:sandbox"
 
 
 def test_registration_neither_imports_the_docker_sdk_nor_connects():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -84,6 +85,9 @@ def test_run_on_math_rows_end_to_end(tmp_path):
     assert (run / "plot.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "| 1 |" in (run / "report.md").read_text()
     assert "pass@1" in result.output
+    audited = CliRunner().invoke(main, ["audit", str(run), "--against", "math", "--workers", "1"])
+    assert audited.exit_code == 0, audited.output
+    assert re.search(r"\d+ of 6 items with a reference disagree", audited.output)
 
 
 def test_run_reports_config_errors_in_one_line(tmp_path):

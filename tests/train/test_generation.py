@@ -54,7 +54,7 @@ def test_stop_strings_are_cut_from_completions(model_path):
 def test_loading_the_plugin_does_not_import_torch():
     code = ("import sys, rest_verify; rest_verify.get_registry(); "
             "print('torch' in sys.modules, 'transformers' in sys.modules)")
-    env = {**os.environ, PINNING_VARIABLE: ""}  # the built-in plugins alone: rest_train.plugin among them
+    env = {**os.environ, PINNING_VARIABLE: ""}  # rest-em's own plugins alone: rest_train.plugin among them
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True,
                             env=env)
     assert result.stdout.split() == ["False", "False"]

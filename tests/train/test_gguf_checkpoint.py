@@ -36,3 +36,14 @@ def test_the_converted_smollm2_is_a_plain_bf16_checkpoint(isolated_env):
     assert "quantization_config" not in config
     assert config["dtype"] == "bfloat16" and config["architectures"] == ["LlamaForCausalLM"]
     assert (folder / "chat_template.jinja").exists() or "chat_template" in (folder / "tokenizer_config.json").read_text()
+
+
+def test_the_rest_em_verb_reports_a_missing_source_in_one_line(tmp_path):
+    from click.testing import CliRunner
+
+    from rest_verify.cli import main
+
+    result = CliRunner().invoke(main, ["convert-gguf", str(tmp_path / "model.gguf"), str(tmp_path / "out")])
+    assert result.exit_code == 1
+    assert f"GGUF file {tmp_path / 'model.gguf'} does not exist" in result.output
+    assert not (tmp_path / "out").exists()

@@ -1,12 +1,13 @@
-"""`rest-em sandbox build|doctor`: make the sandbox image, then prove the sandbox isolates."""
+"""`rest-em sandbox build|doctor`: make the sandbox image, then prove the sandbox isolates.
+
+Registered as a verb through `register_commands` in `sandboxes.plugin`; imported only when it runs.
+"""
 
 from __future__ import annotations
 
-import sys
-
 import click
 
-from sandboxes.base import SandboxError
+from sandboxes.base import SandboxUnavailable
 from sandboxes.image import DEFAULT_IMAGE, DEFAULT_MIRROR, METHODS
 
 
@@ -26,22 +27,16 @@ def build(image: str, method: str, mirror: str, force: bool) -> None:
     """Build the sandbox image (skipped when it already exists)."""
     from sandboxes.image import build_image
 
-    try:
-        build_image(name=image, method=method, mirror=mirror, force=force, log=click.echo)
-    except SandboxError as exc:
-        raise click.ClickException(str(exc)) from exc
+    build_image(name=image, method=method, mirror=mirror, force=force, log=click.echo)
 
 
 @sandbox.command()
 @click.option("--image", default=DEFAULT_IMAGE, show_default=True, help="Image to check.")
 def doctor(image: str) -> None:
-    """Check the Docker SDK, daemon, image and every isolation property; exit 1 if any fails."""
+    """Check the Docker SDK, daemon, image and every isolation property; exit 2 if any fails."""
     from sandboxes.doctor import report, run_checks
 
-    try:
-        healthy = report(run_checks(image), click.echo)
-    except SandboxError as exc:
-        click.echo(f"FAIL sandbox: {exc}")
-        healthy = False
-    if not healthy:
-        sys.exit(1)
+    failed = report(run_checks(image), click.echo)
+    if failed:
+        first = failed[0]
+        raise SandboxUnavailable(f"sandbox not ready: {first.name}: {first.detail} (next: {first.remedy})")
