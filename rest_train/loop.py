@@ -38,6 +38,7 @@ from rest_verify.errors import RestEmError
 from rest_verify.plugins import PINNING_VARIABLE, get_generator_factory, get_task
 
 from rest_train import filtering, metrics
+from rest_train.chat import ChatFormat
 from rest_train.config import ConfigError, RunConfig, from_dict
 from rest_train.files import read_json, read_jsonl, remove_partials, write_json, write_jsonl
 from rest_train.generation import Sampling
@@ -91,6 +92,7 @@ class Loop:
         # Verdicts made while sampling, held until their own stage writes them: the run directory and
         # its resume points stay what they were before generation and grading overlapped.
         self._graded_while_sampling: dict[Path, list[Verdict]] = {}
+        self._chat: ChatFormat | None = None
         self.train_problems: list[Problem] = []
         self.eval_problems: list[Problem] = []
 
@@ -203,7 +205,7 @@ class Loop:
         self._release_generator()  # training needs the memory the sampling model holds
         examples = read_jsonl(directory / OUTPUTS["train"])
         finetune(init, examples, output, self.config.train, seed=self._seed(iteration, "checkpoint"),
-                 device=self.config.model.device, progress=self.progress)
+                 device=self.config.model.device, progress=self.progress, chat=self.config.chat.template)
 
     def _metrics(self, iteration: int, model_path: str, directory: Path, output: Path) -> None:
         write_json(output, self._metrics_record(iteration, model_path, directory))
@@ -241,6 +243,10 @@ class Loop:
         return self.config.seed * 1_000_000 + iteration * 100 + STAGES.index(stage)
 
     def _prompt(self, problem: Problem) -> str:
+        if self.config.chat.template:
+            if self._chat is None:
+                self._chat = ChatFormat.for_model(self.config.model.path, self.config.chat)
+            return self._chat.render(problem.prompt)
         format_prompt = getattr(self.task, "format_prompt", None)
         return format_prompt(problem) if format_prompt is not None else problem.prompt
 
