@@ -89,6 +89,9 @@ class GradingConfig:
     timeout: float = field(default=10.0, metadata=_help(
         "Wall-clock seconds per verdict before its worker is killed and the verdict is a timeout.",
         minimum=0.0, exclusive_minimum=True))
+    sandbox_options: dict[str, Any] = field(default_factory=dict, metadata=_help(
+        "Options for the verifier's sandbox (e.g. runtime = 'runsc': Docker under gVisor), checked before "
+        "the run starts."))
 
 
 @dataclass

@@ -31,8 +31,10 @@ from typing import Any, Callable, Sequence
 import rest_verify
 from rest_verify import Problem, Verdict
 from rest_verify.audit import RUN_PROBLEMS
+from rest_verify.engine import resolve_verifier
 from rest_verify.errors import RestEmError
 from rest_verify.plugins import PINNING_VARIABLE, get_generator_factory, get_task
+from rest_verify.sandbox_options import with_sandbox_options
 
 from rest_train import filtering, metrics
 from rest_train.config import ConfigError, RunConfig, from_dict
@@ -80,6 +82,9 @@ class Loop:
         self.verifier = config.grading.verifier or getattr(self.task, "verifier", None)
         if not self.verifier:
             raise ConfigError(f"grading.verifier is required: task {config.data.task!r} names no verifier")
+        options = config.grading.sandbox_options  # checked now, before anything is generated
+        self.grading_verifier = with_sandbox_options(resolve_verifier(self.verifier), options) if options \
+            else self.verifier
         self._generator: tuple[str, Any] | None = None
         self.train_problems: list[Problem] = []
         self.eval_problems: list[Problem] = []
@@ -157,7 +162,7 @@ class Loop:
         by_id = {problem.id: problem for problem in problems}
         samples = read_jsonl(samples_path)
         verdicts = rest_verify.grade([by_id[s["problem_id"]] for s in samples], [s["completion"] for s in samples],
-                                     self.verifier, workers=self.config.grading.workers,
+                                     self.grading_verifier, workers=self.config.grading.workers,
                                      timeout=self.config.grading.timeout, progress=self.progress)
         write_jsonl(output, ({"problem_id": s["problem_id"], "sample": s["sample"], **v.to_dict()}
                              for s, v in zip(samples, verdicts)))

@@ -17,6 +17,7 @@ waiting for Docker to record the stop.
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import secrets
@@ -34,6 +35,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 from sandboxes.base import ExecRequest, ExecResult, Limits, SandboxError, SandboxUnavailable
 from sandboxes.image import DEFAULT_IMAGE, docker_client
+from rest_verify.sandbox_options import SandboxOptionError
 from sandboxes.output import CappedBuffer
 from sandboxes.request import checked_files, cpu_seconds
 
@@ -199,6 +201,22 @@ class DockerSandbox:
         self.options = dict(image=image, pool_size=pool_size, limits=limits, cpus=cpus, lifetime=lifetime,
                             max_pools=max_pools, python=python, api_timeout=api_timeout, runtime=runtime)
         self._start()
+
+    @classmethod
+    def check_options(cls, image: str = DEFAULT_IMAGE, runtime: str = "runc", **options: Any) -> None:
+        """Refuse options that could never start a container (image missing, runtime not registered)
+        without starting one; raises SandboxError/SandboxUnavailable naming the fix."""
+        import docker.errors
+
+        unknown = set(options) - set(inspect.signature(cls.__init__).parameters)
+        if unknown:
+            raise SandboxOptionError(f"unknown docker sandbox option(s) {', '.join(sorted(unknown))}")
+        client = docker_client(timeout=30)
+        try:
+            client.inspect_image(image)
+        except docker.errors.ImageNotFound as exc:
+            raise SandboxError(f"the sandbox image {image} is missing: build it with `rest-em sandbox build`") from exc
+        check_runtime(client, runtime)
 
     def __reduce__(self):
         """Pickles as its options: an unpickled copy (a worker process) starts its own pool."""

@@ -45,7 +45,7 @@ def runtime_problem(runtime: str) -> str | None:
     return f"dockerd has no runtime {runtime!r} (run `sudo bash scripts/runsc-up.sh`)"
 
 
-@pytest.fixture(params=["runc", "runsc"])
+@pytest.fixture(scope="module", params=["runc", "runsc"])
 def docker_runtime(request: pytest.FixtureRequest) -> str:
     """Each OCI runtime the Docker sandbox supports, in turn: a test taking it runs under both (gVisor
     only where registered; under CI both must run)."""

@@ -12,9 +12,10 @@ from typing import IO, Any, Iterator
 import click
 
 from rest_verify.cli.options import timeout_option, verifier_option
-from rest_verify.engine import Grader
+from rest_verify.engine import Grader, resolve_verifier
 from rest_verify.errors import InvalidRecordError
 from rest_verify.plugins import get_registry
+from rest_verify.sandbox_options import parse_sandbox_options, with_sandbox_options
 from rest_verify.types import Problem, Status, Verdict
 
 
@@ -117,19 +118,23 @@ def provenance(verifier_name: str) -> dict[str, Any]:
               help="SQLite file of verdicts kept across runs, so re-grading is near free.")
 @click.option("--strict", is_flag=True, help="Stop at the first malformed line instead of reporting and skipping it.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: when stderr is a terminal).")
+@click.option("--sandbox-option", "sandbox_options", multiple=True, metavar="KEY=VALUE",
+              help="Option for the verifier's sandbox, repeatable (e.g. runtime=runsc: Docker under gVisor).")
 def grade(input_path: str, verifier: str, output: str, workers: int | None, timeout: float | str, cache: str | None,
-          strict: bool, progress: bool | None) -> None:
+          strict: bool, progress: bool | None, sandbox_options: tuple[str, ...]) -> None:
     """Grade INPUT.jsonl: lines with `completion`, `reference` and optional `id`, `problem`, `meta`.
 
     Each output line is the input record plus `verdict` (reward, status, detail, elapsed, info).
     """
     record_of = provenance(verifier)
+    options = parse_sandbox_options(sandbox_options)
+    grading = with_sandbox_options(resolve_verifier(verifier), options)
     workers = os.cpu_count() or 1 if workers is None else workers
     tally = Tally()
     queue: collections.deque = collections.deque()
     with click.open_file(input_path, "r", encoding="utf-8", errors="surrogateescape") as source, \
             click.open_file(output, "w", encoding="utf-8", errors="surrogateescape") as sink, \
-            Grader(verifier, workers=workers, timeout=timeout, cache=cache, progress=progress) as grader:
+            Grader(grading, workers=workers, timeout=timeout, cache=cache, progress=progress) as grader:
         for verdict in grader.grade_iter(_records(source, verifier, strict, tally, queue)):
             record, malformed = queue.popleft()
             if malformed is not None:
@@ -139,6 +144,6 @@ def grade(input_path: str, verifier: str, output: str, workers: int | None, time
             sink.write(json.dumps(record, ensure_ascii=False) + "\n")
     if output != "-":
         manifest = dict(record_of, input=str(input_path), output=str(output), summary=tally.summary(),
-                        timeout=grader.timeout, workers=workers)
+                        timeout=grader.timeout, workers=workers, sandbox_options=options)
         Path(output + ".manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     click.echo(tally.table(), err=True)

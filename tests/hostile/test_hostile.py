@@ -1,5 +1,6 @@
-"""Hostile programs through the docker backend: each earns reward 0, the host stays unharmed, and
-nothing of ours (container or process) is left running afterwards.
+"""Hostile programs through the docker backend, under each OCI runtime (runc, gVisor's runsc): each
+earns reward 0, the host stays unharmed, and nothing of ours (container or process) is left running
+afterwards.
 
 One program per file in programs/; its first line says which problem it attacks (`# target: stdin` or
 `# target: call`), its second line what it tries. A few programs too large to keep as files are built
@@ -91,9 +92,9 @@ def _harness_processes() -> list[int]:
     return found
 
 
-def _verify_then_close(problem: Problem, source: str) -> tuple:
+def _verify_then_close(problem: Problem, source: str, runtime: str) -> tuple:
     verifier = AppsVerifier(sandbox="docker", time_limit=2.0, total_time_limit=8.0,
-                            sandbox_options={"pool_size": 0})
+                            sandbox_options={"pool_size": 0, "runtime": runtime})
     start = time.monotonic()
     try:
         verdict = verifier.verify(problem, source)
@@ -102,11 +103,13 @@ def _verify_then_close(problem: Problem, source: str) -> tuple:
     return verdict, time.monotonic() - start
 
 
-def test_control_solutions_pass(docker_client):
+def test_control_solutions_pass(docker_client, docker_runtime):
     """Without this, a broken sandbox would make every hostile program 'fail' for the wrong reason."""
-    verdict, _ = _verify_then_close(STDIN_PROBLEM, "n = int(input())\nprint((n * n * 7919 + 13) % 1000003)\n")
+    verdict, _ = _verify_then_close(STDIN_PROBLEM, "n = int(input())\nprint((n * n * 7919 + 13) % 1000003)\n",
+                                    docker_runtime)
     assert verdict.status is Status.CORRECT, verdict.detail
-    verdict, _ = _verify_then_close(CALL_PROBLEM, "def mystery(x):\n    return (x * x * 7919 + 13) % 1000003\n")
+    verdict, _ = _verify_then_close(CALL_PROBLEM, "def mystery(x):\n    return (x * x * 7919 + 13) % 1000003\n",
+                                    docker_runtime)
     assert verdict.status is Status.CORRECT, verdict.detail
 
 
@@ -116,9 +119,9 @@ def test_corpus_is_large_enough():
 
 
 @pytest.mark.parametrize("name, target, source", CASES, ids=[name for name, _, _ in CASES])
-def test_hostile_program_earns_nothing(docker_client, name, target, source):
+def test_hostile_program_earns_nothing(docker_client, docker_runtime, name, target, source):
     HOST_MARKER.unlink(missing_ok=True)
-    verdict, elapsed = _verify_then_close(PROBLEMS[target], source)
+    verdict, elapsed = _verify_then_close(PROBLEMS[target], source, docker_runtime)
     assert verdict.reward == 0.0, f"{name} earned a reward: {verdict.detail}"
     assert verdict.status is not Status.CORRECT
     assert verdict.status is not Status.ERROR, f"{name} broke the infrastructure: {verdict.detail}"
