@@ -27,7 +27,7 @@ import socket
 import threading
 import time
 import weakref
-from collections import OrderedDict, deque
+from collections import Counter, OrderedDict, deque
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -253,8 +253,9 @@ def _rebuild(cls: type, options: dict[str, Any]) -> "DockerSandbox":
 
 
 class _Pools:
-    """Warm containers per spec, refilled by one background thread while another removes used ones, so
-    neither job waits behind the other."""
+    """Warm containers per spec, refilled by `pool_size` background threads (starts overlap: most of a
+    start is waiting on the daemon) while another thread removes used ones, so neither job waits
+    behind the other."""
 
     def __init__(self, image: str, pool_size: int, limits: Limits | None, cpus: float, lifetime: float,
                  max_pools: int, python: str, api_timeout: float, runtime: str):
@@ -262,7 +263,6 @@ class _Pools:
         self.lifetime, self.max_pools, self.api_timeout = lifetime, max_pools, api_timeout
         self._owner = os.getpid()
         self.client = docker_client(timeout=api_timeout)
-        self._creator_client = docker_client(timeout=api_timeout)
         self._remover_client = docker_client(timeout=api_timeout)
         self._check_image()
         check_runtime(self.client, runtime)
@@ -272,11 +272,14 @@ class _Pools:
         self._idle: OrderedDict[ContainerSpec, deque[_Warm]] = OrderedDict()
         self._doomed: list[str] = []
         self._live: set[str] = set()  # every container created and not yet removed
-        self._starting: ContainerSpec | None = None  # what the background thread is starting now
+        self._starting: Counter[ContainerSpec] = Counter()  # containers being started in the background
         self._closed = False
         self._idle[ContainerSpec.of(limits or Limits())] = deque()
-        self._threads = [threading.Thread(target=self._refill, name="rest-em-docker-pool", daemon=True),
-                         threading.Thread(target=self._remove_used, name="rest-em-docker-remove", daemon=True)]
+        # One client per thread: a client (a requests session) is not meant to be shared across threads.
+        self._threads = [threading.Thread(target=self._refill, args=(docker_client(timeout=api_timeout),),
+                                          name="rest-em-docker-pool", daemon=True)
+                         for _ in range(max(pool_size, 1))]
+        self._threads.append(threading.Thread(target=self._remove_used, name="rest-em-docker-remove", daemon=True))
         for thread in self._threads:
             thread.start()
 
@@ -292,9 +295,9 @@ class _Pools:
     def take(self, spec: ContainerSpec) -> _Warm:
         """A started container nobody has used, from the pool when one is warm, else started now.
 
-        When the pool is empty but the background thread is already starting a container of this spec,
-        waiting for that one beats starting a second beside it: it began earlier, and two starts at
-        once compete for the same CPUs.
+        When the pool is empty but a background thread is already starting a container of this spec,
+        waiting for that one beats starting another beside it: it began earlier, and more starts at
+        once compete for the same daemon.
         """
         with self._cond:
             if self._closed:
@@ -306,7 +309,7 @@ class _Pools:
                 self._doom_all(evicted)
             fresh = None
             deadline = time.monotonic() + self.api_timeout
-            while not pool and self._starting == spec and not self._closed and time.monotonic() < deadline:
+            while not pool and self._starting[spec] and not self._closed and time.monotonic() < deadline:
                 self._cond.wait(timeout=deadline - time.monotonic())
             while pool and fresh is None:
                 warm = pool.popleft()
@@ -351,7 +354,7 @@ class _Pools:
             raise SandboxError(f"could not start a sandbox container from {self.image}: {exc}") from exc
         return _Warm(container_id, attached, time.monotonic())
 
-    def _refill(self) -> None:
+    def _refill(self, client: APIClient) -> None:
         """Background loop: top every pool up to `pool_size`, retiring containers idle for too long."""
         while True:
             with self._cond:
@@ -360,17 +363,18 @@ class _Pools:
                     self._expire_idle()
                 if self._closed:
                     return
-                missing = self._starting = self._missing()
+                missing = self._missing()
+                self._starting[missing] += 1
             try:
-                warm = self._start_container(self._creator_client, missing)
+                warm = self._start_container(client, missing)
             except SandboxError:
                 with self._cond:  # the daemon is unhappy: retry later rather than spin
-                    self._starting = None
+                    self._starting[missing] -= 1
                     self._cond.notify_all()
                     self._cond.wait(timeout=5.0)
                 continue
             with self._cond:
-                self._starting = None
+                self._starting[missing] -= 1
                 pool = self._idle.get(missing)
                 if pool is None or self._closed:
                     self._doom_all([warm])
@@ -392,7 +396,7 @@ class _Pools:
 
     def _missing(self) -> ContainerSpec | None:
         for spec, pool in reversed(self._idle.items()):  # most recently used spec first
-            if len(pool) < self.pool_size:
+            if len(pool) + self._starting[spec] < self.pool_size:
                 return spec
         return None
 
