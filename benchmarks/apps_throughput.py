@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
                          f"{r[-1]['n'] / r[-1]['wall']:.1f} problems/s)" for backend, r in runs.items())
         print(f"   run {run}: {line}", flush=True)
     if "process" in runs:
-        for backend in runs.keys() - {"process"}:
+        for backend in [name for name in runs if name != "process"]:
             ratios = [b["wall"] / p["wall"] for p, b in zip(runs["process"], runs[backend])]
             print(f"   median {backend}/process wall ratio: {statistics.median(ratios):.2f}x")
     if {"docker", "docker+runsc"} <= runs.keys():
