@@ -109,6 +109,9 @@ class GradingConfig:
         "(pip install 'rest-em[ray]')."))
     address: str | None = field(default=None, metadata=_help(
         "Ray cluster to join with backend = 'ray' (HOST:PORT or ray://HOST:PORT; None: start a local one)."))
+    sandbox_options: dict[str, Any] = field(default_factory=dict, metadata=_help(
+        "Options for the verifier's sandbox (e.g. runtime = 'runsc': Docker under gVisor), checked before "
+        "the run starts."))
 
 
 @dataclass

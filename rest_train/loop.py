@@ -32,10 +32,11 @@ import rest_verify
 from rest_verify import Problem, Verdict
 from rest_verify.backends import open_grader
 from rest_verify.audit import RUN_PROBLEMS
-from rest_verify.engine import AUTO
+from rest_verify.engine import AUTO, resolve_verifier
 from rest_verify.verifier_options import configured
 from rest_verify.errors import RestEmError
 from rest_verify.plugins import PINNING_VARIABLE, get_generator_factory, get_task
+from rest_verify.sandbox_options import with_sandbox_options
 
 from rest_train import filtering, metrics
 from rest_train.chat import ChatFormat
@@ -86,7 +87,10 @@ class Loop:
         self.verifier = config.grading.verifier or getattr(self.task, "verifier", None)
         if not self.verifier:
             raise ConfigError(f"grading.verifier is required: task {config.data.task!r} names no verifier")
-        self.scorer = configured(self.verifier, config.grading.verifier_options)  # a bad option fails here, not later
+        # Options are applied, and checked, now: a bad one stops the run before anything is generated.
+        self.scorer = configured(self.verifier, config.grading.verifier_options)
+        if config.grading.sandbox_options:
+            self.scorer = with_sandbox_options(resolve_verifier(self.scorer), config.grading.sandbox_options)
         self._generator: tuple[str, Any] | None = None
         self._grader: Any = None  # the run's one grader (local pool or Ray), opened on first use
         # Verdicts made while sampling, held until their own stage writes them: the run directory and
@@ -268,7 +272,7 @@ class Loop:
         """The run's one grader: its workers (and a verifier's warm sandboxes) serve every stage."""
         if self._grader is None:
             grading = self.config.grading
-            self._grader = open_grader(self.scorer if grading.verifier_options else self.verifier,
+            self._grader = open_grader(self.scorer if grading.verifier_options or grading.sandbox_options else self.verifier,
                                        backend=grading.backend, address=grading.address,
                                        workers=grading.workers, progress=self.progress,
                                        timeout=AUTO if grading.timeout is None else grading.timeout)
