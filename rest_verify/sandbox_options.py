@@ -11,6 +11,7 @@ import json
 from typing import Any, Iterable, Mapping
 
 from rest_verify.errors import RestEmError
+from rest_verify.verifier_options import split_pair
 
 
 class SandboxOptionError(RestEmError, ValueError):
@@ -21,13 +22,11 @@ def parse_sandbox_options(pairs: Iterable[str]) -> dict[str, Any]:
     """`KEY=VALUE` strings as a dict; a VALUE that reads as JSON (numbers, true, null...) is taken as such."""
     options: dict[str, Any] = {}
     for pair in pairs:
-        key, sep, text = pair.partition("=")
-        if not sep or not key.strip():
-            raise SandboxOptionError(f"sandbox option {pair!r} is not KEY=VALUE (e.g. runtime=runsc)")
+        key, text = split_pair(pair, SandboxOptionError, "sandbox option", "runtime=runsc")
         try:
-            options[key.strip()] = json.loads(text)
+            options[key] = json.loads(text)
         except ValueError:
-            options[key.strip()] = text
+            options[key] = text
     return options
 
 
