@@ -75,9 +75,9 @@ def main() -> None:
         corpora["apps"] = apps_corpus(args.data, args.apps_limit)
     rows = [measure(verifier, backend, workers, *corpus)
             for verifier, corpus in corpora.items() for workers in (1, 2) for backend in ("local", "ray")]
-    print(f"{'verifier':<8}{'backend':<8}{'workers':>8}{'items':>7}{'correct':>9}{'items/s':>10}{'ms/item/worker':>16}")
+    print(f"{'verifier':<9}{'backend':<8}{'workers':>8}{'items':>7}{'correct':>9}{'items/s':>10}{'ms/item/worker':>16}")
     for row in rows:
-        print(f"{row['verifier']:<8}{row['backend']:<8}{row['workers']:>8}{row['items']:>7}{row['correct']:>9}"
+        print(f"{row['verifier']:<9}{row['backend']:<8}{row['workers']:>8}{row['items']:>7}{row['correct']:>9}"
               f"{row['items_per_s']:>10.1f}{row['ms_per_item_per_worker']:>16.2f}")
     by_key = {(r["verifier"], r["backend"], r["workers"]): r for r in rows}
     for verifier in corpora:
