@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from rest_verify.plugins import get_task
+from rest_verify.sandbox_options import SandboxOptionError
 from rest_train import loop
 from rest_train.config import ConfigError, FilterConfig, TrainConfig
 from rest_train.demo import QUICK, demo_config, pretrain
@@ -116,3 +117,12 @@ def test_a_different_config_does_not_resume_into_an_old_run(tmp_path, base_model
     changed = quick_config(root, base_model, iterations=0, train=TrainConfig(learning_rate=0.5))
     with pytest.raises(ConfigError, match="train.learning_rate"):
         loop.run(changed, progress=False)
+
+
+def test_sandbox_options_for_a_verifier_without_a_sandbox_stop_the_run_before_it_starts(tmp_path):
+    config = demo_config(QUICK, tmp_path / "run", device="cpu", iterations=1, seed=0)
+    config = dataclasses.replace(config, grading=dataclasses.replace(config.grading,
+                                                                     sandbox_options={"runtime": "runsc"}))
+    with pytest.raises(SandboxOptionError, match="runs no sandbox"):
+        loop.Loop(config)
+    assert not (tmp_path / "run").exists()
