@@ -33,9 +33,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
+from rest_verify.sandbox_options import SandboxOptionError
 from sandboxes.base import ExecRequest, ExecResult, Limits, SandboxError, SandboxUnavailable
 from sandboxes.image import DEFAULT_IMAGE, docker_client
-from rest_verify.sandbox_options import SandboxOptionError
 from sandboxes.output import CappedBuffer
 from sandboxes.request import checked_files, cpu_seconds
 
