@@ -113,6 +113,40 @@ def test_a_different_config_does_not_resume_into_an_old_run(tmp_path, base_model
         loop.run(changed, progress=False)
 
 
-from rest_verify import backends
-from rest_verify.plugins import get_task, get_verifier
-from rest_verify.sandbox_options import SandboxOptionError
+def test_one_grader_serves_the_run_with_the_verifiers_own_deadline_and_is_closed_even_on_error(
+        tmp_path, base_model, monkeypatch):
+    built = []
+
+    class Recorded(backends.Grader):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.closed = False
+            built.append(self)
+
+        def close(self):
+            self.closed = True
+            super().close()
+
+    def crash_after_grading_training_samples(iteration, stage):
+        if stage == "verdicts":
+            raise Crash("killed")
+
+    monkeypatch.setattr(backends, "Grader", Recorded)
+    monkeypatch.setattr(type(get_verifier("arith")), "deadline", 42.0, raising=False)
+    with pytest.raises(Crash):
+        loop.run(quick_config(tmp_path / "run", base_model), stage_hook=crash_after_grading_training_samples,
+                 progress=False)
+    assert len(built) == 1  # iteration 0's evaluation and iteration 1's samples shared it
+    assert built[0].timeout == 42.0 and built[0].closed
+
+
+def test_a_run_graded_on_a_local_ray_cluster_equals_the_local_run(tmp_path, base_model, monkeypatch):
+    monkeypatch.setenv("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")  # read at import: the local cluster stays on loopback
+    pytest.importorskip("ray")
+    runs = {}
+    for backend in ("local", "ray"):
+        config = quick_config(tmp_path / backend, base_model)
+        config = dataclasses.replace(config, grading=dataclasses.replace(config.grading, backend=backend))
+        loop.run(config, progress=False)
+        runs[backend] = comparable(tmp_path / backend)
+    assert runs["ray"] == runs["local"]
