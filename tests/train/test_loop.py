@@ -150,3 +150,12 @@ def test_a_run_graded_on_a_local_ray_cluster_equals_the_local_run(tmp_path, base
         loop.run(config, progress=False)
         runs[backend] = comparable(tmp_path / backend)
     assert runs["ray"] == runs["local"]
+
+
+def test_sandbox_options_for_a_verifier_without_a_sandbox_stop_the_run_before_it_starts(tmp_path):
+    config = demo_config(QUICK, tmp_path / "run", device="cpu", iterations=1, seed=0)
+    config = dataclasses.replace(config, grading=dataclasses.replace(config.grading,
+                                                                     sandbox_options={"runtime": "runsc"}))
+    with pytest.raises(SandboxOptionError, match="runs no sandbox"):
+        loop.Loop(config)
+    assert not (tmp_path / "run").exists()
