@@ -1,21 +1,25 @@
 """What does the docker sandbox cost the `apps` verifier, against unsandboxed local subprocesses?
 
-Two measurements, each on both backends in one run (`process`: local subprocesses, no isolation;
+Three measurements, each on both backends in one run (`process`: local subprocesses, no isolation;
 `docker`: the hardened container backend):
 
-1. Throughput: the HumanEval + MBPP reference solutions graded with `rest_verify.grade` (2 workers):
-   wall time, problems per second, per-problem sandbox time (p50/p99), per-test time inside the
-   sandbox as the harness measures it (fork to exit, p50/p99), and the docker/process ratio.
-2. Marginal cost of one test of a trivial program, from one verifier in this process: a 1-test and a
-   41-test `print(input())` problem graded repeatedly; (median(41) - median(1)) / 40.
+1. Throughput: the HumanEval + MBPP reference solutions (first 400 by default) graded with
+   `rest_verify.grade` (2 workers), `--runs` times with the backends alternating, so that a change in
+   the machine's load hits both: each run's wall time and docker/process ratio, then the median ratio;
+   per-problem sandbox time and per-test time inside the sandbox (p50/p99) over all runs.
+2. Cost per language, from one verifier in this process: a 1-test and a 41-test echo program in each
+   language graded repeatedly. per test = (median(41) - median(1)) / 40; compile = median of the
+   harness's compile time; start = median(1) - compile - per test (sandbox, harness and report).
+3. The machine's load average before and after, since a shared machine skews every figure.
 
-    python benchmarks/apps_throughput.py [--data ../shared/data] [--limit N] [--repeats 15]
+    python benchmarks/apps_throughput.py [--data ../shared/data] [--limit 400] [--runs 3] [--repeats 15]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -26,6 +30,11 @@ from rest_verify import Problem, grade
 
 DATASETS = ("code/humaneval_apps.jsonl", "code/mbpp_apps.jsonl")
 BACKENDS = ("process", "docker")
+ECHO = {
+    "python": "print(input())\n",
+    "cpp": "```cpp\n#include <iostream>\n#include <string>\nint main() {\n    std::string line;\n"
+           "    std::getline(std::cin, line);\n    std::cout << line << '\\n';\n}\n```",
+}
 
 
 def load(data: Path, limit: int | None) -> tuple[list[Problem], list[str]]:
@@ -55,58 +64,72 @@ def throughput(backend: str, problems: list[Problem], solutions: list[str], work
             "per_problem": per_problem, "per_test": per_test}
 
 
-def marginal_test_cost(backend: str, repeats: int, many: int = 41) -> dict:
+def language_cost(backend: str, language: str, repeats: int, many: int = 41) -> dict:
     verifier = AppsVerifier(sandbox=backend)
-    program = "print(input())\n"
 
     def problem(count: int) -> Problem:
-        return Problem(id=f"trivial-{count}", reference={"inputs": [f"{i}\n" for i in range(count)],
-                                                         "outputs": [f"{i}\n" for i in range(count)]})
+        return Problem(id=f"echo-{count}", reference={"inputs": [f"{i}\n" for i in range(count)],
+                                                      "outputs": [f"{i}\n" for i in range(count)]},
+                       meta={"language": language})
 
     timings: dict[int, list[float]] = {1: [], many: []}
-    harness_tests: list[float] = []
+    compiles: list[float] = []
     try:
-        verifier.verify(problem(1), program)  # start the sandbox (and its warm pool) before timing
+        verifier.verify(problem(1), ECHO[language])  # start the sandbox (and its warm pool) before timing
         for _ in range(repeats):
             for count in timings:
                 start = time.monotonic()
-                verdict = verifier.verify(problem(count), program)
+                verdict = verifier.verify(problem(count), ECHO[language])
                 timings[count].append(time.monotonic() - start)
                 assert verdict.correct, verdict.detail
-                harness_tests += [t["elapsed"] for t in verdict.info["tests"]]
+                compiles.append(verdict.info.get("compile_elapsed") or 0.0)
     finally:
         verifier.close()
     one, lots = statistics.median(timings[1]), statistics.median(timings[many])
-    return {"backend": backend, "one_test": one, "many_tests": lots, "many": many,
-            "marginal": (lots - one) / (many - 1), "harness_p50": statistics.median(harness_tests)}
+    per_test = (lots - one) / (many - 1)
+    compile_seconds = statistics.median(compiles)
+    return {"backend": backend, "language": language, "compile": compile_seconds, "per_test": per_test,
+            "start": one - compile_seconds - per_test}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
-    parser.add_argument("--limit", type=int, default=None, help="only the first N problems")
+    parser.add_argument("--limit", type=int, default=400, help="the first N problems (0: all)")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--runs", type=int, default=3, help="throughput runs per backend")
+    parser.add_argument("--repeats", type=int, default=15, help="gradings per point of the language costs")
     args = parser.parse_args(argv)
 
-    problems, solutions = load(args.data, args.limit)
-    results = {backend: throughput(backend, problems, solutions, args.workers) for backend in BACKENDS}
-    print(f"1. {len(problems)} reference solutions, {args.workers} workers")
-    print(f"   {'backend':8s} {'correct':>9s} {'wall s':>8s} {'problems/s':>10s} {'problem p50':>12s} "
-          f"{'problem p99':>12s} {'test p50':>9s} {'test p99':>9s}")
-    for backend, r in results.items():
-        print(f"   {backend:8s} {r['correct']:4d}/{r['n']:<4d} {r['wall']:8.1f} {r['n'] / r['wall']:10.2f} "
-              f"{percentile(r['per_problem'], 0.5) * 1000:10.1f}ms {percentile(r['per_problem'], 0.99) * 1000:10.1f}ms "
-              f"{percentile(r['per_test'], 0.5) * 1000:7.1f}ms {percentile(r['per_test'], 0.99) * 1000:7.1f}ms")
-    ratio = results["docker"]["wall"] / results["process"]["wall"]
-    p50 = percentile(results["docker"]["per_problem"], 0.5) / percentile(results["process"]["per_problem"], 0.5)
-    print(f"   docker/process: wall {ratio:.2f}x, per-problem p50 {p50:.2f}x")
+    print(f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
+    problems, solutions = load(args.data, args.limit or None)
+    runs: dict[str, list[dict]] = {backend: [] for backend in BACKENDS}
+    print(f"1. {len(problems)} reference solutions, {args.workers} workers, {args.runs} runs")
+    for run in range(1, args.runs + 1):
+        for backend in BACKENDS:
+            runs[backend].append(throughput(backend, problems, solutions, args.workers))
+        process, docker = runs["process"][-1], runs["docker"][-1]
+        print(f"   run {run}: process {process['wall']:6.1f}s ({process['correct']}/{process['n']} correct)  "
+              f"docker {docker['wall']:6.1f}s ({docker['correct']}/{docker['n']} correct)  "
+              f"docker/process {docker['wall'] / process['wall']:.2f}x", flush=True)
+    ratios = [d["wall"] / p["wall"] for p, d in zip(runs["process"], runs["docker"])]
+    print(f"   median docker/process wall ratio: {statistics.median(ratios):.2f}x")
+    print(f"   {'backend':8s} {'problem p50':>12s} {'problem p99':>12s} {'test p50':>9s} {'test p99':>9s}")
+    for backend, results in runs.items():
+        per_problem = [x for r in results for x in r["per_problem"]]
+        per_test = [x for r in results for x in r["per_test"]]
+        print(f"   {backend:8s} {percentile(per_problem, 0.5) * 1000:10.1f}ms "
+              f"{percentile(per_problem, 0.99) * 1000:10.1f}ms {percentile(per_test, 0.5) * 1000:7.1f}ms "
+              f"{percentile(per_test, 0.99) * 1000:7.1f}ms")
 
-    print(f"2. marginal cost of one trivial test (median of {args.repeats} runs)")
+    print(f"2. cost per language (median of {args.repeats} gradings of an echo program, 1 and 41 tests)")
+    print(f"   {'backend':8s} {'language':8s} {'compile':>9s} {'start':>9s} {'per test':>9s}")
     for backend in BACKENDS:
-        m = marginal_test_cost(backend, args.repeats)
-        print(f"   {backend:8s} 1 test {m['one_test'] * 1000:7.1f}ms  {m['many']} tests {m['many_tests'] * 1000:7.1f}ms"
-              f"  per extra test {m['marginal'] * 1000:5.1f}ms  harness per-test p50 {m['harness_p50'] * 1000:5.1f}ms")
+        for language in ECHO:
+            cost = language_cost(backend, language, args.repeats)
+            print(f"   {backend:8s} {language:8s} {cost['compile'] * 1000:7.0f}ms {cost['start'] * 1000:7.0f}ms "
+                  f"{cost['per_test'] * 1000:7.1f}ms", flush=True)
+    print(f"3. load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     return 0
 
 

@@ -12,6 +12,8 @@ from typing import Any, Callable, Sequence
 
 import click
 
+from rest_train.stack import require_training_stack
+
 
 def _show_config_help(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     if not value or ctx.resilient_parsing:
@@ -22,13 +24,16 @@ def _show_config_help(ctx: click.Context, _param: click.Parameter, value: bool) 
     ctx.exit()
 
 
-def _run_and_report(action: Callable[[], Sequence[dict[str, Any]]], root: Path) -> None:
-    """Run `action` with progress logged, then print the summary table and where the report is."""
+def _run_and_report(verb: str, action: Callable[[], Any], root: Path,
+                    render: Callable[[Any], str] | None = None) -> None:
+    """Check the training stack, run `action` with progress logged, then print the summary (`render` of the
+    results; default: the per-iteration table) and the report's place."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    require_training_stack(verb)
     results = action()
     from rest_train.report import table
 
-    click.echo(table(results))
+    click.echo((render or table)(results))
     click.echo(f"\nreport: {root / 'report.md'}")
 
 
@@ -52,7 +57,7 @@ def run(config_file: Path, output: Path | None, iterations: int | None, device: 
         config = dataclasses.replace(config, iterations=iterations)
     if device is not None:
         config = dataclasses.replace(config, model=dataclasses.replace(config.model, device=device))
-    _run_and_report(lambda: loop.run(config), Path(config.output_dir))
+    _run_and_report("run", lambda: loop.run(config), Path(config.output_dir))
 
 
 @click.command()
@@ -62,9 +67,19 @@ def run(config_file: Path, output: Path | None, iterations: int | None, device: 
 @click.option("--iterations", type=click.IntRange(min=0), help="ReST-EM iterations (default: the preset's).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--quick", is_flag=True, help="A tiny setting that finishes in seconds (for tests), not a result.")
-def demo(output: Path, device: str, iterations: int | None, seed: int, quick: bool) -> None:
+@click.option("--mode", type=click.Choice(["rest-em", "rest"]), default="rest-em", show_default=True,
+              help="'rest': also learn a reward model from verifier labels and run ReST with it beside ReST-EM.")
+def demo(output: Path, device: str, iterations: int | None, seed: int, quick: bool, mode: str) -> None:
     """Pre-train a tiny LM from scratch on arithmetic, then improve it with ReST-EM iterations."""
+    root = output.resolve()
+    if mode == "rest":
+        from rest_train.demo_rest import comparison_table, run_rest_demo
+
+        if iterations is not None:
+            raise click.UsageError("--iterations applies to --mode rest-em; the ReST demo has a fixed schedule")
+        _run_and_report("demo", lambda: run_rest_demo(root, device=device, seed=seed, quick=quick), root,
+                        render=lambda runs: comparison_table(*runs))
+        return
     from rest_train.demo import run_demo
 
-    root = output.resolve()
-    _run_and_report(lambda: run_demo(root, device=device, iterations=iterations, seed=seed, quick=quick), root)
+    _run_and_report("demo", lambda: run_demo(root, device=device, iterations=iterations, seed=seed, quick=quick), root)

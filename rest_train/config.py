@@ -84,23 +84,31 @@ class ChatConfig:
 @dataclass
 class GenerationConfig:
     backend: str = field(default="transformers", metadata=_help(
-        "Registered generator backend (`register_generators`); built in: transformers, vllm."))
+        "Registered generator backend (`register_generators`); built in: transformers, openai (servers), vllm."))
     batch_size: int = field(default=64, metadata=_help(
         "Sequences decoded together (prompts x samples). Larger is faster until memory runs out.", minimum=1))
     options: dict[str, Any] = field(default_factory=dict, metadata=_help(
-        "Extra keyword options for the backend's factory (e.g. dtype = 'bfloat16'; for vllm: python, "
-        "data_parallel_size, tensor_parallel_size and any vllm.LLM argument)."))
+        "Extra keyword options for the backend's factory (e.g. dtype = 'bfloat16'; openai: base_urls = [...]; "
+        "vllm: python, data_parallel_size, tensor_parallel_size and any vllm.LLM argument)."))
 
 
 @dataclass
 class GradingConfig:
     verifier: str | None = field(default=None, metadata=_help(
         "Registered verifier giving the reward (None: the task's verifier, e.g. math for MATH)."))
+    verifier_options: dict[str, Any] = field(default_factory=dict, metadata=_help(
+        "Options for the verifier's `configure` (e.g. extraction = 'strict' for math)."))
     workers: int = field(default=2, metadata=_help(
         "Grading worker processes; 0 grades in-process without deadline (trusted verifiers only).", minimum=0))
-    timeout: float = field(default=10.0, metadata=_help(
-        "Wall-clock seconds per verdict before its worker is killed and the verdict is a timeout.",
+    timeout: float | None = field(default=None, metadata=_help(
+        "Wall-clock seconds per verdict before its worker is killed and the verdict is a timeout. None: the "
+        "verifier's own deadline (apps: its sandbox budget plus a margin), else 10.",
         minimum=0.0, exclusive_minimum=True))
+    backend: Literal["local", "ray"] = field(default="local", metadata=_help(
+        "'local': this machine's worker pool; 'ray': a Ray cluster, each node with its own pool of `workers` "
+        "(pip install 'rest-em[ray]')."))
+    address: str | None = field(default=None, metadata=_help(
+        "Ray cluster to join with backend = 'ray' (HOST:PORT or ray://HOST:PORT; None: start a local one)."))
 
 
 @dataclass
@@ -108,8 +116,9 @@ class FilterConfig:
     max_per_problem: int = field(default=10, metadata=_help(
         "Most kept solutions per problem, so easy problems do not dominate (paper: 10).", minimum=1))
     thresholds: list[float] | None = field(default=None, metadata=_help(
-        "ReST: reward threshold of each iteration, rising (tau_1 < tau_2 < ...); samples with reward >= "
-        "threshold are kept. None: ReST-EM's binary filter, reward >= 1."))
+        "Reward threshold of each iteration, not decreasing; samples with reward >= threshold are kept. "
+        "None: ReST-EM's binary filter, reward >= 1. (ReST proper, one Grow dataset filtered at rising "
+        "thresholds: mode = 'rest' and the [rest] section.)"))
     dedupe: bool = field(default=True, metadata=_help(
         "Drop repeated identical completions of the same problem before capping."))
 
@@ -150,7 +159,32 @@ class EvalConfig:
 
 
 @dataclass
+class RestConfig:
+    grow_steps: int = field(default=1, metadata=_help(
+        "mode 'rest': Grow steps; each samples one dataset from the current policy (paper: 1 to 2).", minimum=1))
+    improve_steps: int = field(default=3, metadata=_help(
+        "mode 'rest': Improve steps per Grow step; each filters that Grow dataset at the next threshold and "
+        "fine-tunes from the previous step's model (paper: up to 4 or 5).", minimum=1))
+    thresholds: list[float] = field(default_factory=lambda: [0.5, 0.7, 0.9], metadata=_help(
+        "mode 'rest': one threshold per Improve step, strictly rising (tau_1 < tau_2 < ...); a sample is "
+        "kept when its reward reaches it (paper: rising from 0 to about 0.9 on rewards in [0, 1])."))
+    threshold_kind: Literal["quantile", "absolute"] = field(default="quantile", metadata=_help(
+        "'quantile': each threshold is a quantile in [0, 1] of the Grow dataset's rewards, so every step "
+        "keeps a known share; 'absolute': thresholds are reward values."))
+    normalise: Literal["none", "zscore"] = field(default="none", metadata=_help(
+        "'zscore': rewards become per-prompt z-scores over the Grow dataset before thresholds apply, so one "
+        "threshold means 'better than this prompt's typical sample' for easy and hard prompts alike."))
+    reward_options: dict[str, Any] = field(default_factory=dict, metadata=_help(
+        "Options for the reward verifier's configure(), e.g. {checkpoint = 'rm/', normalise = 'sigmoid'} "
+        "for the rm plugin's reward model."))
+
+
+@dataclass
 class RunConfig:
+    mode: Literal["rest-em", "rest"] = field(default="rest-em", metadata=_help(
+        "'rest-em': E-step, binary filter, M-step per iteration (Singh et al. 2023). 'rest': Grow / Improve "
+        "(Gulcehre et al. 2023): rewards from grading.verifier (e.g. the rm reward model), pass@k from the "
+        "task's verifier; the [rest] section sets the schedule and `iterations` is not used."))
     output_dir: str = field(default="rest-em-run", metadata=_help(
         "Run directory; rerunning with the same directory resumes. Relative to the config file."))
     iterations: int = field(default=3, metadata=_help(
@@ -165,6 +199,7 @@ class RunConfig:
     filter: FilterConfig = field(default_factory=FilterConfig, metadata=_help("Which samples are kept."))
     train: TrainConfig = field(default_factory=TrainConfig, metadata=_help("M-step fine-tuning."))
     eval: EvalConfig = field(default_factory=EvalConfig, metadata=_help("Held-out evaluation."))
+    rest: RestConfig = field(default_factory=RestConfig, metadata=_help("mode 'rest': Grow / Improve schedule."))
 
     def __post_init__(self) -> None:
         validate(self)
@@ -247,6 +282,20 @@ def validate(config: RunConfig) -> None:
                               f"got {', '.join(sorted(shot)) or 'none'}")
     if config.train.deepspeed and "deepspeed" in config.train.trainer_args:
         raise ConfigError("train.deepspeed and train.trainer_args.deepspeed are both set; keep one")
+    if config.mode == "rest":
+        _validate_rest(config.rest)
+
+
+def _validate_rest(rest: RestConfig) -> None:
+    thresholds = rest.thresholds
+    if len(thresholds) != rest.improve_steps:
+        raise ConfigError(f"rest.thresholds has {len(thresholds)} values but rest.improve_steps is "
+                          f"{rest.improve_steps}: give one threshold per Improve step")
+    if any(b <= a for a, b in zip(thresholds, thresholds[1:])):
+        raise ConfigError(f"rest.thresholds must rise strictly (tau_1 < tau_2 < ...), got {thresholds}")
+    if rest.threshold_kind == "quantile" and not all(0.0 <= t <= 1.0 for t in thresholds):
+        raise ConfigError(f"rest.thresholds are quantiles (rest.threshold_kind = 'quantile') and must lie in "
+                          f"[0, 1], got {thresholds}")
 
 
 def _check_range(key: str, value: Any, metadata: Mapping[str, Any]) -> None:

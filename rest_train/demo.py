@@ -123,18 +123,24 @@ def demo_config(settings: DemoSettings, root: Path, *, device: str, iterations: 
     )
 
 
-def run_demo(root: Path, *, device: str = "cpu", iterations: int | None = None, seed: int = 0,
-             quick: bool = False, progress: bool | None = None) -> list[dict[str, Any]]:
-    """Pre-train (unless `root/base` exists) and run ReST-EM in `root`; returns per-iteration metrics."""
-    settings = QUICK if quick else FULL
-    task = arith_task()
-    root = Path(root)
+def prepare_base(root: Path, settings: DemoSettings, *, seed: int, device: str,
+                 progress: bool | None = None) -> Path:
+    """The pre-trained base model at `root/base`, trained now unless an earlier run left it there."""
     remove_partials(root)  # a pre-training killed mid-way leaves its initial model behind
     base = root / "base"
     if not (root / "demo.json").exists():
         write_json(root / "demo.json", {"settings": dataclasses.asdict(settings), "seed": seed})
     if not base.exists():
-        pretrain(task, settings, base, seed=seed, device=device, progress=progress)
+        pretrain(arith_task(), settings, base, seed=seed, device=device, progress=progress)
+    return base
+
+
+def run_demo(root: Path, *, device: str = "cpu", iterations: int | None = None, seed: int = 0,
+             quick: bool = False, progress: bool | None = None) -> list[dict[str, Any]]:
+    """Pre-train (unless `root/base` exists) and run ReST-EM in `root`; returns per-iteration metrics."""
+    settings = QUICK if quick else FULL
+    root = Path(root)
+    prepare_base(root, settings, seed=seed, device=device, progress=progress)
     config = demo_config(settings, root, device=device, seed=seed,
                          iterations=settings.iterations if iterations is None else iterations)
     return loop.run(config, progress=progress)

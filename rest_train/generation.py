@@ -3,7 +3,9 @@
 A backend is a factory registered through `register_generators`. The loop calls it as
 `factory(model_path, device=..., batch_size=..., progress=..., **generation.options)`; it returns an
 object with `generate(prompts, n, sampling) -> list[list[str]]` (n completions per prompt, in prompt
-order, `sampling` a `Sampling`) and optionally `close()`. The built-in `transformers`
+order, `sampling` a `Sampling`), optionally `generate_stream(prompts, n, sampling)` yielding
+`(prompt index, its n completions)` as each prompt finishes, in any order, so that the loop grades them
+while generation goes on, and optionally `close()`. The built-in `transformers`
 backend imports torch only when a generator is made, so loading plugins stays cheap; vLLM or an
 OpenAI-compatible server plug in the same way.
 """
@@ -12,7 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,13 @@ class TransformersGenerator:
         self.model.eval()
 
     def generate(self, prompts: Sequence[str], n: int, sampling: Sampling) -> list[list[str]]:
+        results: list[list[str]] = [[] for _ in prompts]
+        for index, texts in self.generate_stream(prompts, n, sampling):
+            results[index] = texts
+        return results
+
+    def generate_stream(self, prompts: Sequence[str], n: int, sampling: Sampling) -> Iterator[tuple[int, list[str]]]:
+        """`(prompt index, its n completions)` for each prompt of a batch as soon as that batch is done."""
         import torch
         from tqdm import tqdm
 
@@ -93,21 +102,22 @@ class TransformersGenerator:
         distinct = n if sampling.temperature > 0 else 1  # greedy decoding gives one answer, repeated
         per_call = min(distinct, self.batch_size)
         prompts_per_batch = max(1, self.batch_size // per_call)
-        results: list[list[str]] = [[] for _ in prompts]
         bar = tqdm(total=len(prompts) * n, desc="generating", unit="sample", dynamic_ncols=True,
                    disable=None if self.progress is None else not self.progress)
         try:
             for start in range(0, len(prompts), prompts_per_batch):
                 chunk = list(prompts[start:start + prompts_per_batch])
+                texts_of: list[list[str]] = [[] for _ in chunk]
                 for repeat in range(math.ceil(distinct / per_call)):
                     count = min(per_call, distinct - repeat * per_call)
                     texts = self._sample(chunk, count, sampling)
                     for offset in range(len(chunk)):
-                        results[start + offset].extend(texts[offset * count:(offset + 1) * count])
+                        texts_of[offset].extend(texts[offset * count:(offset + 1) * count])
                     bar.update(len(chunk) * count * n // distinct)
+                for offset, texts in enumerate(texts_of):
+                    yield start + offset, texts * (n // distinct)
         finally:
             bar.close()
-        return [texts * (n // distinct) for texts in results]
 
     def _sample(self, prompts: list[str], count: int, sampling: Sampling) -> list[str]:
         import torch

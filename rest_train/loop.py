@@ -30,7 +30,10 @@ from typing import Any, Callable, Sequence
 
 import rest_verify
 from rest_verify import Problem, Verdict
+from rest_verify.backends import open_grader
 from rest_verify.audit import RUN_PROBLEMS
+from rest_verify.engine import AUTO
+from rest_verify.verifier_options import configured
 from rest_verify.errors import RestEmError
 from rest_verify.plugins import PINNING_VARIABLE, get_generator_factory, get_task
 
@@ -40,7 +43,9 @@ from rest_train.config import ConfigError, RunConfig, from_dict
 from rest_train.files import read_json, read_jsonl, remove_partials, write_json, write_jsonl
 from rest_train.generation import Sampling
 from rest_train.improve import TRAINING_RECORD, finetune
+from rest_train.overlap import sample_and_grade
 from rest_train.report import write_report
+from rest_train.resume import JournaledGenerator, journal_path
 
 log = logging.getLogger("rest_train")
 
@@ -52,7 +57,7 @@ OUTPUTS = {"samples": "samples.jsonl", "verdicts": "verdicts.jsonl", "train": "t
 # Keys of the recorded config that may change between a run and its resumption: they do not change
 # what a finished stage means (more iterations extend the run; a moved directory is the same run).
 RESUMABLE_CHANGES = ("iterations", "output_dir", "model.device", "generation.batch_size", "grading.workers",
-                     "grading.timeout")
+                     "grading.timeout", "grading.backend", "grading.address")
 
 StageHook = Callable[[int, str], None]
 
@@ -81,8 +86,13 @@ class Loop:
         self.verifier = config.grading.verifier or getattr(self.task, "verifier", None)
         if not self.verifier:
             raise ConfigError(f"grading.verifier is required: task {config.data.task!r} names no verifier")
+        self.scorer = configured(self.verifier, config.grading.verifier_options)  # a bad option fails here, not later
         self._generator: tuple[str, Any] | None = None
         self._chat: ChatFormat | None = None
+        self._grader: Any = None  # the run's one grader (local pool or Ray), opened on first use
+        # Verdicts made while sampling, held until their own stage writes them: the run directory and
+        # its resume points stay what they were before generation and grading overlapped.
+        self._graded_while_sampling: dict[Path, list[Verdict]] = {}
         self.train_problems: list[Problem] = []
         self.eval_problems: list[Problem] = []
 
@@ -96,12 +106,21 @@ class Loop:
         self.eval_problems = self._load(data.eval_path, data.eval_options, data.eval_limit, "held-out")
         try:
             results = [self._evaluate(0, self.config.model.path)]
-            for iteration in range(1, self.config.iterations + 1):
+            for iteration in range(1, self._iteration_count() + 1):
                 results.append(self._iterate(iteration))
         finally:
             self._release_generator()
-        write_report(self.root, results, self.config)
+            if self._grader is not None:
+                self._grader.close()
+                self._grader = None
+        self._write_report(results)
         return results
+
+    def _iteration_count(self) -> int:
+        return self.config.iterations
+
+    def _write_report(self, results: list[dict[str, Any]]) -> None:
+        write_report(self.root, results, self.config)
 
     # -- stages ---------------------------------------------------------------------------------------
 
@@ -145,22 +164,31 @@ class Loop:
         sampling = self.config.sampling
         stop = sampling.stop if sampling.stop is not None else getattr(self.task, "stop", ())
         prompts = [self._prompt(problem) for problem in problems]
-        generated = self._generator_for(model_path).generate(prompts, n, Sampling(
-            temperature=sampling.temperature, top_k=sampling.top_k, top_p=sampling.top_p,
-            max_new_tokens=sampling.max_new_tokens, stop=tuple(stop), seed=seed))
-        if len(generated) != len(prompts) or any(len(texts) != n for texts in generated):
-            raise RestEmError(f"generator {self.config.generation.backend!r} returned the wrong number of "
-                              f"completions (expected {n} for each of {len(prompts)} prompts)")
+        journal = journal_path(output)  # finished prompts of a killed attempt, replayed on rerun
+        generator = JournaledGenerator(self._generator_for(model_path), [problem.id for problem in problems], journal)
+        generated, verdicts = sample_and_grade(
+            generator, prompts, problems, n,
+            Sampling(temperature=sampling.temperature, top_k=sampling.top_k, top_p=sampling.top_p,
+                     max_new_tokens=sampling.max_new_tokens, stop=tuple(stop), seed=seed),
+            self._run_grader(), backend=self.config.generation.backend)
         write_jsonl(output, ({"problem_id": problem.id, "sample": index, "prompt": prompt, "completion": text}
                              for problem, prompt, texts in zip(problems, prompts, generated)
                              for index, text in enumerate(texts)))
+        self._graded_while_sampling[output] = [verdict for row in verdicts for verdict in row]
+        journal.unlink(missing_ok=True)
 
-    def _grade(self, samples_path: Path, problems: Sequence[Problem], output: Path) -> None:
-        by_id = {problem.id: problem for problem in problems}
+    def _grade(self, samples_path: Path, problems: Sequence[Problem], output: Path, verifier: Any = None) -> None:
+        """Verdicts of the samples: by the run's grader (made while sampling when it could be), or by `verifier`."""
         samples = read_jsonl(samples_path)
-        verdicts = rest_verify.grade([by_id[s["problem_id"]] for s in samples], [s["completion"] for s in samples],
-                                     self.verifier, workers=self.config.grading.workers,
-                                     timeout=self.config.grading.timeout, progress=self.progress)
+        own = verifier is None or verifier == self.verifier
+        verdicts = self._graded_while_sampling.pop(samples_path, None) if own else None
+        if verdicts is None:  # another verifier, or resumed after the samples were written: grade the file
+            by_id = {problem.id: problem for problem in problems}
+            pairs = ([by_id[s["problem_id"]] for s in samples], [s["completion"] for s in samples])
+            grading = self.config.grading
+            verdicts = (self._run_grader().grade(*pairs) if own else
+                        rest_verify.grade(*pairs, verifier, workers=grading.workers, progress=self.progress,
+                                          timeout=AUTO if grading.timeout is None else grading.timeout))
         write_jsonl(output, ({"problem_id": s["problem_id"], "sample": s["sample"], **v.to_dict()}
                              for s, v in zip(samples, verdicts)))
 
@@ -180,6 +208,9 @@ class Loop:
                  device=self.config.model.device, progress=self.progress, chat=self.config.chat.template)
 
     def _metrics(self, iteration: int, model_path: str, directory: Path, output: Path) -> None:
+        write_json(output, self._metrics_record(iteration, model_path, directory))
+
+    def _metrics_record(self, iteration: int, model_path: str, directory: Path) -> dict[str, Any]:
         samples = read_jsonl(directory / OUTPUTS["eval_samples"])
         verdicts = [Verdict.from_dict(v) for v in read_jsonl(directory / OUTPUTS["eval_verdicts"])]
         per_problem: dict[str, list[tuple[bool, str | None]]] = defaultdict(list)
@@ -191,7 +222,7 @@ class Loop:
         if iteration > 0:
             record["estep"] = self._estep_record(iteration, directory)
             record["mstep"] = read_json(directory / OUTPUTS["checkpoint"] / TRAINING_RECORD)
-        write_json(output, record)
+        return record
 
     def _estep_record(self, iteration: int, directory: Path) -> dict[str, Any]:
         verdicts = read_jsonl(directory / OUTPUTS["verdicts"])
@@ -232,6 +263,16 @@ class Loop:
         if len(set(ids)) != len(ids):
             raise RestEmError(f"the {what} problems have repeated ids; every problem needs a unique id")
         return problems
+
+    def _run_grader(self) -> Any:
+        """The run's one grader: its workers (and a verifier's warm sandboxes) serve every stage."""
+        if self._grader is None:
+            grading = self.config.grading
+            self._grader = open_grader(self.scorer if grading.verifier_options else self.verifier,
+                                       backend=grading.backend, address=grading.address,
+                                       workers=grading.workers, progress=self.progress,
+                                       timeout=AUTO if grading.timeout is None else grading.timeout)
+        return self._grader
 
     def _generator_for(self, model_path: str) -> Any:
         if self._generator is not None and self._generator[0] == model_path:
@@ -297,4 +338,8 @@ def _versions() -> dict[str, str]:
 def run(config: RunConfig, *, stage_hook: StageHook | None = None,
         progress: bool | None = None) -> list[dict[str, Any]]:
     """Run (or resume) the loop described by `config`; returns the metrics of iterations 0..N."""
+    if config.mode == "rest":
+        from rest_train.rest import RestLoop  # rest.py builds on this module
+
+        return RestLoop(config, stage_hook=stage_hook, progress=progress).run()
     return Loop(config, stage_hook=stage_hook, progress=progress).run()

@@ -1,5 +1,5 @@
 """Plugin module of rest-em's training side (the `rest_em` entry point `train` of the rest-em
-distribution): the `transformers` and `vllm` generators, the math tasks and the verbs `rest-em run`, `demo` and
+distribution): the `transformers`, `openai` and `vllm` generators and the verbs `rest-em run`, `demo` and
 `convert-gguf`.
 
 Loaded by every `rest-em` invocation, so it imports nothing heavy: torch is imported only when a
@@ -14,20 +14,15 @@ from rest_verify.commands import Command
 from rest_verify.hookspecs import hookimpl
 
 from rest_train.generation import TransformersBackend
-from rest_train.tasks import Gsm8kJsonlTask, MathJsonlTask
+from rest_train.openai_backend import OpenAIBackend
 from rest_train.vllm_backend import VllmBackend
 
 
 @hookimpl
 def register_generators(register: Callable[[Any], None]) -> None:
     register(TransformersBackend())
+    register(OpenAIBackend())
     register(VllmBackend())
-
-
-@hookimpl
-def register_tasks(register: Callable[[Any], None]) -> None:
-    register(MathJsonlTask())
-    register(Gsm8kJsonlTask())
 
 
 @hookimpl

@@ -1,9 +1,11 @@
 """Read graded samples the way a careful person would before training on them.
 
-Three views: the status mix (a verifier that errors or times out on a third of the items is not
-grading), disagreement with a second verifier (a false positive trains on wrong answers), and signs of
-reward hacking in code completions (a program that hard-codes the expected outputs, reads files it has no
-business reading, exits early, or reaches into the interpreter to fake results).
+Four views: the status mix (a verifier that errors or times out on a third of the items is not
+grading), the rewards each extraction rule earned (a verifier's fallback, such as "the last number in the
+text", can be gamed by a model that learns to end with guesses), disagreement with a second verifier (a
+false positive trains on wrong answers), and signs of reward hacking in code completions (a program that
+hard-codes the expected outputs, reads files it has no business reading, exits early, or reaches into the
+interpreter to fake results).
 """
 
 from __future__ import annotations
@@ -54,6 +56,8 @@ class GradedItem:
 class AuditReport:
     items: int = 0
     statuses: collections.Counter = field(default_factory=collections.Counter)
+    rewarded_by_rule: collections.Counter = field(default_factory=collections.Counter)
+    fallback_rules: set[str] = field(default_factory=set)
     hacking: dict[str, list[str]] = field(default_factory=lambda: collections.defaultdict(list))
     disagreements: list[tuple[str, str, str]] = field(default_factory=list)
     compared: int = 0
@@ -68,6 +72,8 @@ class AuditReport:
         if self.items and troubled / self.items > 0.05:
             lines += ["", f"**Warning:** {troubled / self.items:.1%} of items are error, timeout or invalid_input: "
                           "these are not grades. Check the verifier and the references before training."]
+        if self.rewarded_by_rule:
+            lines += self._extraction_lines()
         if self.against:
             lines += ["", f"## Disagreement with `{self.against}`", "",
                       f"{len(self.disagreements)} of {self.compared} items with a reference disagree."]
@@ -83,6 +89,20 @@ class AuditReport:
             shown = ", ".join(f"`{i}`" for i in ids[:limit])
             lines.append(f"- {sign}: {len(ids)} — {shown}{' …' if len(ids) > limit else ''}")
         return "\n".join(lines) + "\n"
+
+
+    def _extraction_lines(self) -> list[str]:
+        """Rewards per extraction rule (`info["extraction"]`), fallback rules (`info["fallback"]`) marked."""
+        total = sum(self.rewarded_by_rule.values())
+        lines = ["", "## Rewards by extraction rule", "", "| rule | fallback | rewarded | share of rewards |",
+                 "|---|---|---|---|"]
+        for rule, count in self.rewarded_by_rule.most_common():
+            fallback = "yes" if rule in self.fallback_rules else "no"
+            lines.append(f"| {rule} | {fallback} | {count} | {count / total:.1%} |")
+        by_fallback = sum(self.rewarded_by_rule[rule] for rule in self.fallback_rules)
+        lines += ["", f"{by_fallback / total:.1%} of rewarded items were found by a fallback rule, not an explicit "
+                      "answer marker; read some of them before training on them."]
+        return lines
 
 
 def hacking_signs(completion: str, reference: Any = None) -> list[str]:
@@ -121,6 +141,7 @@ def audit(items: Iterable[GradedItem], against: Any = None, workers: int = 2,
             report.items += 1
             report.statuses[item.verdict.status.value] += 1
             if item.verdict.reward > 0:
+                _count_extraction(report, item.verdict.info)
                 for sign in hacking_signs(item.completion, item.reference):
                     report.hacking[sign].append(item.id)
             if grader is not None and item.reference is not None:
@@ -133,6 +154,14 @@ def audit(items: Iterable[GradedItem], against: Any = None, workers: int = 2,
         if grader is not None:
             grader.close()
     return report
+
+
+def _count_extraction(report: AuditReport, info: Mapping[str, Any]) -> None:
+    rule = info.get("extraction")
+    if isinstance(rule, str):
+        report.rewarded_by_rule[rule] += 1
+        if info.get("fallback"):
+            report.fallback_rules.add(rule)
 
 
 def _compare(grader: Any, batch: list[GradedItem], report: AuditReport) -> None:

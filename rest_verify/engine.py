@@ -24,9 +24,11 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait as wait_for_connections
 from typing import Any, Iterable, Iterator
 
+from rest_verify.batched import BatchedScoring, scores_in_batches
 from rest_verify.cache import VerdictCache, cache_key, open_cache
 from rest_verify.errors import PluginError
 from rest_verify.plugins import get_verifier
+from rest_verify.reader import BoundedReader
 from rest_verify.types import Problem, Verdict
 from rest_verify.worker import run_one
 
@@ -41,6 +43,18 @@ def resolve_verifier(verifier: Any) -> Any:
     if callable(getattr(verifier, "verify", None)) and isinstance(getattr(verifier, "name", None), str):
         return verifier
     raise TypeError(f"verifier must be a registered name or an object with name and verify(), got {verifier!r}")
+
+
+@dataclass
+class _Window:
+    """Items read but not yet yielded: verdicts so far, work to dispatch, and duplicates waiting."""
+
+    pending: collections.deque = field(default_factory=collections.deque)  # (seq, problem, completion)
+    done: dict[int, Verdict] = field(default_factory=dict)
+    keys: dict[int, str | None] = field(default_factory=dict)
+    followers: dict[str, list[int]] = field(default_factory=dict)  # identical items awaiting the first
+    next_seq: int = 0
+    next_out: int = 0
 
 
 @dataclass
@@ -88,6 +102,10 @@ class Grader:
                 raise PluginError(f"verifier {self.name!r} cannot be pickled, so it cannot run in worker "
                                   f"processes ({exc}); make it picklable or use workers=0") from exc
         self._finalizer = weakref.finalize(self, _kill_all, self._pool)
+        # Model scorers bypass the pool: large batches in one long-lived process (rest_verify/batched.py).
+        self._batched = (BatchedScoring(self.verifier, in_process=workers == 0, timeout=timeout,
+                                        lookup=self._lookup, remember=self._remember)
+                         if scores_in_batches(self.verifier) else None)
 
     # ---- public API -------------------------------------------------------------------------------
 
@@ -99,7 +117,10 @@ class Grader:
         with self._lock:
             bar = _progress_bar(self.progress, total, self.name)
             try:
-                source = self._serial(pairs) if self.workers == 0 else self._parallel(pairs)
+                if self._batched is not None:
+                    source = self._batched.grade_iter(pairs)
+                else:
+                    source = self._serial(pairs) if self.workers == 0 else self._parallel(pairs)
                 for verdict in source:
                     if bar is not None:
                         bar.update(1)
@@ -114,6 +135,8 @@ class Grader:
             for worker in self._pool:
                 _stop(worker)
             self._pool.clear()
+            if self._batched is not None:
+                self._batched.close()
             if self.cache is not None:
                 self.cache.close()
                 self.cache = None
@@ -139,58 +162,58 @@ class Grader:
     # ---- worker-pool path -------------------------------------------------------------------------
 
     def _parallel(self, pairs: Iterable[tuple[Problem, str]]) -> Iterator[Verdict]:
+        """Read on a thread, dispatch whenever a worker is free, collect, and yield in input order."""
         self._fill_pool()
-        pending: collections.deque = collections.deque()  # (seq, problem, completion) to dispatch
-        done: dict[int, Verdict] = {}
-        keys: dict[int, str | None] = {}
-        followers: dict[str, list[int]] = {}  # identical items waiting on the first one's verdict
-        window = self.workers * self.chunk_size * 4 + 64
-        source = iter(pairs)
-        exhausted = False
-        next_seq = next_out = 0
+        window = _Window()
+        reader = BoundedReader(pairs, window=self.workers * self.chunk_size * 4 + 64)
         clean_exit = False
         try:
             while True:
-                while not exhausted and next_seq - next_out < window:
-                    try:
-                        problem, completion = next(source)
-                    except StopIteration:
-                        exhausted = True
-                        break
-                    seq, next_seq = next_seq, next_seq + 1
-                    cached, key = self._lookup(problem, completion)
-                    invalid = None if cached is not None else _invalid_problem(problem)
-                    if cached is not None or invalid is not None:
-                        done[seq] = cached or invalid
-                    elif key is not None and key in followers:
-                        followers[key].append(seq)
-                    else:
-                        keys[seq] = key
-                        if key is not None:
-                            followers[key] = []
-                        pending.append((seq, problem, completion))
-                self._dispatch(pending)
-                while next_out in done:
-                    verdict = done.pop(next_out)
-                    next_out += 1
+                for problem, completion in reader.take():
+                    self._admit(window, problem, completion)
+                self._dispatch(window.pending)
+                while window.next_out in window.done:
+                    verdict = window.done.pop(window.next_out)
+                    window.next_out += 1
+                    reader.release()
                     yield verdict
-                if exhausted and next_out == next_seq:
+                if reader.exhausted and window.next_out == window.next_seq:
                     clean_exit = True
+                    if reader.error is not None:
+                        raise reader.error
                     return
-                if not pending and not any(w.inflight for w in self._pool):
-                    continue  # everything read so far is out: read more before waiting on workers
-                for seq, verdict in self._collect(pending):
-                    key = keys.pop(seq, None)
-                    self._remember(key, verdict)
-                    done[seq] = verdict
-                    for follower in followers.pop(key, ()) if key is not None else ():
-                        done[follower] = verdict
+                for seq, verdict in self._collect(window.pending, reader):
+                    self._settle(window, seq, verdict)
         finally:
+            reader.close()
             if not clean_exit:  # abandoned mid-batch (error, Ctrl-C, generator closed): drop stale work
                 for worker in self._pool:
                     if worker.inflight:
                         _kill(worker)
                 self._pool[:] = [w for w in self._pool if w.process.poll() is None]
+
+    def _admit(self, window: _Window, problem: Any, completion: Any) -> None:
+        """Number a new item; answer it from the cache, or queue it, or let it wait on its twin."""
+        seq, window.next_seq = window.next_seq, window.next_seq + 1
+        cached, key = self._lookup(problem, completion)
+        settled = cached or _invalid_problem(problem)
+        if settled is not None:
+            window.done[seq] = settled
+        elif key is not None and key in window.followers:
+            window.followers[key].append(seq)
+        else:
+            window.keys[seq] = key
+            if key is not None:
+                window.followers[key] = []
+            window.pending.append((seq, problem, completion))
+
+    def _settle(self, window: _Window, seq: int, verdict: Verdict) -> None:
+        """Record a worker's verdict, for its item and every identical item that waited on it."""
+        key = window.keys.pop(seq, None)
+        self._remember(key, verdict)
+        window.done[seq] = verdict
+        for follower in window.followers.pop(key, ()) if key is not None else ():
+            window.done[follower] = verdict
 
     def _fill_pool(self) -> None:
         self._pool[:] = [w for w in self._pool if w.process.poll() is None]
@@ -222,20 +245,29 @@ class Grader:
             worker.current_started = time.monotonic()
             try:
                 worker.conn.send(batch)
-            except (OSError, EOFError):
+            except (OSError, EOFError):  # it died while idle: its batch goes back, a new worker comes
                 self._requeue(worker, pending, skip_head=False)
+                self._replace(worker)
 
-    def _collect(self, pending: collections.deque) -> Iterator[tuple[int, Verdict]]:
-        """Wait for results or the nearest deadline; yield finished items; replace dead workers."""
+    def _collect(self, pending: collections.deque, reader: BoundedReader) -> Iterator[tuple[int, Verdict]]:
+        """Wait for results, new input or the nearest deadline; yield finished items; replace dead workers.
+
+        Every worker's connection is watched, idle ones too, so a worker that dies between batches is
+        replaced at once rather than found dead at the next dispatch.
+        """
         now = time.monotonic()
         busy = [w for w in self._pool if w.inflight]
         deadlines = [w.current_started + self.timeout for w in busy] if self.timeout else []
         wait_for = min(deadlines) - now if deadlines else None
-        connections = [w.conn for w in self._pool if w.inflight or not w.ready]
+        connections: list[Any] = [w.conn for w in self._pool]
+        if not reader.exhausted:
+            connections.append(reader)
         ready = wait_for_connections(connections, timeout=None if wait_for is None else max(0.0, wait_for))
         by_conn = {id(w.conn): w for w in self._pool}
         for conn in ready:
-            worker = by_conn[id(conn)]
+            worker = by_conn.get(id(conn))
+            if worker is None:
+                continue  # the reader: its items are taken on the next turn
             try:
                 while True:
                     message = conn.recv()
@@ -388,7 +420,7 @@ def grade_iter(pairs: Iterable[tuple[Problem, str]], verifier: Any, **options: A
         yield from grader.grade_iter(pairs)
 
 
-_shared_graders: dict[str, Grader] = {}
+_shared_graders: dict[str, tuple[float | str | None, Grader]] = {}  # verifier -> (timeout asked, grader)
 _shared_lock = threading.Lock()
 
 
@@ -396,17 +428,17 @@ def verify(verifier: str, completion: str, reference: Any, *, prompt: str = "",
            timeout: float | str | None = AUTO) -> Verdict:
     """Grade one completion against one reference, under a deadline, with a worker kept for next time."""
     with _shared_lock:
-        grader = _shared_graders.get(verifier)
-        if grader is None or grader.timeout != timeout:
+        asked, grader = _shared_graders.get(verifier, (None, None))
+        if grader is None or asked != timeout:  # the timeout as asked: AUTO never equals its resolution
             if grader is not None:
                 grader.close()
             grader = Grader(verifier, workers=1, timeout=timeout, progress=False)
-            _shared_graders[verifier] = grader
+            _shared_graders[verifier] = (timeout, grader)
     problem = Problem(id="verify", prompt=prompt, reference=reference, domain=verifier)
     return grader.grade([problem], [completion])[0]
 
 
 @atexit.register
 def _close_shared_graders() -> None:
-    for grader in _shared_graders.values():
+    for _, grader in _shared_graders.values():
         grader.close()

@@ -29,3 +29,7 @@ class CacheError(RestEmError):
 
 class MissingDependencyError(RestEmError, ImportError):
     """A feature needs an optional package that is not installed; the message says what to install."""
+
+
+class VerifierOptionError(RestEmError, ValueError):
+    """A verifier option is malformed, unknown to the verifier, or given to a verifier that takes none."""

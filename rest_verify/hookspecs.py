@@ -20,7 +20,9 @@ def register_verifiers(register: Callable[[Any], None]) -> None:
 
     A verifier has `name` (str, unique), `version` (str; bump it whenever a verdict can change, because it
     keys the cache) and `verify(problem, completion) -> Verdict`; it may add
-    `verify_batch(problems, completions) -> list[Verdict]`. It must be picklable: the engine ships it to
+    `verify_batch(problems, completions) -> list[Verdict]`, and `configure(**options)` returning a configured
+    copy (options come from `rest-em grade --verifier-option KEY=VALUE` and `grading.verifier_options`; the
+    copy's `version` must differ when its verdicts can). It must be picklable: the engine ships it to
     worker processes, and it is killed there when it overruns its deadline.
     """
 
@@ -48,7 +50,9 @@ def register_generators(register: Callable[[Any], None]) -> None:
     """Called once at load; call `register(factory)` for each text-generation backend you provide.
 
     `factory` has a `name`; called with keyword options it returns a generator with
-    `generate(prompts, n, sampling) -> list[list[str]]` (n completions per prompt, in order).
+    `generate(prompts, n, sampling) -> list[list[str]]` (n completions per prompt, in order), and
+    optionally `generate_stream(prompts, n, sampling)` yielding `(prompt index, its n completions)` as
+    each prompt finishes, in any order, so that training grades them while generation goes on.
     """
 
 

@@ -1,30 +1,35 @@
 """Run untrusted programs in disposable, hardened Docker containers, kept warm in a pool.
 
 Every submission gets a container nobody used before: no network, read-only root, small tmpfs work
-dirs, all capabilities dropped, no-new-privileges, user 65534, pids/memory/CPU limits. After the run the
-container is force-removed (in the background) whatever happened inside it.
+dirs, all capabilities dropped, no-new-privileges, our seccomp profile, user 65534, pids/memory/CPU
+limits (all in `hardened_host_config`). After the run the container is force-removed (in the
+background) whatever happened inside it.
 
 A pooled container is created, attached and started ahead of time by a background thread. Its main
-process (under Docker's init) is a small Python bootstrap that waits on standard input for one
-length-prefixed JSON bundle (files, argv, rlimits), writes the files into the tmpfs, sets the rlimits
-and `exec`s the program, whose standard input is the rest of the stream. So a request pays neither a
-container start nor a `docker exec`: it writes to a socket that is already attached, and the container
-ends when the program does (its init kills whatever the program left behind). Files travel without a
-bind mount, and Docker's own records give the exit status and whether the OOM killer fired.
+process (pid 1) is a small Python bootstrap that waits on standard input for one length-prefixed JSON
+bundle (files, argv, rlimits), writes the files into the tmpfs and starts the program with the rlimits,
+its standard input being the rest of the stream. So a request pays neither a container start nor a
+`docker exec`: it writes to a socket that is already attached, and the container ends when the program
+does (the kernel kills whatever the program left behind). Files travel without a bind mount, and the
+bootstrap's exit trailer (see BOOTSTRAP) gives the exit status and whether the OOM killer fired, without
+waiting for Docker to record the stop.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import secrets
 import selectors
 import signal
 import socket
 import threading
 import time
 import weakref
-from collections import OrderedDict, deque
+from collections import Counter, OrderedDict, deque
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
 from sandboxes.base import ExecRequest, ExecResult, Limits, SandboxError
@@ -43,13 +48,22 @@ SANDBOX_USER = "65534:65534"
 _CHUNK = 65536
 _STDOUT, _STDERR = 1, 2
 _EXIT_GRACE = 1.0  # past the deadline, how long a container whose output closed may take to stop
+_TRAILER = b"\0RESTEM-EXIT "
 
-# The container's main process: `python3 -I -S -c BOOTSTRAP IDLE_SECONDS`. It exits unused after
-# IDLE_SECONDS (status 125, never mistaken for a program's success), so a container orphaned by a
-# killed owner stops on its own; the pool retires its containers well before that. Bytes travel in
-# the JSON as latin-1 text, which maps every byte to one character and back.
+# The container's main process and init (pid 1): `python3 -I -S -c BOOTSTRAP IDLE_SECONDS`. It makes
+# itself non-dumpable first, so nothing in the container can open its /proc/1/mem or trace it (Docker's
+# own init would run as the sandbox user, dumpable). It exits unused after IDLE_SECONDS (status 125,
+# never mistaken for a program's success), so a container orphaned by a killed owner stops on its own;
+# the pool retires its containers well before that. Bytes travel in the JSON as latin-1 text, which
+# maps every byte to one character and back. Given a request, it forks the program and reaps every
+# process orphaned onto it until the program exits; then it kills and reaps whatever the program left
+# behind, writes the exit trailer `\0RESTEM-EXIT <token> <status> <oom kills>` as the last bytes of
+# both output streams, and exits with the program's status (128 + N for signal N). Nothing else is
+# alive to write after the trailer, and only pid 1 knows the request's token, so the host can take the
+# result from the trailer without waiting for Docker to notice the exit.
 BOOTSTRAP = r"""
-import json, os, resource, select, sys
+import ctypes, json, os, resource, select, signal, sys
+ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0
 if not select.select([0], [], [], float(sys.argv[1]))[0]:
     sys.stderr.write("rest-em sandbox: unused for %s seconds, exiting\n" % sys.argv[1]); os._exit(125)
 def take(n):
@@ -70,18 +84,55 @@ try:
         os.chmod(path, mode)
 except OSError as exc:
     sys.stderr.write("rest-em sandbox: cannot write the files: %s\n" % exc); os._exit(125)
-for which, soft, hard in spec["rlimits"]:
-    ceiling = resource.getrlimit(getattr(resource, which))[1]
-    if ceiling != resource.RLIM_INFINITY:
-        soft, hard = min(soft, ceiling), min(hard, ceiling)
-    resource.setrlimit(getattr(resource, which), (soft, hard))
-os.chdir("/work")
+signal.signal(signal.SIGINT, signal.SIG_IGN)  # the only signal Python would let a program send to pid 1
+program = os.fork()
+if program == 0:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    for which, soft, hard in spec["rlimits"]:
+        ceiling = resource.getrlimit(getattr(resource, which))[1]
+        if ceiling != resource.RLIM_INFINITY:
+            soft, hard = min(soft, ceiling), min(hard, ceiling)
+        resource.setrlimit(getattr(resource, which), (soft, hard))
+    os.chdir("/work")
+    try:
+        os.execvp(spec["argv"][0], spec["argv"])
+    except OSError as exc:
+        sys.stderr.write("%s: %s\n" % (spec["argv"][0], exc.strerror))
+        os._exit(127 if isinstance(exc, FileNotFoundError) else 126)
+while True:
+    pid, status = os.wait()
+    if pid == program:
+        break
+code = os.waitstatus_to_exitcode(status)
+code = code if code >= 0 else 128 - code
 try:
-    os.execvp(spec["argv"][0], spec["argv"])
-except OSError as exc:
-    sys.stderr.write("%s: %s\n" % (spec["argv"][0], exc.strerror))
-    os._exit(127 if isinstance(exc, FileNotFoundError) else 126)
+    os.kill(-1, signal.SIGKILL)  # from pid 1: every other process in the container
+except OSError:
+    pass
+while True:
+    try:
+        os.wait()
+    except ChildProcessError:
+        break
+oom_kills = -1
+for path in ("/sys/fs/cgroup/memory.events", "/sys/fs/cgroup/memory/memory.oom_control"):
+    try:
+        with open(path) as handle:
+            oom_kills = max([int(line.split()[1]) for line in handle if line.startswith("oom_kill ")] + [-1])
+        break
+    except (OSError, ValueError, IndexError):
+        continue
+trailer = ("\0RESTEM-EXIT %s %d %d\n" % (spec["token"], code, oom_kills)).encode()
+for fd in (1, 2):
+    try:
+        os.write(fd, trailer)
+    except OSError:
+        pass
+os._exit(code)
 """
+
+# Denies ptrace, process_vm_*, bpf, namespaces, mounts, keyrings and other calls no test program needs.
+SECCOMP_PROFILE = Path(__file__).with_name("seccomp.json")
 
 
 @dataclass(frozen=True)
@@ -175,15 +226,17 @@ def _rebuild(cls: type, options: dict[str, Any]) -> "DockerSandbox":
 
 
 class _Pools:
-    """Warm containers per spec, refilled and cleaned up by one background thread."""
+    """Warm containers per spec, refilled by `pool_size` background threads (starts overlap: most of a
+    start is waiting on the daemon) while another thread removes used ones, so neither job waits
+    behind the other."""
 
     def __init__(self, image: str, pool_size: int, limits: Limits | None, cpus: float, lifetime: float,
                  max_pools: int, python: str, api_timeout: float):
         self.image, self.pool_size, self.cpus, self.python = image, pool_size, cpus, python
-        self.lifetime, self.max_pools = lifetime, max_pools
+        self.lifetime, self.max_pools, self.api_timeout = lifetime, max_pools, api_timeout
         self._owner = os.getpid()
         self.client = docker_client(timeout=api_timeout)
-        self._worker_client = docker_client(timeout=api_timeout)
+        self._remover_client = docker_client(timeout=api_timeout)
         self._check_image()
         reap_stale_containers(self.client)
         self._labels = {LABEL: "1", OWNER_PID_LABEL: str(os.getpid()), OWNER_HOST_LABEL: socket.gethostname()}
@@ -191,10 +244,16 @@ class _Pools:
         self._idle: OrderedDict[ContainerSpec, deque[_Warm]] = OrderedDict()
         self._doomed: list[str] = []
         self._live: set[str] = set()  # every container created and not yet removed
+        self._starting: Counter[ContainerSpec] = Counter()  # containers being started in the background
         self._closed = False
         self._idle[ContainerSpec.of(limits or Limits())] = deque()
-        self._thread = threading.Thread(target=self._maintain, name="rest-em-docker-pool", daemon=True)
-        self._thread.start()
+        # One client per thread: a client (a requests session) is not meant to be shared across threads.
+        self._threads = [threading.Thread(target=self._refill, args=(docker_client(timeout=api_timeout),),
+                                          name="rest-em-docker-pool", daemon=True)
+                         for _ in range(max(pool_size, 1))]
+        self._threads.append(threading.Thread(target=self._remove_used, name="rest-em-docker-remove", daemon=True))
+        for thread in self._threads:
+            thread.start()
 
     def _check_image(self) -> None:
         import docker.errors
@@ -206,7 +265,12 @@ class _Pools:
                                "`rest-em sandbox build` (see `rest-em sandbox doctor`)") from exc
 
     def take(self, spec: ContainerSpec) -> _Warm:
-        """A started container nobody has used, from the pool when one is warm, else started now."""
+        """A started container nobody has used, from the pool when one is warm, else started now.
+
+        When the pool is empty but a background thread is already starting a container of this spec,
+        waiting for that one beats starting another beside it: it began earlier, and more starts at
+        once compete for the same daemon.
+        """
         with self._cond:
             if self._closed:
                 raise SandboxError("this DockerSandbox is closed")
@@ -216,6 +280,9 @@ class _Pools:
                 _, evicted = self._idle.popitem(last=False)
                 self._doom_all(evicted)
             fresh = None
+            deadline = time.monotonic() + self.api_timeout
+            while not pool and self._starting[spec] and not self._closed and time.monotonic() < deadline:
+                self._cond.wait(timeout=deadline - time.monotonic())
             while pool and fresh is None:
                 warm = pool.popleft()
                 if time.monotonic() - warm.started < self.lifetime / 2:
@@ -235,28 +302,10 @@ class _Pools:
         for warm in warms:
             warm.close_socket()
             self._doomed.append(warm.container_id)
+        self._cond.notify_all()
 
     def _start_container(self, client: APIClient, spec: ContainerSpec) -> _Warm:
-        from docker.types import Ulimit
-
-        workdir_bytes = spec.workdir_mb << 20
-        host_config = client.create_host_config(
-            network_mode="none",
-            read_only=True,
-            tmpfs={WORKDIR: f"rw,exec,nosuid,nodev,size={spec.workdir_mb}m,uid=65534,gid=65534,mode=700",
-                   "/tmp": f"rw,noexec,nosuid,nodev,size={spec.workdir_mb}m,uid=65534,gid=65534,mode=700"},
-            cap_drop=["ALL"],
-            security_opt=["no-new-privileges"],
-            pids_limit=spec.max_processes + 1,  # + Docker's init; the bootstrap becomes the program
-            mem_limit=f"{spec.memory_mb}m",
-            memswap_limit=f"{spec.memory_mb}m",
-            nano_cpus=int(self.cpus * 1e9),
-            ulimits=[Ulimit(name="nofile", soft=256, hard=256),
-                     Ulimit(name="fsize", soft=workdir_bytes, hard=workdir_bytes),
-                     Ulimit(name="core", soft=0, hard=0)],
-            ipc_mode="none",
-            init=True,
-        )
+        host_config = client.create_host_config(**hardened_host_config(spec, self.cpus))
         try:
             created = client.create_container(
                 self.image, command=[self.python, "-I", "-S", "-c", BOOTSTRAP, str(int(self.lifetime))],
@@ -277,28 +326,27 @@ class _Pools:
             raise SandboxError(f"could not start a sandbox container from {self.image}: {exc}") from exc
         return _Warm(container_id, attached, time.monotonic())
 
-    def _maintain(self) -> None:
-        """Background loop: remove used containers first, then top every pool up to `pool_size`."""
+    def _refill(self, client: APIClient) -> None:
+        """Background loop: top every pool up to `pool_size`, retiring containers idle for too long."""
         while True:
             with self._cond:
-                while not self._closed and not self._doomed and self._missing() is None:
+                while not self._closed and self._missing() is None:
                     self._cond.wait(timeout=self.lifetime / 4)
                     self._expire_idle()
                 if self._closed:
                     return
-                doomed, self._doomed = self._doomed, []
                 missing = self._missing()
-            for container_id in doomed:
-                self._remove(self._worker_client, container_id)
-            if missing is None or doomed:
-                continue
+                self._starting[missing] += 1
             try:
-                warm = self._start_container(self._worker_client, missing)
+                warm = self._start_container(client, missing)
             except SandboxError:
                 with self._cond:  # the daemon is unhappy: retry later rather than spin
+                    self._starting[missing] -= 1
+                    self._cond.notify_all()
                     self._cond.wait(timeout=5.0)
                 continue
             with self._cond:
+                self._starting[missing] -= 1
                 pool = self._idle.get(missing)
                 if pool is None or self._closed:
                     self._doom_all([warm])
@@ -306,9 +354,21 @@ class _Pools:
                     pool.append(warm)
                 self._cond.notify_all()
 
+    def _remove_used(self) -> None:
+        """Background loop: remove every doomed container (used, expired or evicted)."""
+        while True:
+            with self._cond:
+                while not self._closed and not self._doomed:
+                    self._cond.wait()
+                if self._closed:
+                    return
+                doomed, self._doomed = self._doomed, []
+            for container_id in doomed:
+                self._remove(self._remover_client, container_id)
+
     def _missing(self) -> ContainerSpec | None:
         for spec, pool in reversed(self._idle.items()):  # most recently used spec first
-            if len(pool) < self.pool_size:
+            if len(pool) + self._starting[spec] < self.pool_size:
                 return spec
         return None
 
@@ -343,11 +403,46 @@ class _Pools:
             self._idle.clear()
             self._doomed.clear()
             self._cond.notify_all()
-        self._thread.join(timeout=30.0)
+        for thread in self._threads:
+            thread.join(timeout=30.0)
         with self._cond:
             remaining = list(self._live)
         for container_id in remaining:
             self._remove(self.client, container_id)
+
+
+def hardened_host_config(spec: ContainerSpec, cpus: float) -> dict[str, Any]:
+    """Every isolation setting of a sandbox container, as `APIClient.create_host_config` keywords.
+
+    The one place a reviewer reads to know what a submission can reach. No Docker init: the bootstrap
+    is pid 1 (see BOOTSTRAP), and the pids limit counts it.
+    """
+    from docker.types import Ulimit
+
+    workdir_bytes = spec.workdir_mb << 20
+    tmpfs_options = f"nosuid,nodev,size={spec.workdir_mb}m,uid=65534,gid=65534,mode=700"
+    return dict(
+        network_mode="none",
+        read_only=True,
+        tmpfs={WORKDIR: f"rw,exec,{tmpfs_options}", "/tmp": f"rw,noexec,{tmpfs_options}"},
+        cap_drop=["ALL"],
+        security_opt=["no-new-privileges", f"seccomp={seccomp_profile()}"],
+        pids_limit=spec.max_processes + 1,
+        mem_limit=f"{spec.memory_mb}m",
+        memswap_limit=f"{spec.memory_mb}m",
+        nano_cpus=int(cpus * 1e9),
+        ulimits=[Ulimit(name="nofile", soft=256, hard=256),
+                 Ulimit(name="fsize", soft=workdir_bytes, hard=workdir_bytes),
+                 Ulimit(name="core", soft=0, hard=0)],
+        ipc_mode="none",
+        log_config={"type": "none"},  # output travels through the attached socket; the daemon keeps no copy
+    )
+
+
+@lru_cache(maxsize=1)
+def seccomp_profile() -> str:
+    """The shipped seccomp profile as the JSON text `security_opt` takes (re-encoded on one line)."""
+    return json.dumps(json.loads(SECCOMP_PROFILE.read_text()), separators=(",", ":"))
 
 
 def reap_stale_containers(client: APIClient) -> list[str]:
@@ -383,24 +478,34 @@ def _alive(pid_text: str) -> bool:
 def _execute(client: APIClient, warm: _Warm, request: ExecRequest,
              files: list[tuple[str, bytes, int]]) -> ExecResult:
     limits = request.limits
+    token = secrets.token_hex(16)
     bundle = json.dumps({
         "files": [(name, data.decode("latin-1"), mode) for name, data, mode in files],
         "argv": list(request.argv),
         # CPU: SIGXCPU at the limit (reported as a timeout), SIGKILL a second later if it is ignored.
         "rlimits": [("RLIMIT_CPU", cpu_seconds(request), cpu_seconds(request) + 1),
                     ("RLIMIT_FSIZE", limits.max_file_bytes, limits.max_file_bytes), ("RLIMIT_CORE", 0, 0)],
+        "token": token,
     }).encode()
     payload = len(bundle).to_bytes(8, "big") + bundle + bytes(request.stdin)
     stdout, stderr = CappedBuffer(limits.max_output_bytes), CappedBuffer(limits.max_output_bytes)
+    streams = {_STDOUT: _ExitTrailer(stdout, token), _STDERR: _ExitTrailer(stderr, token)}
     start = time.monotonic()
     deadline = start + limits.wall_seconds
     try:
         raw = getattr(warm.attached, "_sock", warm.attached)
-        finished = _pump(raw, payload, stdout, stderr, deadline)
+        finished = _pump(raw, payload, streams, deadline)
     except OSError as exc:
         raise SandboxError(
             f"lost the connection to sandbox container {warm.container_id[:12]}: {exc}") from exc
-    state = _wait_for_exit(client, warm.container_id, deadline) if finished else None
+    trailer = streams[_STDOUT].exit
+    if finished and trailer is not None and trailer == streams[_STDERR].exit and trailer[1] >= 0:
+        exit_code, oom_kills = trailer
+        state = {"ExitCode": exit_code, "OOMKilled": oom_kills > 0}
+    else:  # no trailer (the bootstrap failed, or could not read the OOM count): ask Docker
+        for stream in streams.values():
+            stream.close()
+        state = _wait_for_exit(client, warm.container_id, deadline) if finished else None
     elapsed = time.monotonic() - start
     truncated = stdout.truncated or stderr.truncated
     if state is None:
@@ -413,18 +518,18 @@ def _execute(client: APIClient, warm: _Warm, request: ExecRequest,
                       oom_killed=bool(state.get("OOMKilled")), truncated=truncated, elapsed=elapsed)
 
 
-def _pump(raw: socket.socket, payload: bytes, stdout: CappedBuffer, stderr: CappedBuffer,
-          deadline: float) -> bool:
-    """Write the payload and demultiplex the container's output until EOF; False if the deadline hit.
+def _pump(raw: socket.socket, payload: bytes, streams: dict[int, "_ExitTrailer"], deadline: float) -> bool:
+    """Write the payload and demultiplex the container's output until both streams carried the exit
+    trailer, or EOF; False if the deadline hit.
 
-    The output ends when the container does: its init exits with the program and takes every other
+    The output ends when the container does: its pid 1 exits with the program and takes every other
     process with it, so a daemon left behind cannot hold the stream open.
     """
     raw.setblocking(False)
     selector = selectors.DefaultSelector()
     pending = memoryview(payload)
     selector.register(raw, selectors.EVENT_READ | selectors.EVENT_WRITE)
-    demux = _Demultiplexer({_STDOUT: stdout, _STDERR: stderr})
+    demux = _Demultiplexer(streams)
     try:
         while True:
             timeout = deadline - time.monotonic()
@@ -450,15 +555,49 @@ def _pump(raw: socket.socket, payload: bytes, stdout: CappedBuffer, stderr: Capp
                 if not data:
                     return True
                 demux.feed(data)
+                if all(stream.exit is not None for stream in streams.values()):
+                    return True
     finally:
         selector.close()
+
+
+class _ExitTrailer:
+    """One output stream on its way to its buffer. Its last bytes are held back until it is known
+    whether they are program output or the bootstrap's exit trailer (status and OOM kills)."""
+
+    def __init__(self, sink: CappedBuffer, token: str):
+        self.sink = sink
+        self.marker = _TRAILER + token.encode() + b" "
+        self.hold = len(self.marker) + 32  # room for both numbers
+        self.held = b""
+        self.exit: tuple[int, int] | None = None
+
+    def add(self, data: bytes) -> None:
+        held = self.held + data
+        if len(held) > self.hold:
+            self.sink.add(held[:-self.hold])
+            held = held[-self.hold:]
+        self.held = held
+        at = held.rfind(self.marker)
+        if at < 0 or not held.endswith(b"\n"):
+            return
+        fields = held[at + len(self.marker):-1].split(b" ")
+        if len(fields) == 2 and all(field.lstrip(b"-").isdigit() for field in fields):
+            self.sink.add(held[:at])
+            self.held = b""
+            self.exit = (int(fields[0]), int(fields[1]))
+
+    def close(self) -> None:
+        """No trailer is coming: what was held back is program output."""
+        self.sink.add(self.held)
+        self.held = b""
 
 
 class _Demultiplexer:
     """Splits Docker's multiplexed stream (frames of an 8-byte header — stream, 0, 0, 0, big-endian
     length — then the payload) into its sinks as bytes arrive, so a flood costs constant memory."""
 
-    def __init__(self, sinks: dict[int, CappedBuffer]):
+    def __init__(self, sinks: dict[int, _ExitTrailer]):
         self.sinks = sinks
         self.header = b""
         self.stream = 0

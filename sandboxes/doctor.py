@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterator
 
 from sandboxes.base import ExecRequest, Limits
-from sandboxes.image import DEFAULT_IMAGE
+from sandboxes.image import DEFAULT_IMAGE, RECIPE, REPOSITORY
 
 PROBE = r"""
 import json, os
@@ -49,6 +49,40 @@ print(children)
 """
 
 
+# Calls the profile must refuse, tried from inside: "ok" when refused with EPERM (opening /proc/1/mem:
+# refused at all). Pid 1 is the sandbox's bootstrap, the probe's parent; the child is the probe's own.
+SECCOMP_PROBE = r"""
+import ctypes, errno, json, os, signal
+libc = ctypes.CDLL(None, use_errno=True)
+NUMBERS = {"x86_64": {"bpf": 321, "userfaultfd": 323, "keyctl": 250},
+           "aarch64": {"bpf": 280, "userfaultfd": 282, "keyctl": 219}}[os.uname().machine]
+def refused(result):
+    error = ctypes.get_errno()
+    return "ok" if result == -1 and error == errno.EPERM else "allowed (%d, errno %d)" % (result, error)
+def mem_refused():
+    try:
+        os.close(os.open("/proc/1/mem", os.O_RDWR))
+    except OSError:
+        return "ok"
+    return "allowed"
+child = os.fork()
+if child == 0:
+    signal.pause()
+    os._exit(0)
+print(json.dumps({
+    "filter mode": [line.split()[1] for line in open("/proc/self/status") if line.startswith("Seccomp:")][0],
+    "ptrace pid 1": refused(libc.ptrace(16, 1, None, None)),
+    "ptrace own child": refused(libc.ptrace(16, child, None, None)),
+    "process_vm_readv pid 1": refused(libc.process_vm_readv(1, None, 0, None, 0, 0)),
+    "unshare user namespace": refused(libc.unshare(0x10000000)),
+    "bpf": refused(libc.syscall(NUMBERS["bpf"], 0, None, 0)),
+    "userfaultfd": refused(libc.syscall(NUMBERS["userfaultfd"], 1)),
+    "keyctl": refused(libc.syscall(NUMBERS["keyctl"], 0, 0, 0, 0, 0)),
+    "open /proc/1/mem": mem_refused(),
+}))
+os.kill(child, signal.SIGKILL)
+"""
+
 @dataclass(frozen=True)
 class Check:
     name: str
@@ -67,7 +101,7 @@ def run_checks(image: str = DEFAULT_IMAGE) -> Iterator[Check]:
     yield Check("docker SDK importable", True, "docker SDK found")
     from sandboxes.base import SandboxError
     from sandboxes.docker import DockerSandbox
-    from sandboxes.image import docker_client, image_exists
+    from sandboxes.image import docker_client, image_recipe
 
     try:
         client = docker_client(timeout=20)
@@ -77,11 +111,16 @@ def run_checks(image: str = DEFAULT_IMAGE) -> Iterator[Check]:
                     "`sudo systemctl start docker`) and check access to /var/run/docker.sock")
         return
     yield Check("daemon reachable", True, f"Docker engine {version}")
-    if not image_exists(image, client):
-        yield Check("image present", False, f"{image} not found",
-                    f"rest-em sandbox build --image {image}")
+    recipe = image_recipe(image, client)
+    if recipe is None:
+        yield Check("image present", False, f"{image} not found", f"rest-em sandbox build --image {image}")
         return
     yield Check("image present", True, image)
+    yield _expect("image up to date", recipe == RECIPE,
+                  f"built from recipe {RECIPE}" if recipe == RECIPE else
+                  f"built from recipe {recipe or '(unlabelled)'}, but this rest-em's recipe is {RECIPE}",
+                  f"rest-em sandbox build (makes {REPOSITORY}:{RECIPE}; the stale image stays until you "
+                  "remove it)")
     sandbox = DockerSandbox(image=image, pool_size=0)
     try:
         yield from _container_checks(sandbox)
@@ -123,6 +162,21 @@ def _container_checks(sandbox) -> Iterator[Check]:
     yield _expect("process limit", 0 <= count < 16,
                   f"{count} children allowed under max_processes=16 (the program counts)",
                   "enable the pids cgroup controller and restart dockerd")
+    probe = python(SECCOMP_PROBE)
+    try:
+        calls = json.loads(probe.stdout)
+    except ValueError:
+        calls = {"probe": f"exit {probe.exit_code}: {probe.stderr.decode(errors='replace')[-300:]}"}
+    mode = calls.pop("filter mode", "?")
+    allowed = {name: outcome for name, outcome in calls.items() if outcome != "ok"}
+    yield _expect("seccomp profile", mode == "2" and not allowed,
+                  f"filter mode {mode}; refused: {', '.join(calls)}" if not allowed else
+                  f"filter mode {mode}; not refused: {allowed}",
+                  "the daemon ignored the seccomp profile: use a Docker built with seccomp support")
+    compiler = sandbox.run(ExecRequest({}, ["g++", "--version"], limits=Limits(wall_seconds=20.0)))
+    version = compiler.stdout.decode(errors="replace").splitlines()[:1]
+    yield _expect("C++ compiler", compiler.exit_code == 0, version[0] if version else
+                  f"g++ --version: exit {compiler.exit_code}", "rebuild the image: rest-em sandbox build")
 
 
 def _expect(name: str, ok: bool, detail: str, remedy: str) -> Check:

@@ -1,11 +1,16 @@
 """Build the sandbox image, with or without access to a container registry.
 
 The offline path needs only a Debian package mirror: `debootstrap` a minimal root file system with
-`python3` and `docker import` it. (`python3`, not `python3-minimal`: the minimal package lacks `json`,
-`fractions`, `decimal`, `queue` and `resource`, which graded programs and harnesses use.) The Dockerfile
-path (`sandboxes/image/Dockerfile`) is the usual one for machines that can pull `debian:bookworm-slim`.
-Both give the same thing: Debian bookworm with `python3`, user 65534, work dir /work. `DockerSandbox`
-supplies the command itself (its bootstrap), so the image's default command only matters by hand.
+`PACKAGES` and `docker import` it. (`python3`, not `python3-minimal`: the minimal package lacks `json`,
+`fractions`, `decimal`, `queue` and `resource`, which graded programs and harnesses use; `g++` compiles
+C++ submissions.) The Dockerfile path (`sandboxes/image/Dockerfile`) is the usual one for machines that
+can pull `debian:bookworm-slim`. Both give the same thing: Debian bookworm with `PACKAGES`, user 65534,
+work dir /work. `DockerSandbox` supplies the command itself (its bootstrap), so the image's default
+command only matters by hand.
+
+The default image's tag is a hash of the recipe (packages, suite, image settings, Dockerfile), so a
+changed recipe names a new image: `rest-em sandbox build` builds it even where an image of an older
+recipe exists, and `rest-em sandbox doctor` calls an image whose recipe label differs stale.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
@@ -22,11 +28,13 @@ from sandboxes.base import SandboxError, SandboxUnavailable
 if TYPE_CHECKING:
     from docker import APIClient
 
-DEFAULT_IMAGE = "rest-em-sandbox:latest"
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 SUITE = "bookworm"
+PACKAGES = ("python3", "g++")  # the Dockerfile installs the same list (a test holds them together)
 METHODS = ("auto", "debootstrap", "dockerfile")
 DOCKERFILE_DIR = Path(__file__).parent / "image"
+REPOSITORY = "rest-em-sandbox"
+RECIPE_LABEL = "rest-em.recipe"
 
 # Metadata baked into an imported image (a Dockerfile sets the same through its own instructions).
 IMPORT_CHANGES = [
@@ -35,6 +43,16 @@ IMPORT_CHANGES = [
     "ENV PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 PYTHONDONTWRITEBYTECODE=1",
     'CMD ["sleep", "infinity"]',
 ]
+
+
+def recipe_hash() -> str:
+    """12 hex digits that change whenever anything deciding the image's contents does."""
+    recipe = "\n".join([SUITE, *PACKAGES, *IMPORT_CHANGES, (DOCKERFILE_DIR / "Dockerfile").read_text()])
+    return hashlib.sha256(recipe.encode()).hexdigest()[:12]
+
+
+RECIPE = recipe_hash()
+DEFAULT_IMAGE = f"{REPOSITORY}:{RECIPE}"
 
 
 def docker_client(timeout: float = 60.0) -> APIClient:
@@ -54,20 +72,27 @@ def docker_client(timeout: float = 60.0) -> APIClient:
 
 
 def image_exists(name: str = DEFAULT_IMAGE, client: APIClient | None = None) -> bool:
+    return image_recipe(name, client) is not None
+
+
+def image_recipe(name: str = DEFAULT_IMAGE, client: APIClient | None = None) -> str | None:
+    """The recipe hash `name` was built from ("" for an image without the label); None if it is missing."""
     import docker.errors
 
     client = client or docker_client()
     try:
-        client.inspect_image(name)
+        config = client.inspect_image(name).get("Config") or {}
     except docker.errors.ImageNotFound:
-        return False
-    return True
+        return None
+    return (config.get("Labels") or {}).get(RECIPE_LABEL, "")
 
 
 def build_image(name: str = DEFAULT_IMAGE, method: str = "auto", mirror: str = DEFAULT_MIRROR,
                 force: bool = False, timeout: float = 1800.0,
                 log: Callable[[str], None] = print) -> str:
     """Build the sandbox image `name` unless it already exists (or `force`); returns the method used.
+
+    The default name carries the recipe's hash, so "already exists" means "built from this recipe".
 
     `auto` prefers debootstrap when it is installed and we are root (it needs no registry), else the
     Dockerfile.
@@ -98,9 +123,9 @@ def _build_with_debootstrap(client: APIClient, name: str, mirror: str, timeout: 
         raise SandboxUnavailable("debootstrap must run as root: re-run with sudo, or use --method dockerfile")
     with tempfile.TemporaryDirectory(prefix="rest-em-rootfs-") as scratch:
         rootfs = Path(scratch) / "rootfs"
-        log(f"debootstrap {SUITE} (minbase + python3) from {mirror} …")
-        _run_step([debootstrap, "--variant=minbase", "--include=python3", SUITE, str(rootfs), mirror],
-                  timeout)
+        log(f"debootstrap {SUITE} (minbase + {', '.join(PACKAGES)}) from {mirror} …")
+        _run_step([debootstrap, "--variant=minbase", f"--include={','.join(PACKAGES)}", SUITE, str(rootfs),
+                   mirror], timeout)
         for leftovers in ("var/cache/apt/archives", "var/lib/apt/lists"):
             for entry in (rootfs / leftovers).glob("*"):
                 if entry.is_file():
@@ -112,7 +137,7 @@ def _build_with_debootstrap(client: APIClient, name: str, mirror: str, timeout: 
         log(f"docker import → {name} …")
         try:
             client.import_image_from_file(str(tarball), repository=repository, tag=tag,
-                                          changes=IMPORT_CHANGES)
+                                          changes=[*IMPORT_CHANGES, f"LABEL {RECIPE_LABEL}={RECIPE}"])
         except Exception as exc:
             raise SandboxError(f"docker import of the debootstrapped root file system failed: {exc}") from exc
     if not image_exists(name, client):
@@ -123,8 +148,8 @@ def _build_with_dockerfile(client: APIClient, name: str, timeout: float,
                            log: Callable[[str], None]) -> None:
     log(f"docker build {DOCKERFILE_DIR} → {name} …")
     try:
-        for chunk in client.build(path=str(DOCKERFILE_DIR), tag=name, rm=True, forcerm=True,
-                                  decode=True, timeout=timeout):
+        for chunk in client.build(path=str(DOCKERFILE_DIR), tag=name, rm=True, forcerm=True, decode=True,
+                                  labels={RECIPE_LABEL: RECIPE}, timeout=timeout):
             if "error" in chunk:
                 raise SandboxError(f"docker build failed: {chunk['error'].strip()}")
             text = chunk.get("stream", "").strip()

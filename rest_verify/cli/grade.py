@@ -11,11 +11,12 @@ from typing import IO, Any, Iterator
 
 import click
 
-from rest_verify.cli.options import timeout_option, verifier_option
-from rest_verify.engine import Grader
+from rest_verify.backends import BACKENDS, open_grader
+from rest_verify.cli.options import timeout_option, verifier_option, verifier_options_option
 from rest_verify.errors import InvalidRecordError
 from rest_verify.plugins import get_registry
 from rest_verify.types import Problem, Status, Verdict
+from rest_verify.verifier_options import configured, parse_options
 
 
 def parse_line(line: str, number: int, verifier: str) -> tuple[dict[str, Any], Problem, str]:
@@ -97,10 +98,12 @@ def _records(handle: IO[str], verifier: str, strict: bool, tally: Tally, queue: 
         yield problem, completion
 
 
-def provenance(verifier_name: str) -> dict[str, Any]:
+def provenance(verifier_name: str, verifier: Any, options: dict[str, str]) -> dict[str, Any]:
+    """Which verifier graded (`verifier`: the object configured with `options`) and where it came from."""
     registry = get_registry()
     registration = registry.registration("verifiers", verifier_name)
-    return {"verifier": verifier_name, "verifier_version": str(getattr(registration.obj, "version", "")),
+    return {"verifier": verifier_name, "verifier_version": str(getattr(verifier, "version", "")),
+            "verifier_options": options,
             "distribution": registration.distribution, "distribution_version": registration.version,
             "plugins": registry.provenance(), "REST_EM_PLUGINS": os.environ.get("REST_EM_PLUGINS")}
 
@@ -108,6 +111,7 @@ def provenance(verifier_name: str) -> dict[str, Any]:
 @click.command()
 @click.argument("input_path", metavar="INPUT.jsonl", type=click.Path(dir_okay=False, allow_dash=True))
 @verifier_option
+@verifier_options_option
 @click.option("--output", "-o", type=click.Path(dir_okay=False, allow_dash=True), default="-",
               help="Where graded lines go (default: standard output). A manifest is written beside a file.")
 @click.option("--workers", "-w", type=click.IntRange(min=0), default=None,
@@ -117,19 +121,33 @@ def provenance(verifier_name: str) -> dict[str, Any]:
               help="SQLite file of verdicts kept across runs, so re-grading is near free.")
 @click.option("--strict", is_flag=True, help="Stop at the first malformed line instead of reporting and skipping it.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: when stderr is a terminal).")
-def grade(input_path: str, verifier: str, output: str, workers: int | None, timeout: float | str, cache: str | None,
-          strict: bool, progress: bool | None) -> None:
+@click.option("--backend", type=click.Choice(BACKENDS), default="local", show_default=True,
+              help="Grade on this machine, or on a Ray cluster (pip install 'rest-em[ray]').")
+@click.option("--address", default=None,
+              help="Ray cluster to join (HOST:PORT or ray://HOST:PORT; default: start a local one).")
+def grade(input_path: str, verifier: str, verifier_options: tuple[str, ...], output: str, workers: int | None,
+          timeout: float | str, cache: str | None, strict: bool, progress: bool | None, backend: str,
+          address: str | None) -> None:
     """Grade INPUT.jsonl: lines with `completion`, `reference` and optional `id`, `problem`, `meta`.
 
     Each output line is the input record plus `verdict` (reward, status, detail, elapsed, info).
+    `-` reads standard input as a stream: each line is graded as it arrives, its output line written
+    as soon as its verdict and those of the lines before it are in.
     """
-    record_of = provenance(verifier)
-    workers = os.cpu_count() or 1 if workers is None else workers
+    options = parse_options(verifier_options)
+    grading = configured(verifier, options)
+    record_of = provenance(verifier, grading, options)
+    if address is not None and backend != "ray":
+        raise click.BadParameter("applies to --backend ray only", param_hint="--address")
+    if workers is None and backend == "local":
+        workers = os.cpu_count() or 1
     tally = Tally()
     queue: collections.deque = collections.deque()
     with click.open_file(input_path, "r", encoding="utf-8", errors="surrogateescape") as source, \
             click.open_file(output, "w", encoding="utf-8", errors="surrogateescape") as sink, \
-            Grader(verifier, workers=workers, timeout=timeout, cache=cache, progress=progress) as grader:
+            open_grader(grading if options else verifier,  # a name: Ray nodes resolve it from their plugins
+                        backend=backend, address=address, workers=workers, timeout=timeout, cache=cache,
+                        progress=progress) as grader:
         for verdict in grader.grade_iter(_records(source, verifier, strict, tally, queue)):
             record, malformed = queue.popleft()
             if malformed is not None:
@@ -139,6 +157,6 @@ def grade(input_path: str, verifier: str, output: str, workers: int | None, time
             sink.write(json.dumps(record, ensure_ascii=False) + "\n")
     if output != "-":
         manifest = dict(record_of, input=str(input_path), output=str(output), summary=tally.summary(),
-                        timeout=grader.timeout, workers=workers)
+                        timeout=grader.timeout, workers=workers, backend=backend)
         Path(output + ".manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     click.echo(tally.table(), err=True)

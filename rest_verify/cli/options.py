@@ -19,3 +19,7 @@ def timeout_option(overrun: str) -> Callable[[Any], Any]:
         callback=lambda ctx, param, value: AUTO if value is None else value,
         help=f"Hard wall-clock seconds per item; an overrun {overrun} "
              f"(default: the verifier's own deadline, else {DEFAULT_TIMEOUT:g}).")
+
+verifier_options_option = click.option(
+    "--verifier-option", "verifier_options", multiple=True, metavar="KEY=VALUE",
+    help="An option for the verifier, repeatable (e.g. `--verifier-option extraction=strict` for math).")

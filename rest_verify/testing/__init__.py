@@ -9,6 +9,9 @@ or, with the `conformance` fixture this package registers with pytest:
 
     def test_conformance(conformance):
         conformance(MyVerifier())
+
+The checks themselves need no pytest (`rest-em check` runs them without it); only `VerifierSuite` does,
+so it is imported on first use.
 """
 
 from __future__ import annotations

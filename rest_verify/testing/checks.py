@@ -2,11 +2,18 @@
 
 Each check takes a verifier and its known-correct examples and raises `AssertionError` saying what is
 wrong. The pytest suite, the `conformance` fixture and `rest-em check` all run these same functions.
+
+Scorers (a verifier with `real_valued_rewards = True`, such as a reward model) have an opinion on any
+text, so four checks judge them by the scorer contract instead: `examples` wants each example scored
+(`correct`, finite reward) rather than rewarded; `reward_range` wants finite rewards rather than [0, 1];
+`garbage_gets_a_verdict` and `junk_earns_nothing` still demand a verdict in time and no reward for empty
+or whitespace-only output, but not that random text scores zero.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import pickle
 import random
 import time
@@ -54,6 +61,11 @@ def garbage_completions(seed: int = 0) -> dict[str, str]:
     }
 
 
+def real_valued(verifier: Any) -> bool:
+    """Whether the verifier gives real-valued scores (a reward model) rather than pass/fail rewards."""
+    return bool(getattr(verifier, "real_valued_rewards", False))
+
+
 def _verify(verifier: Any, problem: Problem, completion: str) -> Verdict:
     verdict = verifier.verify(problem, completion)
     assert isinstance(verdict, Verdict), f"verify() returned {type(verdict).__name__}, not a Verdict"
@@ -74,7 +86,8 @@ def check_examples(verifier: Any, examples: Examples, deadline: float) -> None:
     assert examples, "verifier exposes no `examples` (a list of (Problem, correct completion) pairs)"
     for problem, completion in examples:
         verdict = _verify(verifier, problem, completion)
-        assert verdict.status is Status.CORRECT and verdict.reward > 0, \
+        rewarded = math.isfinite(verdict.reward) if real_valued(verifier) else verdict.reward > 0
+        assert verdict.status is Status.CORRECT and rewarded, \
             f"example {problem.id!r} should be correct, got {verdict.status}: {verdict.detail}"
 
 
@@ -120,9 +133,12 @@ def check_json_round_trip(verifier: Any, examples: Examples, deadline: float) ->
 
 @check
 def check_reward_range(verifier: Any, examples: Examples, deadline: float) -> None:
-    """Rewards lie in [0, 1], and only `correct` verdicts carry a positive reward."""
+    """Rewards lie in [0, 1] (scorers: are finite), and only `correct` verdicts carry a positive reward."""
     for verdict in _sample_verdicts(verifier, examples):
-        assert 0.0 <= verdict.reward <= 1.0, f"reward {verdict.reward} outside [0, 1]"
+        if real_valued(verifier):
+            assert math.isfinite(verdict.reward), f"score {verdict.reward} is not finite"
+        else:
+            assert 0.0 <= verdict.reward <= 1.0, f"reward {verdict.reward} outside [0, 1]"
         assert verdict.reward == 0.0 or verdict.status is Status.CORRECT, \
             f"status {verdict.status} carries reward {verdict.reward}"
 
@@ -139,16 +155,19 @@ def check_garbage_gets_a_verdict(verifier: Any, examples: Examples, deadline: fl
             raise AssertionError(f"{label!r} completion raised {type(exc).__name__}: {exc}") from exc
         took = time.monotonic() - start
         assert took <= deadline, f"{label!r} completion took {took:.1f} s, over the {deadline:g} s deadline"
-        assert verdict.status is not Status.CORRECT or label == "one megabyte", \
+        assert verdict.status is not Status.CORRECT or label == "one megabyte" or real_valued(verifier), \
             f"{label!r} completion was graded correct"
 
 
 @check
 def check_junk_earns_nothing(verifier: Any, examples: Examples, deadline: float) -> None:
-    """Negative control: empty output, the prompt echoed, random text, a bare \\boxed{} earn no reward."""
+    """Negative control: empty output, the prompt echoed, random text, a bare \\boxed{} earn no reward
+    (scorers: empty and whitespace-only output)."""
     problems = [p for p, _ in examples] or [Problem(id="p", prompt="What is 1 + 1?", reference="2")]
     for problem in problems:
         for label, completion in junk_completions(problem).items():
+            if real_valued(verifier) and completion.strip():
+                continue
             verdict = _verify(verifier, problem, completion)
             assert verdict.reward == 0.0, f"{label!r} completion earned reward {verdict.reward} on {problem.id!r}"
 

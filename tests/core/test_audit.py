@@ -84,3 +84,17 @@ def test_audit_of_a_run_directory_without_problems_says_nothing_was_regraded(tmp
     assert result.exit_code == 0, result.output
     assert "0 of 0 items with a reference disagree" in result.output
     assert "No item carries a reference, so nothing was regraded" in result.output
+
+
+def test_audit_reports_the_rewards_each_extraction_rule_earned(tmp_path):
+    graded = tmp_path / "graded.jsonl"
+    graded.write_text("\n".join([
+        graded_line("a", "\\boxed{4}", "4", Verdict.right(extraction="boxed", fallback=False)),
+        graded_line("b", "so 4", "4", Verdict.right(extraction="last number", fallback=True)),
+        graded_line("c", "so 4", "4", Verdict.right(extraction="last number", fallback=True)),
+        graded_line("d", "so 5", "4", Verdict.wrong(extraction="last number", fallback=True)),
+    ]) + "\n")
+    result = CliRunner().invoke(main, ["audit", str(graded)])
+    assert result.exit_code == 0, result.output
+    assert "| last number | yes | 2 | 66.7% |" in result.output and "| boxed | no | 1 | 33.3% |" in result.output
+    assert "66.7% of rewarded items were found by a fallback rule" in result.output

@@ -60,3 +60,27 @@ def test_check_passes_for_a_conforming_verifier():
     result = CliRunner().invoke(main, ["check", "exact", "--deadline", "5"])
     assert result.exit_code == 0, result.output
     assert "0 failed" in result.output
+
+
+def test_grade_dash_answers_each_line_of_standard_input_as_it_arrives():
+    import selectors
+    import subprocess
+    import sys
+
+    process = subprocess.Popen([sys.executable, "-c", "from rest_verify.cli import main; main()", "grade", "-",
+                                "-v", "exact", "-w", "1"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, text=True)
+    selector = selectors.DefaultSelector()
+    selector.register(process.stdout, selectors.EVENT_READ)
+    try:
+        for answer in ("2", "3"):  # the second line is only written once the first has its verdict
+            process.stdin.write(json.dumps({"completion": answer, "reference": "2"}) + "\n")
+            process.stdin.flush()
+            assert selector.select(timeout=30), "no verdict while standard input stays open"
+            row = json.loads(process.stdout.readline())
+            assert row["completion"] == answer and row["verdict"]["reward"] == (answer == "2")
+        process.stdin.close()
+        assert process.wait(timeout=30) == 0
+    finally:
+        process.kill()
+        process.wait()

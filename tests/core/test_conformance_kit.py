@@ -31,6 +31,34 @@ class Crashes:
         return Verdict.right() if completion.strip().endswith("2") else Verdict.wrong()
 
 
+class LengthScorer:
+    """A real-valued scorer: any text gets a score, negative ones included; empty text gets none."""
+
+    name = "length"
+    version = "1"
+    examples = EXAMPLES
+    real_valued_rewards = True
+
+    def __init__(self, empty_score=None):
+        self.empty_score = empty_score
+
+    def verify(self, problem, completion):
+        if not completion.strip():
+            if self.empty_score is None:
+                return Verdict.no_answer("nothing to score")
+            return Verdict(self.empty_score, "correct")
+        return Verdict(len(completion.strip()) / 10 - 3, "correct")
+
+
+def test_a_scorer_is_judged_by_scorer_rules():
+    assert all(r.passed for r in run_checks(LengthScorer(), deadline=5)), \
+        [r for r in run_checks(LengthScorer(), deadline=5) if not r.passed]
+    failed = {r.name for r in run_checks(LengthScorer(empty_score=0.5), deadline=5) if not r.passed}
+    assert failed == {"junk_earns_nothing"}
+    infinite = {r.name for r in run_checks(LengthScorer(empty_score=float("inf")), deadline=5) if not r.passed}
+    assert "reward_range" in infinite
+
+
 def test_the_fixture_runs_in_one_line(conformance):
     conformance(ExactVerifier())
 

@@ -188,3 +188,92 @@ def test_the_default_deadline_is_the_verifiers_own_when_it_declares_one():
     assert Grader(Patient(), workers=0, timeout=1.5).timeout == 1.5
     verdicts = grade(problems(1), ["sleep:1.5"], Patient(), workers=1)
     assert verdicts[0].status is Status.CORRECT
+
+
+def slow_source(count, gap, arrivals):
+    """A producer that makes one item every `gap` seconds, noting when each became available."""
+    for i in range(count):
+        time.sleep(gap)
+        arrivals.append(time.monotonic())
+        yield Problem(id=str(i)), "ok"
+
+
+def test_a_slow_producer_gets_each_verdict_soon_after_its_item():
+    arrivals: list[float] = []
+    with Grader(Behaving(), workers=1, cache=False) as grader:
+        grader.grade(problems(2), ["ok", "ok"])  # a warm worker, as in a training run
+        received = [time.monotonic() for _ in grader.grade_iter(slow_source(20, 0.1, arrivals))]
+    assert len(received) == 20
+    lags = [got - made for got, made in zip(received, arrivals)]
+    assert lags[0] < 1.0, f"first verdict {lags[0]:.2f} s after its item"  # was 2 s: the whole input
+    assert sorted(lags)[10] < 1.0
+
+
+def test_a_worker_killed_while_idle_between_two_batches_of_a_stream_is_replaced():
+    received: list[Verdict] = []
+    killed: list[int] = []
+
+    def idle_after_a_verdict(grader):
+        return received and all(w.ready and not w.inflight for w in grader._pool)
+
+    def source(grader):
+        for i in range(100):
+            give_up = time.monotonic() + (2 if i == 1 else 0)  # the first batch gets time to finish
+            while not killed and i > 0:
+                if idle_after_a_verdict(grader):
+                    for worker in grader._pool:
+                        worker.process.kill()
+                        worker.process.wait()
+                    killed.append(i)
+                elif time.monotonic() < give_up:
+                    time.sleep(0.01)
+                    continue
+                break
+            yield Problem(id=str(i)), "ok"
+
+    grader = Grader(Behaving(), workers=1, chunk_size=1, cache=False)
+    thread = threading.Thread(target=lambda: received.extend(grader.grade_iter(source(grader))), daemon=True)
+    thread.start()
+    thread.join(15)
+    assert not thread.is_alive(), "grading hung after an idle worker died"  # (close() would wait on it too)
+    grader.close()
+    assert killed, "the worker was never seen ready and idle"
+    assert len(received) == 100 and all(v.correct for v in received)
+
+
+def test_an_error_in_the_input_comes_after_the_verdicts_before_it():
+    def source():
+        yield Problem(id="0"), "ok"
+        yield Problem(id="1"), "ok"
+        raise KeyError("line 3 is broken")
+
+    seen = []
+    with Grader(Behaving(), workers=1, cache=False) as grader:
+        with pytest.raises(KeyError, match="line 3"):
+            for verdict in grader.grade_iter(source()):
+                seen.append(verdict)
+        assert len(seen) == 2
+        assert grader.grade(problems(1), ["ok"])[0].correct
+
+
+def test_verify_keeps_one_grader_for_repeated_calls_with_the_default_timeout(monkeypatch):
+    import rest_verify.engine as engine
+
+    built = []
+
+    class Counted(engine.Grader):
+        def __init__(self, *args, **kwargs):
+            built.append(self)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "Grader", Counted)
+    monkeypatch.setattr(engine, "_shared_graders", {})
+    try:
+        for answer in ("2", "3", "2"):
+            engine.verify("exact", answer, "2")
+        assert len(built) == 1
+        assert engine.verify("exact", "2", "2", timeout=4.0).correct
+        assert len(built) == 2 and built[1].timeout == 4.0
+    finally:
+        for grader in built:
+            grader.close()

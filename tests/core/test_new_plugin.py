@@ -12,6 +12,8 @@ from click.testing import CliRunner
 
 from rest_verify.cli import main
 
+ROOT = Path(__file__).resolve().parents[2]
+
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -25,19 +27,20 @@ def test_rendered_plugin_installs_lists_and_passes_the_kit(tmp_path):
     result = CliRunner().invoke(main, ["new-plugin", "palindrome", "-d", str(tmp_path)])
     assert result.exit_code == 0, result.output
     project = tmp_path / "rest-em-palindrome"
+    # As a plugin author would: a fresh venv that sees nothing of this one, rest-em from this checkout, then
+    # the plugin with its test extra, both built by pip with build isolation (their own build requirements).
     environment = tmp_path / "venv"
-    venv.EnvBuilder(system_site_packages=True, with_pip=False).create(environment)
+    venv.EnvBuilder(with_pip=False).create(environment)
     python = str(environment / "bin" / "python")
-    # rest-em itself too: the code under test, not whatever rest-em the base interpreter may carry
-    installed = run([sys.executable, "-m", "pip", "--python", python, "install", "-q", "--no-deps",
-                     "--no-build-isolation", "-e", str(ROOT), "-e", str(project)])
-    assert installed.returncode == 0, installed.stderr
-    cli = [python, "-c", "from rest_verify.cli import main; main()"]
-    listed = run(cli + ["plugins", "--json", "--kind", "verifiers"])
+    for requirement in (str(ROOT), f"{project}[test]"):
+        installed = run([sys.executable, "-m", "pip", "--python", python, "install", "-q", "-e", requirement])
+        assert installed.returncode == 0, installed.stderr
+    cli = [str(environment / "bin" / "rest-em")]
+    listed = run(cli + ["plugins", "--json", "--kind", "verifiers"], cwd=tmp_path)
     assert listed.returncode == 0, listed.stderr
     row = next(r for r in json.loads(listed.stdout) if r["name"] == "palindrome")
     assert row["distribution"] == "rest-em-palindrome" and row["distribution_version"] == "0.1.0"
-    checked = run(cli + ["check", "palindrome", "--deadline", "10"])
+    checked = run(cli + ["check", "palindrome", "--deadline", "10"], cwd=tmp_path)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "0 failed" in checked.stdout
     helped = run(cli + ["--help"])
@@ -49,7 +52,7 @@ def test_rendered_plugin_installs_lists_and_passes_the_kit(tmp_path):
     tests = run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(project / "tests")], cwd=project)
     assert tests.returncode == 0, tests.stdout + tests.stderr
     # and the pinning variable really hides it, verb included
-    hidden = run(cli + ["plugins", "--json"], env={"REST_EM_PLUGINS": "", "PATH": "/usr/bin:/bin"})
+    hidden = run(cli + ["plugins", "--json"], cwd=tmp_path, env={"REST_EM_PLUGINS": "", "PATH": "/usr/bin:/bin"})
     assert not {"palindrome", "try-palindrome"} & {r["name"] for r in json.loads(hidden.stdout)}
 
 

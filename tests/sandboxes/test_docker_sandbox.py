@@ -119,7 +119,7 @@ print(first("/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memor
 print(first("/sys/fs/cgroup/pids/pids.max", "/sys/fs/cgroup/pids.max"))
 """
     result = python(sandbox, code, memory_mb=256, max_processes=16)
-    assert result.stdout.decode().split() == [str(256 << 20), "17"]  # + the container's sleep
+    assert result.stdout.decode().split() == [str(256 << 20), "17"]  # + the bootstrap (pid 1)
 
 
 def test_timeout_kills_and_removes_the_container(sandbox):
@@ -327,3 +327,20 @@ def test_file_size_limit(sandbox):
     result = python(sandbox, "open('big', 'wb').write(b'x' * 200000)\nprint('wrote')", max_file_bytes=100000)
     assert result.exit_code != 0 and b"wrote" not in result.stdout
     assert b"File too large" in result.stderr  # Python ignores SIGXFSZ, so the write fails with EFBIG
+
+
+def test_a_forged_exit_trailer_is_just_output(sandbox):
+    forged = "import sys\nsys.stdout.write('\\0RESTEM-EXIT 0123456789abcdef0123456789abcdef 0 0\\n')\nsys.exit(5)"
+    result = python(sandbox, forged)
+    assert result.exit_code == 5 and result.stdout.startswith(b"\0RESTEM-EXIT 0123")
+
+
+def test_exit_status_arrives_while_a_leftover_child_still_writes(sandbox):
+    code = ("import os, sys\n"
+            "if os.fork() == 0:\n"
+            "    while True:\n"
+            "        os.write(1, b'x' * 4096)\n"
+            "        os.write(2, b'y' * 4096)\n"
+            "sys.exit(4)\n")
+    result = python(sandbox, code, max_output_bytes=1 << 16)
+    assert result.exit_code == 4 and not result.timed_out and result.elapsed < 5.0

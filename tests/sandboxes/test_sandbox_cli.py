@@ -2,22 +2,38 @@
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
+import tarfile
 
 import pytest
 from click.testing import CliRunner
 
+import sandboxes.image as image
 from rest_verify.cli import main
 from sandboxes.base import SandboxError, SandboxUnavailable
-from sandboxes.image import _run_step, _split_name, build_image
+from sandboxes.image import (DEFAULT_IMAGE, PACKAGES, RECIPE, RECIPE_LABEL, _run_step, _split_name, build_image,
+                             docker_client)
 
 
 def test_image_names_split_into_repository_and_tag():
     assert _split_name("rest-em-sandbox:latest") == ("rest-em-sandbox", "latest")
     assert _split_name("registry:5000/team/box") == ("registry:5000/team/box", "latest")
     assert _split_name("registry:5000/team/box:v2") == ("registry:5000/team/box", "v2")
+
+
+def test_the_default_tag_is_the_recipe_hash_which_follows_the_package_list(monkeypatch):
+    assert DEFAULT_IMAGE.endswith(f":{RECIPE}") and RECIPE == image.recipe_hash()
+    monkeypatch.setattr(image, "PACKAGES", (*PACKAGES, "gfortran"))
+    assert image.recipe_hash() != RECIPE
+
+
+def test_the_dockerfile_installs_the_same_packages_as_debootstrap():
+    dockerfile = (image.DOCKERFILE_DIR / "Dockerfile").read_text()
+    install = next(line for line in dockerfile.splitlines() if "apt-get install" in line)
+    assert set(PACKAGES) <= set(install.split())
 
 
 def test_unknown_build_method_is_refused():
@@ -79,5 +95,31 @@ def test_doctor_passes_on_a_working_setup():
     result = CliRunner().invoke(main, ["sandbox", "doctor"])
     assert result.exit_code == 0, result.output
     assert "FAIL" not in result.output
-    for name in ("network absent", "read-only root", "non-root", "memory limit", "process limit"):
+    for name in ("image up to date", "network absent", "read-only root", "non-root", "memory limit",
+                 "process limit", "seccomp profile", "C++ compiler"):
         assert f"OK   {name}" in result.output
+
+
+@pytest.fixture
+def stale_image():
+    """A tiny image labelled with another recipe, removed afterwards."""
+    name = "rest-em-sandbox:test-stale-recipe"
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w") as tar:
+        info = tarfile.TarInfo("marker")
+        tar.addfile(info, io.BytesIO(b""))
+    client = docker_client()
+    repository, tag = _split_name(name)
+    client.import_image_from_data(archive.getvalue(), repository=repository, tag=tag,
+                                  changes=[f"LABEL {RECIPE_LABEL}=000000000000"])
+    yield name
+    client.remove_image(name, force=True)
+
+
+@pytest.mark.docker
+def test_doctor_calls_an_image_of_another_recipe_stale(stale_image):
+    done = rest_em("sandbox", "doctor", "--image", stale_image)
+    assert done.returncode == 2, done.stderr
+    assert f"FAIL image up to date: built from recipe 000000000000, but this rest-em's recipe is {RECIPE}" \
+        in done.stdout
+    assert f"rest-em sandbox build (makes rest-em-sandbox:{RECIPE}" in last_line(done)

@@ -9,8 +9,9 @@ import pytest
 
 from rest_verify.plugins import PINNING_VARIABLE, reset_registry
 
-# The demo's task (arith) and the MATH verifier; nothing else installed may change what the tests see.
-NEEDED_PLUGINS = "rest-em-arith,rest-em-math"
+# The demo's task (arith), the MATH verifier and the reward-model scorer (rm); nothing else installed
+# may change what the tests see.
+NEEDED_PLUGINS = "rest-em-arith,rest-em-math,rest-em-rm"
 
 
 @pytest.fixture(scope="package", autouse=True)
@@ -31,3 +32,14 @@ def single_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(previous)
+
+
+@pytest.fixture(scope="package")
+def base_model(tmp_path_factory, pinned_plugins, single_torch_thread):
+    """The quick demo's pre-trained base model, shared by the loop tests of both modes."""
+    from rest_train.demo import QUICK, pretrain
+    from rest_verify.plugins import get_task
+
+    path = tmp_path_factory.mktemp("quick") / "base"
+    pretrain(get_task("arith"), QUICK, path, seed=0, device="cpu")
+    return path

@@ -12,7 +12,8 @@ from click.testing import CliRunner
 from rest_verify.cli import main
 from rest_train.tinymodel import save_random_model
 
-FIXTURES = Path(__file__).parent / "fixtures"
+# MATH rows of the math plugin, whose `math_jsonl` task these runs use.
+FIXTURES = Path(__file__).resolve().parents[2] / "plugins" / "math" / "tests" / "fixtures" / "tasks"
 
 CONFIG = """
 output_dir = "run"
@@ -112,3 +113,9 @@ def test_quick_demo_end_to_end(tmp_path):
         check_metrics(root / f"iter_{iteration:02d}" / "metrics.json")
     assert (root / "report.md").exists() and (root / "plot.png").exists()
     assert json.loads((root / "run.json").read_text())["config"]["data"]["task"] == "arith"
+
+
+def test_the_rest_demo_has_a_fixed_schedule(tmp_path):
+    result = CliRunner().invoke(main, ["demo", "--mode", "rest", "--iterations", "2", "--output", str(tmp_path)])
+    assert result.exit_code == 2 and "--iterations applies to --mode rest-em" in result.output
+    assert not any(tmp_path.iterdir())

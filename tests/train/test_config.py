@@ -78,6 +78,7 @@ def test_defaults_follow_the_paper():
     assert config.train.init_from == "base" and config.train.loss == "nll"
     assert config.threshold(1) == 1.0
     assert config.eval_samples == max(config.eval.ks)
+    assert config.grading.timeout is None  # the verifier's own deadline (apps: its sandbox budget)
 
 
 @pytest.mark.parametrize("data, key", [

@@ -58,3 +58,19 @@ def test_loading_the_plugin_does_not_import_torch():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True,
                             env=env)
     assert result.stdout.split() == ["False", "False"]
+
+
+def test_generate_stream_yields_each_prompt_once_per_batch_with_what_generate_returns(model_path):
+    generator = TransformersGenerator(str(model_path), device="cpu", batch_size=4, progress=False)
+    sampling = Sampling(temperature=1.0, max_new_tokens=6, seed=5)
+    prompts = ["a", "b", "ab", "ba", "bb"]
+    sampled = []
+    sample = generator._sample
+    generator._sample = lambda *args: sampled.append(args) or sample(*args)
+    stream = generator.generate_stream(prompts, 2, sampling)
+    first = next(stream)
+    assert len(sampled) == 1  # the first batch's prompts come out before the next batch is sampled
+    streamed = dict([first, *stream])
+    del generator._sample
+    assert sorted(streamed) == list(range(5))
+    assert [streamed[i] for i in range(5)] == generator.generate(prompts, 2, sampling)

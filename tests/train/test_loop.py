@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from rest_verify.plugins import get_task
+from rest_verify.plugins import get_task, get_verifier
 from rest_train import loop
 from rest_train.config import ConfigError, FilterConfig, TrainConfig
-from rest_train.demo import QUICK, demo_config, pretrain
+from rest_train.demo import QUICK, demo_config
 
 STAGE_COUNT = 3 + 7  # iteration 0 evaluates; iteration 1 runs all seven stages
 VOLATILE = {"elapsed", "seconds", "model", "init_from"}
@@ -19,13 +19,6 @@ VOLATILE = {"elapsed", "seconds", "model", "init_from"}
 
 class Crash(Exception):
     pass
-
-
-@pytest.fixture(scope="module")
-def base_model(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("quick") / "base"
-    pretrain(get_task("arith"), QUICK, path, seed=0, device="cpu")
-    return path
 
 
 def quick_config(root: Path, base: Path, **changes):
@@ -116,3 +109,42 @@ def test_a_different_config_does_not_resume_into_an_old_run(tmp_path, base_model
     changed = quick_config(root, base_model, iterations=0, train=TrainConfig(learning_rate=0.5))
     with pytest.raises(ConfigError, match="train.learning_rate"):
         loop.run(changed, progress=False)
+
+
+def test_one_grader_serves_the_run_with_the_verifiers_own_deadline_and_is_closed_even_on_error(
+        tmp_path, base_model, monkeypatch):
+    built = []
+
+    class Recorded(loop.Grader):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.closed = False
+            built.append(self)
+
+        def close(self):
+            self.closed = True
+            super().close()
+
+    def crash_after_grading_training_samples(iteration, stage):
+        if stage == "verdicts":
+            raise Crash("killed")
+
+    monkeypatch.setattr(loop, "Grader", Recorded)
+    monkeypatch.setattr(type(get_verifier("arith")), "deadline", 42.0, raising=False)
+    with pytest.raises(Crash):
+        loop.run(quick_config(tmp_path / "run", base_model), stage_hook=crash_after_grading_training_samples,
+                 progress=False)
+    assert len(built) == 1  # iteration 0's evaluation and iteration 1's samples shared it
+    assert built[0].timeout == 42.0 and built[0].closed
+
+
+def test_a_run_graded_on_a_local_ray_cluster_equals_the_local_run(tmp_path, base_model, monkeypatch):
+    monkeypatch.setenv("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")  # read at import: the local cluster stays on loopback
+    pytest.importorskip("ray")
+    runs = {}
+    for backend in ("local", "ray"):
+        config = quick_config(tmp_path / backend, base_model)
+        config = dataclasses.replace(config, grading=dataclasses.replace(config.grading, backend=backend))
+        loop.run(config, progress=False)
+        runs[backend] = comparable(tmp_path / backend)
+    assert runs["ray"] == runs["local"]

@@ -31,3 +31,8 @@ def extract_code(completion: str, language: Language) -> str | None:
     # Indentation shared by every line (a block inside a list item, a padded completion) is not the
     # program's: removing it changes nothing else, since dedent needs all non-blank lines to share it.
     return textwrap.dedent(code) if code.strip() else None
+
+
+def fence_tags(completion: str) -> list[str]:
+    """The info-string tags of the completion's fenced blocks, in order, lower-cased ("" if untagged)."""
+    return [tag.lower() for tag, _ in _BLOCK.findall(completion)] if "```" in completion else []

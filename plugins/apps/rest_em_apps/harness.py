@@ -18,6 +18,10 @@ error through pipes it reads itself. Every child loses the runner's descriptors 
 other descriptor closed) before any submitted code runs. Both processes make themselves non-dumpable, so
 no child can reach them through /proc/<pid>/mem, /proc/<pid>/fd or ptrace.
 
+A job with a `compile` command (C++) first runs it once, as a child like any test but under its own
+time, memory and output limits (`compile_seconds`, `compile_memory_mb`); a failure ends the job with a
+`compile_error` (the compiler's first lines, or which limit it broke) and no tests.
+
 Two ways to run a program, chosen by the job:
 - in-process Python (`"in_process": true`): the child executes the compiled solution as `__main__`
   (standard-input tests) or as module `solution` and calls `fn_name` with the test's argument list
@@ -52,6 +56,8 @@ KEY_BYTES = 64  # hex characters of the one-time key on standard input
 KEY_WAIT_SECONDS = 10.0
 RESULT_FD = 3  # the child's channel for a call-based return value
 STDERR_TAIL = 2000
+COMPILER_OUTPUT_BYTES = 1 << 16  # a compiler printing more than this is stopped: no program is that wrong
+COMPILER_LINES = 12
 _CHUNK = 1 << 16
 _REAP_ROUNDS = 50
 
@@ -157,42 +163,75 @@ def run_job(job):
             code = compile(source, job["source_file"], "exec", dont_inherit=True)
         except (SyntaxError, ValueError, MemoryError, RecursionError, OverflowError) as exc:
             return _encode({"compile_error": _exception_line(exc), "tests": []})
-    deadline = time.monotonic() + float(job["total_seconds"])
-    room = int(job["total_output_bytes"])
-    records = []
-    stop = None
     wake_read, wake_write = os.pipe()  # SIGCHLD wake-up, so waiting for a child needs no polling
     os.set_blocking(wake_read, False)
     os.set_blocking(wake_write, False)
     signal.signal(signal.SIGCHLD, lambda *_: None)
     signal.set_wakeup_fd(wake_write)
     try:
-        for index, test_input in enumerate(job["inputs"]):
-            if stop is None and time.monotonic() >= deadline:
-                stop = "the total time limit was reached"
-            if stop is not None:
-                records.append(_encode({"status": "skipped", "reason": stop}))
-                continue
-            seconds = min(float(job["time_limit"]), deadline - time.monotonic())
-            try:
-                result = run_test(job, code, test_input, wake_read, seconds)
-            except OSError as exc:  # pipes or processes exhausted, by an earlier test's leftovers say
-                result = {"status": "error", "error": f"cannot run the test: {exc}", "elapsed": 0.0}
-            record = _encode(result)
-            if len(record) > room:
-                result = {"status": "output_limit", "error": "the total output limit was reached",
-                          "elapsed": result.get("elapsed", 0.0)}
-                record = _encode(result)
-            room -= len(record)
-            records.append(record)
-            if result["status"] != "ok":
-                stop = f"test {index + 1} ended with {result['status']}"
+        return _run_tests(job, code, wake_read)
     finally:
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         os.close(wake_read)
         os.close(wake_write)
-    return b'{"tests": [' + b", ".join(records) + b"]}"
+
+
+def _run_tests(job, code, wake_fd):
+    compile_elapsed = None
+    if job.get("compile"):
+        start = time.monotonic()
+        error = compile_program(job, wake_fd)
+        compile_elapsed = round(time.monotonic() - start, 6)
+        if error is not None:
+            return _encode({"compile_error": error, "compile_elapsed": compile_elapsed, "tests": []})
+    deadline = time.monotonic() + float(job["total_seconds"])
+    room = int(job["total_output_bytes"])
+    records = []
+    stop = None
+    for index, test_input in enumerate(job["inputs"]):
+        if stop is None and time.monotonic() >= deadline:
+            stop = "the total time limit was reached"
+        if stop is not None:
+            records.append(_encode({"status": "skipped", "reason": stop}))
+            continue
+        seconds = min(float(job["time_limit"]), deadline - time.monotonic())
+        try:
+            result = run_test(job, code, test_input, wake_fd, seconds)
+        except OSError as exc:  # pipes or processes exhausted, by an earlier test's leftovers say
+            result = {"status": "error", "error": f"cannot run the test: {exc}", "elapsed": 0.0}
+        record = _encode(result)
+        if len(record) > room:
+            result = {"status": "output_limit", "error": "the total output limit was reached",
+                      "elapsed": result.get("elapsed", 0.0)}
+            record = _encode(result)
+        room -= len(record)
+        records.append(record)
+        if result["status"] != "ok":
+            stop = f"test {index + 1} ended with {result['status']}"
+    head = b'{"compile_elapsed": ' + _encode(compile_elapsed) + b', "tests": ['
+    return head + b", ".join(records) + b"]}"
+
+
+def compile_program(job, wake_fd):
+    """Run the job's compile command once; None when it succeeded, else what went wrong (for people)."""
+    seconds = float(job["compile_seconds"])
+    compile_job = dict(job, mode="stdin", argv=job["compile"], time_limit=seconds,
+                       memory_mb=job["compile_memory_mb"], max_output_bytes=COMPILER_OUTPUT_BYTES,
+                       stderr_keep="head")
+    result = run_test(compile_job, None, "", wake_fd, seconds)
+    if result["status"] == "ok":
+        return None
+    if result["status"] == "timeout":
+        return f"the compiler ran past its {seconds:g} s limit"
+    lines = [line for line in (result["stderr"] + "\n" + result["stdout"]).splitlines() if line.strip()]
+    if result["status"] == "output_limit":
+        why = f"stopped after printing {COMPILER_OUTPUT_BYTES} bytes"
+    elif result.get("signal"):
+        why = f"killed by signal {result['signal']}"
+    else:
+        why = f"exit code {result['exit_code']}"
+    return "\n".join([f"{job['compile'][0]} failed ({why}):", *lines[:COMPILER_LINES]])
 
 
 def _encode(obj):
@@ -234,7 +273,9 @@ def run_test(job, code, test_input, wake_fd, seconds):
 def _supervise(job, pid, readers, wake_fd, start, seconds):
     """Read the child's pipes until it exits, overruns its deadline or prints too much."""
     limit = int(job["max_output_bytes"])
-    caps = {readers[0]: limit, readers[1]: STDERR_TAIL * 4, readers[2]: limit}
+    stderr_keep = job.get("stderr_keep", "tail")
+    caps = {readers[0]: limit, readers[1]: limit if stderr_keep == "head" else STDERR_TAIL * 4, readers[2]: limit}
+    keep = {readers[0]: None, readers[1]: stderr_keep, readers[2]: None}
     buffers = {fd: bytearray() for fd in readers}
     selector = selectors.DefaultSelector()
     for fd in readers:
@@ -253,9 +294,9 @@ def _supervise(job, pid, readers, wake_fd, start, seconds):
             for key, _ in selector.select(deadline - now):
                 if key.fd == wake_fd:
                     _drain(wake_fd)
-                elif _collect(key.fd, buffers[key.fd], caps[key.fd], key.fd == readers[1]) is False:
+                elif _collect(key.fd, buffers[key.fd], caps[key.fd], keep[key.fd]) is False:
                     selector.unregister(key.fd)
-                elif key.fd != readers[1] and len(buffers[key.fd]) > caps[key.fd]:
+                elif keep[key.fd] != "tail" and len(buffers[key.fd]) > caps[key.fd]:
                     status = "output_limit"
             wait_status = _try_wait(pid)
         elapsed = time.monotonic() - start
@@ -264,23 +305,30 @@ def _supervise(job, pid, readers, wake_fd, start, seconds):
             wait_status = _reap(pid)
         for fd in readers:  # what the child wrote just before it ended is still in the pipes
             if fd in selector.get_map():
-                while _collect(fd, buffers[fd], caps[fd], fd == readers[1]) and len(buffers[fd]) <= caps[fd]:
+                while _collect(fd, buffers[fd], caps[fd], keep[fd]) and len(buffers[fd]) <= caps[fd]:
                     pass
     finally:
         selector.close()
     return _describe(job, status, wait_status, [buffers[fd] for fd in readers], elapsed, limit)
 
 
-def _collect(fd, buffer, cap, keep_tail):
-    """Append what `fd` has to `buffer`: True if it gave data, False at end of file, None if not ready."""
+def _collect(fd, buffer, cap, keep):
+    """Append what `fd` has to `buffer`: True if it gave data, False at end of file, None if not ready.
+
+    `keep` bounds a stream that may run long: "tail" keeps its last STDERR_TAIL bytes, "head" its first
+    `cap` and one more (so the caller sees it overflow); None keeps everything (the caller enforces the
+    cap).
+    """
     try:
         chunk = os.read(fd, _CHUNK)
     except BlockingIOError:
         return None
     except OSError:
         return False
+    if keep == "head":
+        chunk = chunk[:max(cap + 1 - len(buffer), 0)]
     buffer += chunk
-    if keep_tail and len(buffer) > cap:
+    if keep == "tail" and len(buffer) > cap:
         del buffer[:-STDERR_TAIL]
     return bool(chunk)
 
@@ -289,7 +337,7 @@ def _describe(job, status, wait_status, buffers, elapsed, limit):
     """The JSON record of one test: status, exit, captured output and, for calls, the value."""
     stdout, stderr, result = buffers
     report = {"elapsed": round(elapsed, 6)}
-    if len(stdout) > limit or len(result) > limit:
+    if len(stdout) > limit or len(result) > limit or (job.get("stderr_keep") == "head" and len(stderr) > limit):
         status = "output_limit"
     exit_code = None
     if wait_status is not None and status is None:
@@ -302,7 +350,8 @@ def _describe(job, status, wait_status, buffers, elapsed, limit):
             status = "ok" if exit_code == 0 else "runtime_error"
     report["exit_code"] = exit_code
     report["stdout"] = bytes(stdout[:limit]).decode("utf-8", "replace")
-    report["stderr"] = bytes(stderr[-STDERR_TAIL:]).decode("utf-8", "replace")
+    kept = stderr[:STDERR_TAIL] if job.get("stderr_keep") == "head" else stderr[-STDERR_TAIL:]
+    report["stderr"] = bytes(kept).decode("utf-8", "replace")
     if job["mode"] == "call" and status == "ok" and not result:
         status = "runtime_error"
         report["error"] = "the function never returned (the process ended first)"

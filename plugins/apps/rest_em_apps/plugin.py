@@ -1,4 +1,5 @@
-"""Entry point of the `rest-em-apps` distribution: registers the `apps` verifier and the `apps` task."""
+"""Entry point of the `rest-em-apps` distribution: registers the `apps` verifier and the `apps` and
+`apps-cpp` tasks (the same problems, answered in Python or in C++)."""
 
 from __future__ import annotations
 
@@ -17,3 +18,4 @@ def register_verifiers(register: Callable[[Any], None]) -> None:
 @hookimpl
 def register_tasks(register: Callable[[Any], None]) -> None:
     register(AppsTask())
+    register(AppsTask(name="apps-cpp", language="cpp"))

@@ -26,7 +26,8 @@ START_SECONDS = 2.0  # interpreter start-up and report, on top of the tests' own
 
 @dataclass(frozen=True)
 class RunSettings:
-    """Limits of one submission's run. Time and memory are per test; output is per test and in total."""
+    """Limits of one submission's run. Time and memory are per test; output is per test and in total.
+    A compiled language first gets `compile_seconds` and `compile_memory_mb` for its compiler."""
 
     time_limit: float = 6.0
     memory_mb: int = 512
@@ -34,6 +35,8 @@ class RunSettings:
     max_output_bytes: int = 4 << 20
     total_output_bytes: int = 16 << 20
     max_file_bytes: int = 16 << 20
+    compile_seconds: float = 20.0
+    compile_memory_mb: int = 1024
 
 
 class HarnessFailure(Exception):
@@ -58,6 +61,8 @@ def build_request(source: str, suite: TestSuite, language: Language, settings: R
     `key` goes to the harness's standard input; only a report authenticated with it is accepted back.
     """
     total = min(settings.total_time_limit, len(suite.inputs) * settings.time_limit + START_SECONDS)
+    compile_seconds = settings.compile_seconds if language.compile else 0.0
+    memory_mb = max(settings.memory_mb, settings.compile_memory_mb if language.compile else 0)
     job: dict[str, Any] = {
         "source_file": language.source_file,
         "mode": "call" if suite.call_based else "stdin",
@@ -65,6 +70,9 @@ def build_request(source: str, suite: TestSuite, language: Language, settings: R
         "inputs": list(suite.inputs),
         "in_process": language.in_process,
         "argv": list(language.argv),
+        "compile": list(language.compile),
+        "compile_seconds": settings.compile_seconds,
+        "compile_memory_mb": settings.compile_memory_mb,
         "time_limit": settings.time_limit,
         "total_seconds": total,
         "memory_mb": settings.memory_mb,
@@ -75,7 +83,8 @@ def build_request(source: str, suite: TestSuite, language: Language, settings: R
     # Lone surrogates (from undecodable model output) travel as they are and fail to compile.
     files = {HARNESS_FILE: harness_source(), language.source_file: source.encode("utf-8", "surrogatepass"),
              JOB_FILE: json.dumps(job)}
-    limits = Limits(wall_seconds=total + START_SECONDS, memory_mb=settings.memory_mb + HARNESS_MEMORY_MB,
+    limits = Limits(wall_seconds=total + compile_seconds + START_SECONDS,
+                    memory_mb=memory_mb + HARNESS_MEMORY_MB,
                     max_output_bytes=settings.total_output_bytes + (1 << 20),
                     max_file_bytes=settings.max_file_bytes)
     return ExecRequest(files=files, argv=list(HARNESS_ARGV), stdin=key.encode("ascii"), limits=limits)

@@ -1,7 +1,9 @@
-"""The `apps` task: code problems in the Hugging Face APPS / CodeContests layouts, graded by `apps`.
+"""The `apps` and `apps-cpp` tasks: code problems in the Hugging Face APPS / CodeContests layouts,
+graded by `apps`, answered in Python or C++.
 
-Rows come from local JSONL, JSON or parquet files (read by `rest_train.tasks.read_records`). Their tests
-go through `parse_reference`, the verifier's own parser, so a problem that loads is one it can grade.
+Rows come from local JSONL, JSON or parquet files, read by the core's `rest_verify.records.read_records`.
+Their tests go through `parse_reference`, the verifier's own parser, so a problem that loads is one it can
+grade.
 """
 
 from __future__ import annotations
@@ -9,48 +11,57 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
+from rest_em_apps.languages import LANGUAGES
 from rest_em_apps.reference import InvalidReference, TestSuite, parse_reference
-from rest_train.tasks import Record, read_records
 from rest_verify import Problem
 from rest_verify.errors import InvalidRecordError
+from rest_verify.records import Record, read_records
 
 _TEST_FIELDS = ("input_output", "public_tests", "private_tests", "generated_tests")
 
 
 class AppsTask:
     """APPS rows (`problem_id`, `question`, `input_output`, optional `starter_code`, `difficulty`) and
-    CodeContests rows (`name`, `description`, `public_tests`/`private_tests`/`generated_tests`).
+    CodeContests rows (`name`, `description`, `public_tests`/`private_tests`/`generated_tests`, and
+    `time_limit`/`memory_limit_bytes`, kept in `meta`).
 
     The reference is the parsed test suite as a plain JSON object, `{"inputs", "outputs", "fn_name"?}`:
     `input_output` given as JSON text is decoded, CodeContests splits are merged, lists of lines joined.
-    The prompt ends inside an opened ```python block, so the completion is the program itself and the
-    closing fence stops generation.
+    `language` (a key of `LANGUAGES`) goes into every problem's `meta["language"]`, so the verifier runs
+    that language; the prompt ends inside an opened code block of it, so the completion is the program
+    itself and the closing fence stops generation.
     """
 
-    name = "apps"
     verifier = "apps"
     stop = ("\n```", "\nQUESTION:")
 
+    def __init__(self, name: str = "apps", language: str = "python"):
+        if language not in LANGUAGES:
+            raise ValueError(f"unknown language {language!r}; known: {', '.join(sorted(LANGUAGES))}")
+        self.name = name
+        self.language = language
+
     def load(self, path: str | Path) -> Iterator[Problem]:
         for record in read_records(path):
-            yield _problem(record)
+            yield _problem(record, self.language)
 
     def format_prompt(self, problem: Problem) -> str:
         starter = str(problem.meta.get("starter_code") or "")
         parts = [f"QUESTION:\n{problem.prompt.rstrip()}"]
+        fence = LANGUAGES[self.language].fences[0]
         if starter.strip() and starter.strip() not in problem.prompt:
-            parts.append(f"Starter code:\n```python\n{starter.rstrip()}\n```")
+            parts.append(f"Starter code:\n```{fence}\n{starter.rstrip()}\n```")
         fn_name = problem.meta.get("fn_name")
         if fn_name:
             task = (f"Complete the function `{fn_name}` so that it returns the answer "
                     "(keep its signature; include every import it needs).")
         else:
             task = "Write a complete program that reads from standard input and writes to standard output."
-        parts.append(f"{task} Answer with a single ```python code block.")
-        return "\n\n".join(parts) + "\n\nANSWER:\n```python\n"
+        parts.append(f"{task} Answer with a single ```{fence} code block.")
+        return "\n\n".join(parts) + f"\n\nANSWER:\n```{fence}\n"
 
 
-def _problem(record: Record) -> Problem:
+def _problem(record: Record, language: str) -> Problem:
     row = record.row
     question = row.get("question", row.get("description"))
     if not isinstance(question, str) or not question.strip():
@@ -64,11 +75,26 @@ def _problem(record: Record) -> Problem:
         suite = parse_reference(tests)
     except InvalidReference as exc:
         raise InvalidRecordError(f"{record.where}: {exc}") from None
+    if suite.call_based and not LANGUAGES[language].call_based:
+        raise InvalidRecordError(f"{record.where}: a call-based problem (fn_name) cannot be answered in {language}")
     problem_id = row.get("problem_id", row.get("name"))
     return Problem(
         id=str(problem_id) if problem_id not in (None, "") else record.default_id,
         prompt=question, reference=_reference(suite), domain="code",
-        meta={"starter_code": starter or "", "fn_name": suite.fn_name, "difficulty": row.get("difficulty")})
+        meta={"starter_code": starter or "", "fn_name": suite.fn_name, "difficulty": row.get("difficulty"),
+              "language": language, **_contest_limits(row)})
+
+
+def _contest_limits(row: Mapping[str, Any]) -> dict[str, Any]:
+    """CodeContests' own limits (`time_limit` as seconds + nanos, `memory_limit_bytes`), for reference:
+    the verifier applies its own configured limits."""
+    limits: dict[str, Any] = {}
+    time_limit = row.get("time_limit")
+    if isinstance(time_limit, Mapping) and isinstance(time_limit.get("seconds"), (int, float)):
+        limits["time_limit_seconds"] = time_limit["seconds"] + (time_limit.get("nanos") or 0) / 1e9
+    if isinstance(row.get("memory_limit_bytes"), int) and row["memory_limit_bytes"] > 0:
+        limits["memory_limit_mb"] = row["memory_limit_bytes"] >> 20
+    return limits
 
 
 def _reference(suite: TestSuite) -> Mapping[str, Any]:

@@ -6,8 +6,8 @@ import time
 from typing import Any, Mapping
 
 from rest_em_apps.compare import compare_stdout, compare_value
-from rest_em_apps.extract import extract_code
-from rest_em_apps.languages import LANGUAGES, Language
+from rest_em_apps.extract import extract_code, fence_tags
+from rest_em_apps.languages import LANGUAGES, Language, find_language
 from rest_em_apps.reference import InvalidReference, TestSuite, parse_reference
 from rest_em_apps.runner import HarnessFailure, RunSettings, build_request, new_key, read_report
 from rest_verify.errors import PluginError
@@ -15,6 +15,7 @@ from rest_verify.types import Problem, Verdict
 from sandboxes.base import SandboxError
 
 MAX_TIME_LIMIT = 10.0
+MAX_COMPILE_TIME_LIMIT = 60.0
 _SNIPPET = 300
 
 
@@ -23,37 +24,46 @@ class AppsVerifier:
 
     Options: `sandbox` (backend name, "docker" for untrusted code), `sandbox_options` (passed to its
     factory), `time_limit` (seconds per test, at most 10), `memory_mb` (per test), `total_time_limit`
-    (seconds for the whole submission), `language` (a key of `LANGUAGES`; a problem's
-    `meta["language"]` overrides it). The sandbox is created lazily in the process that grades, so the
-    verifier pickles to worker processes without one.
+    (seconds for the whole submission), `language` (a key of `LANGUAGES`, used when neither the
+    problem's `meta["language"]` nor a fence tag of the completion names one), `compile_time_limit` and
+    `compile_memory_mb` (the compiler's own limits, for compiled languages). The sandbox is created
+    lazily in the process that grades, so the verifier pickles to worker processes without one.
     """
 
     name = "apps"
-    version = "1"
+    version = "2"  # 2: C++, and the language taken from a completion's fence
 
     def __init__(self, sandbox: str = "docker", time_limit: float = 6.0, memory_mb: int = 512,
                  total_time_limit: float = 60.0, language: str = "python",
-                 sandbox_options: Mapping[str, Any] | None = None):
+                 sandbox_options: Mapping[str, Any] | None = None, compile_time_limit: float = 20.0,
+                 compile_memory_mb: int = 1024):
         if not 0 < time_limit <= MAX_TIME_LIMIT:
             raise ValueError(f"time_limit must be in (0, {MAX_TIME_LIMIT}] seconds, got {time_limit!r}")
         if not (isinstance(memory_mb, int) and memory_mb >= 64):
             raise ValueError(f"memory_mb must be an integer of at least 64, got {memory_mb!r}")
         if not total_time_limit >= time_limit:
             raise ValueError(f"total_time_limit ({total_time_limit!r}) must be at least time_limit ({time_limit!r})")
+        if not 0 < compile_time_limit <= MAX_COMPILE_TIME_LIMIT:
+            raise ValueError(f"compile_time_limit must be in (0, {MAX_COMPILE_TIME_LIMIT}] seconds, "
+                             f"got {compile_time_limit!r}")
+        if not (isinstance(compile_memory_mb, int) and compile_memory_mb >= 64):
+            raise ValueError(f"compile_memory_mb must be an integer of at least 64, got {compile_memory_mb!r}")
         if language not in LANGUAGES:
             raise ValueError(f"unknown language {language!r}; known: {', '.join(sorted(LANGUAGES))}")
         self.sandbox_name = sandbox
         self.sandbox_options = dict(sandbox_options or {})
         self.language = language
         self.settings = RunSettings(time_limit=float(time_limit), memory_mb=memory_mb,
-                                    total_time_limit=float(total_time_limit))
+                                    total_time_limit=float(total_time_limit),
+                                    compile_seconds=float(compile_time_limit),
+                                    compile_memory_mb=compile_memory_mb)
         self._sandbox: Any = None
 
     @property
     def deadline(self) -> float:
         """The engine's kill deadline for one submission: the sandbox's own wall limit plus room to start
         and remove a container under load. The sandbox enforces the real limit; this is the backstop."""
-        return self.settings.total_time_limit + 30.0
+        return self.settings.total_time_limit + self.settings.compile_seconds + 30.0
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
@@ -84,14 +94,15 @@ class AppsVerifier:
             return Verdict.invalid_input(str(exc))
         if not isinstance(completion, str):
             return Verdict.invalid_input(f"completion must be text, got {type(completion).__name__}")
-        language = self._language(problem)
-        if isinstance(language, str):
-            return Verdict.invalid_input(language)
+        try:
+            language = self.language_for(problem, completion)
+        except UnknownLanguage as exc:
+            return Verdict.invalid_input(str(exc))
         if suite.call_based and not language.call_based:
             return Verdict.invalid_input(f"call-based problems (fn_name) need Python, not {language.name}")
         source = extract_code(completion, language)
         if source is None:
-            return Verdict.no_answer(f"no {language.name} program found in the completion")
+            return Verdict.no_answer(_missing_program(completion, language))
         start = time.monotonic()
         try:
             key = new_key()
@@ -119,12 +130,20 @@ class AppsVerifier:
         except Exception:  # noqa: BLE001 -- already failing; the original error is the one to report
             self._sandbox = None
 
-    def _language(self, problem: Problem) -> Language | str:
+    def language_for(self, problem: Problem, completion: str) -> Language:
+        """The problem's `meta["language"]`, else the last fence tag naming a known language, else the
+        verifier's default."""
         meta = problem.meta if isinstance(problem.meta, Mapping) else {}
-        name = meta.get("language", self.language)
-        if name not in LANGUAGES:
-            return f"unknown language {name!r}; known: {', '.join(sorted(LANGUAGES))}"
-        return LANGUAGES[name]
+        if "language" in meta:
+            name = meta["language"]
+            language = find_language(name) if isinstance(name, str) else None
+            if language is None:
+                raise UnknownLanguage(f"unknown language {name!r} in the problem's meta; "
+                                      f"known: {', '.join(sorted(LANGUAGES))}")
+            return language
+        tagged = [find_language(tag) for tag in fence_tags(completion)]
+        known = [language for language in tagged if language is not None]
+        return known[-1] if known else LANGUAGES[self.language]
 
     def _get_sandbox(self) -> Any:
         if self._sandbox is None:
@@ -132,6 +151,19 @@ class AppsVerifier:
 
             self._sandbox = get_sandbox_factory(self.sandbox_name)(**self.sandbox_options)
         return self._sandbox
+
+
+class UnknownLanguage(ValueError):
+    """A problem asks for a language the table lacks."""
+
+
+def _missing_program(completion: str, language: Language) -> str:
+    detail = f"no {language.name} program found in the completion"
+    others = sorted({tag for tag in fence_tags(completion) if tag and find_language(tag) is None})
+    if others:
+        detail += (f"; its code is tagged {', '.join(others)}, which the verifier cannot run "
+                   f"(languages: {', '.join(sorted(LANGUAGES))})")
+    return detail
 
 
 def judge(suite: TestSuite, report: Mapping[str, Any], sandbox_elapsed: float) -> Verdict:
@@ -145,6 +177,10 @@ def judge(suite: TestSuite, report: Mapping[str, Any], sandbox_elapsed: float) -
         tests.append(_judge_test(suite, index, record, compile_error))
     passed = sum(test["result"] == "pass" for test in tests)
     info = {"tests": tests, "passed": passed, "total": total, "sandbox_elapsed": round(sandbox_elapsed, 4)}
+    if isinstance(report.get("compile_elapsed"), (int, float)):
+        info["compile_elapsed"] = report["compile_elapsed"]
+    if compile_error:
+        info["compile_error"] = _text(compile_error, limit=4 * _SNIPPET)
     if passed == total:
         return Verdict.right(f"{total}/{total} tests passed", **info)
     first = next(test for test in tests if test["result"] != "pass")
@@ -199,6 +235,6 @@ def _last_line(text: Any) -> str:
     return lines[-1].strip() if lines else ""
 
 
-def _text(value: Any) -> str:
+def _text(value: Any, limit: int = _SNIPPET) -> str:
     text = str(value)
-    return text if len(text) <= _SNIPPET else text[: _SNIPPET - 3] + "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -12,7 +12,7 @@ from dataclasses import replace
 import pytest
 
 from rest_em_apps import harness
-from rest_em_apps.languages import HARNESS_ARGV, LANGUAGES
+from rest_em_apps.languages import HARNESS_ARGV, LANGUAGES, Language
 from rest_em_apps.reference import TestSuite
 from rest_em_apps.runner import HarnessFailure, RunSettings, build_request, new_key, read_report
 from sandboxes.process import ProcessSandbox
@@ -119,6 +119,38 @@ def test_output_is_capped():
 def test_syntax_error_is_reported_not_run():
     report = run("def f(:\n", ["", ""])
     assert "SyntaxError" in report["compile_error"] and report["tests"] == []
+
+
+def compiled_language(compiler: str) -> Language:
+    """A compiled language whose "compiler" is a Python script, so the compile step runs without g++:
+    it reads solution.src and writes ./solution, an executable that echoes its standard input."""
+    return Language("fake", "solution.src", ("./solution",), ("fake",),
+                    compile=(sys.executable, "-c", compiler))
+
+
+ECHO_COMPILER = ("import os\nopen('solution', 'w').write('#!/bin/sh\\ncat\\n')\n"
+                 "os.chmod('solution', 0o755)\n")
+
+
+def test_a_compiled_language_is_compiled_once_then_run_per_test():
+    report = run("anything", ["a\n", "b\n"], language=compiled_language(ECHO_COMPILER))
+    assert [t["stdout"] for t in report["tests"]] == ["a\n", "b\n"]
+    assert "compile_error" not in report and report["compile_elapsed"] >= 0
+
+
+@pytest.mark.parametrize("compiler, seconds, expected", [
+    ("import sys\nprint('solution.src:1: error: nope', file=sys.stderr)\nsys.exit(1)", 20.0,
+     " failed (exit code 1):\nsolution.src:1: error: nope"),
+    ("import time\ntime.sleep(30)", 0.5, "the compiler ran past its 0.5 s limit"),
+    ("import sys\nwhile True: sys.stderr.write('error line\\n' * 1000)", 20.0,
+     " failed (stopped after printing 65536 bytes):"),
+])
+def test_compile_failures_end_the_job_with_the_compilers_first_lines(compiler, seconds, expected):
+    report = run("anything", ["a\n"], language=compiled_language(compiler), compile_seconds=seconds)
+    assert report["tests"] == [] and expected in report["compile_error"]
+    assert report["compile_elapsed"] < min(seconds, 10.0) + 1.0
+    if "printing" in expected:
+        assert report["compile_error"].count("error line") == harness.COMPILER_LINES
 
 
 def test_forged_frames_stay_inside_the_test_output():

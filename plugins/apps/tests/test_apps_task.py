@@ -84,7 +84,7 @@ def test_stdin_rows_are_normalised_and_ids_kept(tmp_path):
     first, second = AppsTask().load(path)
     assert first.id == "7" and second.id == "apps/2"
     assert first.reference == {"inputs": ["1 2", "5 5\n"], "outputs": ["3", "10\n"]}
-    assert first.meta == {"starter_code": "", "fn_name": None, "difficulty": "introductory"}
+    assert first.meta == {"starter_code": "", "fn_name": None, "difficulty": "introductory", "language": "python"}
 
 
 def test_codecontests_parquet_merges_the_test_splits(tmp_path):
@@ -135,3 +135,27 @@ def test_registered_through_the_entry_point(monkeypatch):
         assert isinstance(task, AppsTask) and isinstance(get_verifier(task.verifier), AppsVerifier)
     finally:
         reset_registry()  # reloaded lazily, after monkeypatch has restored the environment
+
+
+def test_codecontests_rows_load_for_cpp_with_every_split_and_their_limits():
+    source = rows("codecontests_cpp.jsonl")
+    task = get_task("apps-cpp")
+    problems = list(task.load(FIXTURES / "codecontests_cpp.jsonl"))
+    assert [p.id for p in problems] == [row["name"] for row in source]
+    for problem, row in zip(problems, source):
+        splits = [row[split] for split in ("public_tests", "private_tests", "generated_tests")]
+        assert problem.reference["inputs"] == [given for split in splits for given in split["input"]]
+        assert problem.reference["outputs"] == [wanted for split in splits for wanted in split["output"]]
+        assert problem.meta["language"] == "cpp" and problem.meta["memory_limit_mb"] == 256
+    assert problems[1].meta["time_limit_seconds"] == 2.5
+    prompt = task.format_prompt(problems[0])
+    assert prompt.endswith("ANSWER:\n```cpp\n") and "single ```cpp code block" in prompt
+
+
+def test_a_call_based_row_cannot_be_a_cpp_problem(tmp_path):
+    path = tmp_path / "call.jsonl"
+    path.write_text(json.dumps({"problem_id": 1, "question": "f", "input_output": {
+        "fn_name": "f", "inputs": [[1]], "outputs": [1]}}) + "\n")
+    with pytest.raises(InvalidRecordError, match=r"call\.jsonl:1: a call-based problem \(fn_name\) cannot be "
+                                                 r"answered in cpp"):
+        list(AppsTask(name="apps-cpp", language="cpp").load(path))

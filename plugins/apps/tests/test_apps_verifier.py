@@ -89,10 +89,28 @@ def test_runtime_error_and_bad_return(verifier):
     assert verifier.verify(problem, "def f(x):\n    return 1.0\n").status is Status.CORRECT
 
 
-@pytest.mark.parametrize("completion", ["", "   \n", "```python\n```", "```cpp\nint main() {}\n```"])
+@pytest.mark.parametrize("completion", ["", "   \n", "```python\n```", "```java\nclass A {}\n```"])
 def test_no_code_is_no_answer(verifier, completion):
     problem = Problem(id="p", reference={"inputs": ["1"], "outputs": ["1"]})
     assert verifier.verify(problem, completion).status is Status.NO_ANSWER
+
+
+def test_a_language_the_table_lacks_is_named(verifier):
+    problem = Problem(id="p", reference={"inputs": ["1"], "outputs": ["1"]})
+    verdict = verifier.verify(problem, "```java\nclass A {}\n```")
+    assert "tagged java, which the verifier cannot run" in verdict.detail
+    meta = verifier.verify(Problem(id="p", reference=problem.reference, meta={"language": "rust"}), "print(1)")
+    assert meta.status is Status.INVALID_INPUT and "unknown language 'rust'" in meta.detail
+
+
+def test_language_comes_from_meta_then_fence_then_default(verifier):
+    problem = Problem(id="p", reference={"inputs": ["1"], "outputs": ["1"]})
+    assert verifier.language_for(problem, "```c++\nint main() {}\n```").name == "cpp"
+    assert verifier.language_for(problem, "```python\nprint(1)\n```\n```text\n1\n```").name == "python"
+    assert verifier.language_for(problem, "print(1)").name == "python"
+    as_cpp = Problem(id="p", reference=problem.reference, meta={"language": "C++"})
+    assert verifier.language_for(as_cpp, "```python\nprint(1)\n```").name == "cpp"
+    assert verifier.verify(as_cpp, "```python\nprint(1)\n```").status is Status.NO_ANSWER
 
 
 @pytest.mark.parametrize("reference", [None, "garbage", {"inputs": ["1"], "outputs": []}])

@@ -11,7 +11,8 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
-from rest_em_math.evaluate import symbols
+from rest_em_math.evaluate import Exact, NotExact, exact, symbols
+from rest_em_math.matrices import evaluate_matrices
 from rest_em_math.parse import Node, ParseError, parse_expression
 
 MAX_ITEMS = 64
@@ -25,8 +26,15 @@ _WORD = re.compile(r"^[A-Za-z']+(?: [A-Za-z']+)*$")
 _EVENT = re.compile(r"^[A-Z]\s*\((?=[^()]*(?:[=<>|]|\\(?:mid|le|ge|lt|gt)))[^()]*\)$")  # `P(X = 2)`, `P(A|B)`
 _SET_BUILDER = re.compile(r"^\\\{\s*[A-Za-z](?:\s*\\in\s*[^\s|:]+)?\s*[|:]\s*(.+)\\\}$")
 _MEMBERSHIP = re.compile(r"^[A-Za-z](?:_\{?\w+\}?)?\s*\\in\s*")
-_MATRIX = re.compile(r"^\\begin\{([pbvBV]?matrix|array)\}(?:\{[^{}]*\})?(.*)\\end\{\1\}$", re.DOTALL)
+_MATRIX = re.compile(r"^\\begin\{((?:[pbvBV]|small)?matrix|array)\}(?:\{[^{}]*\})?(.*)\\end\{\1\}$", re.DOTALL)
 _RELATIONS = ("\\le", "\\ge", "\\lt", "\\gt", "\\ne", "=", "<", ">")
+# A name for a value: letters with subscripts or primes (`AB`, `V_{1}`, `x'`), as a length `|AB|`, a ratio
+# `A:B`, a quotient `\\frac{NO}{BO}`, an angle `\\angle ABC`. A number or an operator makes it an equation.
+_NAME = r"(?:[A-Za-z](?:_\{?\w+\}?|')*)+"
+_LABEL = re.compile(rf"^(?:m?\\angle\s*)?"
+                    rf"(?:{_NAME}|\|{_NAME}\||\\frac\{{{_NAME}\}}\{{{_NAME}\}}|{_NAME}\s*:\s*{_NAME})$")
+_APPLIED = re.compile(r"^[A-Za-z]\s*\(\s*[A-Za-z]\s*\)$")  # `f(x)` in `0 < f(x) < 1` is the quantity bounded
+_LETTER_OUTSIDE_COMMANDS = re.compile(r"(?<![\\A-Za-z])[A-Za-z]")
 _FLIP = {"<": ">", ">": "<", "\\le": "\\ge", "\\ge": "\\le", "=": "=", "\\ne": "\\ne"}
 _UNITS_WORDS = {word: n for n, word in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
@@ -78,6 +86,15 @@ class Relation:
 
 
 @dataclass(frozen=True)
+class Labelled:
+    """A value under a name: `AB = 4`, `x = 5`, `\\frac{NO}{BO} = \\frac{1}{2}`, `V_1:V_2 = 11:21`. It answers
+    the bare value; two labelled values are equal when names and values are."""
+
+    label: str
+    value: "Answer"
+
+
+@dataclass(frozen=True)
 class Word:
     text: str
 
@@ -95,7 +112,7 @@ class Unparsed:
     reason: str
 
 
-Answer = Scalar | Sequence | Collection | Union | Matrix | Relation | Word | Choice | Unparsed
+Answer = Scalar | Sequence | Collection | Union | Matrix | Relation | Labelled | Word | Choice | Unparsed
 
 
 def read_answer(text: str, raw: str = "") -> Answer:
@@ -136,12 +153,18 @@ def _read(text: str, depth: int) -> Answer:
     text = text.strip()
     if not text:
         raise ParseError("empty item")
+    evaluated = evaluate_matrices(text) if text.count("\\begin{") > 1 else None
+    if evaluated is not None:  # `A + B`, `AB` of explicit matrices: the value is the answer
+        return Matrix(tuple(tuple(_exact_scalar(value) for value in row) for row in evaluated))
     matrix = _MATRIX.match(text) or _bracketed_matrix(text)
     if matrix:
         return _matrix(matrix.group(2), depth)
     text = _MEMBERSHIP.sub("", text)
     if text == "\\emptyset":
         return Collection(())
+    solutions = _split_top(text, (";",))
+    if len(solutions) > 1:  # `p=5,q=2; p=7,q=2` and `-12;-11;-10` list solutions
+        return Collection(tuple(_read(part, depth + 1) for part in solutions if part.strip()))
     parts = _split_top(text, ("\\cup",))
     if len(parts) > 1:
         return Union(tuple(_read(part, depth + 1) for part in parts))
@@ -152,20 +175,67 @@ def _read(text: str, depth: int) -> Answer:
         return Collection(tuple(_items(text[2:-2], depth)))
     if text[0] in "([" and text[-1] in ")]" and _closes_at_end(text):
         items = _split_top(text[1:-1], (",",))
+        if len(items) == 1:  # `(0;-2;6)`: semicolons separate coordinates where commas are decimal marks
+            items = _split_top(text[1:-1], (";",))
         if len(items) > 1:
             return Sequence(text[0], text[-1], tuple(_read(item, depth + 1) for item in items))
     if len(_split_top(text, (",",))) > 1:
         return Collection(tuple(_items(text, depth)))
+    ratio = _split_top(text, (":",))
+    if len(ratio) > 1 and all(part.strip() for part in ratio) and len(_split_relations(text)) == 1:
+        # `11:21`, a ratio (or a time, `12:00`), compares part by part
+        return Sequence(":", ":", tuple(_read(part, depth + 1) for part in ratio))
     plus_minus = _plus_minus(text)
     if plus_minus is not None:
         return Collection(tuple(_read(t, depth + 1) for t in plus_minus))
     named = _named_tuple(text)
     if named is not None:
         return _read(named, depth + 1)
+    text = _chain_ends(text)
+    labelled = _labelled(text, depth)
+    if labelled is not None:
+        return labelled
     relation = _relation(text)
     if relation is not None:
+        if relation.ops == ("=",) and not any(symbols(side.node) for side in relation.sides):
+            return relation.sides[1]  # `\\frac12 + \\frac14 = \\frac34` is a computation: its result is the answer
         return relation
     return Scalar(parse_expression(text), text)
+
+
+def _exact_scalar(value: Exact) -> Scalar:
+    real, imag = value
+    if imag == 0:
+        return Scalar(("num", real), str(real))
+    return Scalar(("add", ("num", real), ("mul", ("num", imag), ("const", "i"))), f"{real}+{imag}i")
+
+
+def _chain_ends(text: str) -> str:
+    """A chain of equalities states one value: `x = 5+5+1 = 11` is `x = 11` (a name first), `2 + 3 = 5 = x` is
+    `x = 5` (a name last), and `f(1) + f(2) = 3 + 4 = 7` is `7` (the result of a computation)."""
+    pieces = _split_relations(text)
+    if len(pieces) < 5 or any(op != "=" for op in pieces[1::2]):
+        return text
+    first, before_last, last = pieces[0].strip(), pieces[-3].strip(), pieces[-1].strip()
+    if _LABEL.match(first):
+        return f"{first}={last}"
+    if _LABEL.match(last):
+        return f"{last}={before_last}"
+    return last
+
+
+def _labelled(text: str, depth: int) -> Labelled | None:
+    """`AB = 4`: a name (see `_LABEL`), `=`, and a value that names no variable."""
+    pieces = _split_relations(text)
+    if len(pieces) != 3 or pieces[1] != "=" or not _LABEL.match(pieces[0].strip()):
+        return None
+    if _LETTER_OUTSIDE_COMMANDS.search(pieces[2]):
+        return None
+    return Labelled(_compact_label(pieces[0]), _read(pieces[2], depth + 1))
+
+
+def _compact_label(label: str) -> str:
+    return "".join(label.split()).replace("{", "").replace("}", "")
 
 
 def _bracketed_matrix(text: str) -> re.Match[str] | None:
@@ -230,7 +300,7 @@ def as_interval(relation: Relation) -> Sequence | None:
     """`x > 3` -> `(3, \\infty)` and `-2 \\le x \\le 7` -> `[-2, 7]`: one variable against constants."""
     if any(op not in ("<", "\\le") for op in relation.ops):
         return None
-    variables = [i for i, side in enumerate(relation.sides) if side.node[0] == "sym"]
+    variables = [i for i, side in enumerate(relation.sides) if side.node[0] == "sym" or _APPLIED.match(side.text)]
     if len(variables) != 1 or any(symbols(s.node) for i, s in enumerate(relation.sides) if i != variables[0]):
         return None
     index = variables[0]
@@ -260,6 +330,38 @@ def as_complement(relation: Relation) -> Union | None:
     infinity = Scalar(("const", "inf"), "\\infty")
     return Union((Sequence("(", ")", (Scalar(("neg", infinity.node), "-\\infty"), bound)),
                   Sequence("(", ")", (bound, infinity))))
+
+
+def as_abs_set(relation: Relation) -> Sequence | Union | None:
+    """`|x| < 3` -> `(-3, 3)`, `|x| \\ge 1` -> `(-\\infty,-1] \\cup [1,\\infty)`, `1 \\le |z| \\le \\frac32` ->
+    `[-\\frac32,-1] \\cup [1,\\frac32]`: the absolute value of one variable against positive constants."""
+    ops, sides = relation.ops, relation.sides
+    if any(op not in ("<", "\\le") for op in ops):
+        return None
+    where = [i for i, side in enumerate(sides) if side.node[:2] == ("fn", "abs") and side.node[2][0] == "sym"]
+    if len(where) != 1 or len(sides) == 3 and where[0] != 1 or not all(_positive(side) for side in sides
+                                                                      if side.node[:2] != ("fn", "abs")):
+        return None
+    infinity = Scalar(("const", "inf"), "\\infty")
+    if where[0] == 0:  # |x| < b
+        b, closed = sides[1], ops[0] == "\\le"
+        return Sequence("[" if closed else "(", "]" if closed else ")", (_negated(b), b))
+    a, a_closed = sides[0], ops[0] == "\\le"
+    b, b_closed = (sides[2], ops[1] == "\\le") if len(sides) == 3 else (infinity, False)
+    return Union((Sequence("[" if b_closed else "(", "]" if a_closed else ")", (_negated(b), _negated(a))),
+                  Sequence("[" if a_closed else "(", "]" if b_closed else ")", (a, b))))
+
+
+def _positive(side: Scalar) -> bool:
+    try:
+        real, imag = exact(side.node)
+    except (NotExact, ArithmeticError, ValueError):
+        return False
+    return imag == 0 and real > 0
+
+
+def _negated(side: Scalar) -> Scalar:
+    return Scalar(("neg", side.node), f"-({side.text})")
 
 
 def _plus_minus(text: str) -> list[str] | None:

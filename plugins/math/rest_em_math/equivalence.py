@@ -16,8 +16,8 @@ import random
 import re
 from fractions import Fraction
 
-from rest_em_math.answer import (Answer, Choice, Collection, Matrix, Relation, Scalar, Sequence, Union,
-                                 Unparsed, Word, as_complement, as_interval, read_answer)
+from rest_em_math.answer import (Answer, Choice, Collection, Labelled, Matrix, Relation, Scalar, Sequence, Union,
+                                 Unparsed, Word, as_abs_set, as_complement, as_interval, read_answer)
 from rest_em_math.evaluate import Exact, NotExact, exact, numeric, symbols
 from rest_em_math.normalise import compact, normalise
 from rest_em_math.parse import Node
@@ -37,6 +37,8 @@ Result = tuple[bool, str]
 # that side uses no variable beyond the name's arguments).
 _NAMED_VALUE = re.compile(r"^[A-Za-z](?:_\{?\w+\}?)?(?:\^\{?-?\d\}?)?\s*\([^()]*\)$")
 _PERCENT = re.compile(r"\\?%")
+_COMMA_DECIMAL = re.compile(r"^-?\d+,\d+$", re.ASCII)
+_POINT_DECIMAL = re.compile(r"^-?\d*\.\d+$", re.ASCII)
 
 
 def equivalent(reference: str, candidate: str) -> Result:
@@ -46,6 +48,8 @@ def equivalent(reference: str, candidate: str) -> Result:
         return True, "string"
     ref_answer, cand_answer = read_answer(ref_text, reference), read_answer(cand_text, candidate)
     result = same(ref_answer, cand_answer)
+    if not result[0] and _decimal_comma(ref_text, cand_text):
+        return True, "decimal comma"
     marked = (bool(_PERCENT.search(reference)), bool(_PERCENT.search(candidate)))
     if not result[0] and marked[0] != marked[1] and isinstance(ref_answer, Scalar) and isinstance(cand_answer, Scalar):
         percent, plain = (ref_answer, cand_answer) if marked[0] else (cand_answer, ref_answer)
@@ -54,11 +58,27 @@ def equivalent(reference: str, candidate: str) -> Result:
     return result
 
 
+def _decimal_comma(a: str, b: str) -> bool:
+    """`1000,99` against `1000.99`: a lone `digits,digits` that normalisation did not join as thousands
+    (`1,000` was) is read as a decimal comma, but only against a decimal written with a point and the same
+    value; everywhere else it stays a list of two answers."""
+    for comma, point in ((a, b), (b, a)):
+        if _COMMA_DECIMAL.match(comma) and _POINT_DECIMAL.match(point):
+            return Fraction(comma.replace(",", ".")) == Fraction(point)
+    return False
+
+
 def same(a: Answer, b: Answer) -> Result:
     """Equality of two parsed answers under the shape rules."""
     unparsed = a if isinstance(a, Unparsed) else b if isinstance(b, Unparsed) else None
     if unparsed is not None:
         return bool(_text(a)) and _text(a) == _text(b), f"string ({unparsed.reason})"
+    if isinstance(a, Labelled) and isinstance(b, Labelled):
+        return a.label == b.label and same(a.value, b.value)[0], "labelled"
+    if isinstance(a, Labelled) or isinstance(b, Labelled):
+        labelled, other = (a, b) if isinstance(a, Labelled) else (b, a)
+        assert isinstance(labelled, Labelled)
+        return same(labelled.value, other)[0], "labelled"
     if isinstance(a, Relation) or isinstance(b, Relation):
         return _relation_vs(a, b)
     a, b = _as_union(a), _as_union(b)
@@ -66,6 +86,8 @@ def same(a: Answer, b: Answer) -> Result:
     if ordered is not None:
         return ordered, "assignment"
     if isinstance(a, Collection) and isinstance(b, Collection):
+        if all(isinstance(item, Sequence) for item in a.items + b.items):  # solutions of a system, not roots
+            return _matching(_distinct(a.items), _distinct(b.items)), "set"
         return _matching(a.items, b.items), "set"
     if isinstance(a, Collection) and len(a.items) == 1:
         return same(a.items[0], b)
@@ -97,6 +119,16 @@ def _text(answer: Answer) -> str:
 
 def _pairwise(xs: tuple[Answer, ...], ys: tuple[Answer, ...]) -> bool:
     return len(xs) == len(ys) and all(same(x, y)[0] for x, y in zip(xs, ys))
+
+
+def _distinct(items: tuple[Answer, ...]) -> tuple[Answer, ...]:
+    """A list of tuples names a set of solutions: one written twice is still one (a repeated root of a
+    polynomial, a scalar, keeps its multiplicity)."""
+    kept: list[Answer] = []
+    for item in items:
+        if not any(same(item, seen)[0] for seen in kept):
+            kept.append(item)
+    return tuple(kept)
 
 
 def _matching(xs: tuple[Answer, ...], ys: tuple[Answer, ...]) -> bool:
@@ -132,12 +164,9 @@ def _relation_vs(a: Answer, b: Answer) -> Result:
         return _relations_equal(a, b)
     relation, other = (a, b) if isinstance(a, Relation) else (b, a)
     assert isinstance(relation, Relation)
-    interval = as_interval(relation)
-    if interval is not None:
-        return same(interval, other)[0], "inequality"
-    excluded = as_complement(relation)
-    if excluded is not None:
-        return same(excluded, other)[0], "inequality"
+    described = as_set(relation)
+    if described is not None:
+        return same(described, other)[0], "inequality"
     if relation.ops == ("=",):
         for lone, value in (relation.sides, reversed(relation.sides)):
             if lone.node[0] == "sym" and lone.node[1] not in symbols(value.node):
@@ -146,6 +175,11 @@ def _relation_vs(a: Answer, b: Answer) -> Result:
             if _NAMED_VALUE.match(named.text) and symbols(value.node) <= symbols(named.node):
                 return same(value, other)[0], "assignment"
     return False, "shape"
+
+
+def as_set(relation: Relation) -> Answer | None:
+    """The set of values a one-variable relation allows (`x > 2`, `x \\ne 2`, `|x| \\le 3`), or None."""
+    return as_interval(relation) or as_complement(relation) or as_abs_set(relation)
 
 
 def _as_union(answer: Answer) -> Answer:
@@ -163,12 +197,17 @@ def _assignments_vs_tuple(a: Answer, b: Answer) -> bool | None:
     listed, other = (a, b) if isinstance(a, Collection) else (b, a)
     if not isinstance(listed, Collection) or not isinstance(other, Sequence) or other.left != "(":
         return None
-    values = []
+    values: list[Answer] = []
+    names = set()
     for item in listed.items:
-        if not (isinstance(item, Relation) and item.ops == ("=",) and item.sides[0].node[0] == "sym"):
+        if isinstance(item, Labelled):
+            names.add(item.label)
+            values.append(item.value)
+        elif isinstance(item, Relation) and item.ops == ("=",) and item.sides[0].node[0] == "sym":
+            names.add(item.sides[0].node[1])
+            values.append(item.sides[1])
+        else:
             return None
-        values.append(item.sides[1])
-    names = {item.sides[0].node[1] for item in listed.items if isinstance(item, Relation)}
     if len(names) != len(values):
         return None
     return _pairwise(tuple(values), other.items)
@@ -176,7 +215,7 @@ def _assignments_vs_tuple(a: Answer, b: Answer) -> bool | None:
 
 def _relations_equal(a: Relation, b: Relation) -> Result:
     """Intervals if both are one-variable inequalities; else same operators and `lhs - rhs` proportional."""
-    left, right = as_interval(a), as_interval(b)
+    left, right = as_set(a), as_set(b)
     if left is not None and right is not None:
         return same(left, right)[0], "inequality"
     if a.ops != b.ops:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from typing import Callable
 
+from rest_em_math.unmarked import Found, last_number, unmarked_answer
+
 _BOX_COMMANDS = ("\\boxed", "\\fbox")
 _MAX_ANSWER_CHARS = 2000
 
@@ -19,8 +21,9 @@ _ANSWER_LINE = re.compile(r"^[ \t*#_>-]*(?:final[ \t]+)?answer[ \t*_]*:", re.IGN
 _NEW_TURN = re.compile(r"\n[ \t]*(?:Question|Problem|Q|Human|User)[ \t]*:"
                        r"|<\|(?:im_start|im_end|endoftext|eot_id)\|>|</s>")
 _HASHES = "####"
+# What may stand between two listed boxes: delimiters, commas, `and`/`or`, a few words (`\\boxed{1} papers and`).
+_JOINER = re.compile(r"(?:\\[()\]\[]|\\quad|\\text\{[^{}]{0,20}\}|[A-Za-z]{1,12}|[\s$,;]){0,8}$")
 _MATH_OPEN = {"$$": "$$", "$": "$", "\\(": "\\)", "\\[": "\\]"}
-_NUMBER = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:/\d+)?|-?\.\d+", re.ASCII)
 
 
 def last_boxed(text: str) -> str | None:
@@ -132,20 +135,33 @@ def last_boxes(text: str, count: int) -> list[str]:
     return found[::-1]
 
 
+def listed_boxes(text: str, most: int = 8) -> str | None:
+    """`\\boxed{1} and \\boxed{2}`, `\\boxed{2}, \\boxed{3}`: the boxes at the end of the text, when two or more are
+    written one after another (joined by at most a few words, never a sentence end), as one list `1, 2`."""
+    listed: list[str] = []
+    limit = len(text)
+    while len(listed) < most:
+        start = max(text.rfind(cmd, 0, limit) for cmd in _BOX_COMMANDS)
+        if start < 0:
+            break
+        command = next(cmd for cmd in _BOX_COMMANDS if text.startswith(cmd, start))
+        opening = text.find("{", start + len(command), limit)
+        content = _braced(text, opening, limit) if opening >= 0 else None
+        if content is None or text[start + len(command):opening].strip():
+            break
+        if listed and not _JOINER.match(text, opening + len(content) + 2, limit):
+            break
+        listed.append(content)
+        limit = start
+    return ", ".join(reversed(listed)) if len(listed) > 1 else None
+
+
 def after_hashes(text: str) -> str | None:
     """GSM8K style: the rest of the line after the last "####"."""
     pos = text.rfind(_HASHES)
     if pos < 0:
         return None
     return _clean(text[pos + len(_HASHES):].split("\n", 1)[0])
-
-
-def last_number(text: str) -> str | None:
-    """The last number written in the text (GSM8K's fallback when no answer marker is present)."""
-    found = None
-    for found in _NUMBER.finditer(text):
-        pass
-    return found.group(0) if found else None
 
 
 def _clean(answer: str) -> str | None:
@@ -187,16 +203,41 @@ def _first_found(text: str, extractors: tuple[Callable[[str], str | None], ...])
     return None
 
 
-def _answer_of_turn(text: str, extractors: tuple[Callable[[str], str | None], ...]) -> str | None:
-    """The answer given before the model went on to invent a new turn, else the answer in the whole text."""
+MARKERS: tuple[tuple[str, Callable[[str], str | None]], ...] = (
+    ("boxed", last_boxed), ("final answer is", minerva_final_answer), ("the answer is", the_answer_is),
+    ("answer line", answer_line), ("####", after_hashes))
+
+
+def _marked(text: str) -> Found | None:
+    for rule, extractor in MARKERS:
+        answer = extractor(text)
+        if answer is not None and answer.strip():
+            return Found(answer.strip(), rule)
+    return None
+
+
+def math_answer(text: str, lenient: bool = True) -> Found | None:
+    """The final answer of a MATH-style completion and the rule that found it.
+
+    Explicit markers first (boxed, Minerva, "The answer is", "Answer:", ####), in the text before an
+    invented new turn, else in the whole text; then, when `lenient`, the unmarked fallbacks of
+    `rest_em_math.unmarked` on the same two texts.
+    """
     cut = end_of_turn(text)
-    answer = _first_found(text[:cut], extractors) if cut > 0 else None
-    return answer if answer is not None else _first_found(text, extractors)
+    parts = (text[:cut], text) if cut > 0 else (text,)
+    finders = (_marked, unmarked_answer) if lenient else (_marked,)
+    for finder in finders:
+        for part in parts:
+            found = finder(part)
+            if found is not None:
+                return found
+    return None
 
 
 def extract_math_answer(text: str) -> str | None:
-    """The final answer of a MATH-style completion: boxed, Minerva, "The answer is", "Answer:", ####."""
-    return _answer_of_turn(text, (last_boxed, minerva_final_answer, the_answer_is, answer_line, after_hashes))
+    """The final answer of a MATH-style completion by its explicit markers only (strict extraction)."""
+    found = math_answer(text, lenient=False)
+    return found.answer if found else None
 
 
 _GSM8K_EXTRACTORS = (after_hashes, last_boxed, the_answer_is, minerva_final_answer, answer_line)
@@ -210,4 +251,8 @@ def extract_gsm8k_answer(text: str) -> str | None:
 
 
 def _gsm8k_answer_in(part: str) -> str | None:
-    return _first_found(part, _GSM8K_EXTRACTORS) or last_number(part)
+    marked = _first_found(part, _GSM8K_EXTRACTORS)
+    if marked is not None:
+        return marked
+    number = last_number(part)
+    return number[0] if number else None

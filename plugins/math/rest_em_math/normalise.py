@@ -15,15 +15,18 @@ _WRAPPERS = ("text", "textbf", "textit", "textrm", "textnormal", "mbox", "mathrm
              "operatorname", "mathsf", "boldsymbol", "bf", "rm")
 _WRAPPER = re.compile(r"\\(?:" + "|".join(_WRAPPERS) + r")\s*\{([^{}]*)\}")
 _FONT_SWITCH = re.compile(r"\\(?:rm|bf|it|displaystyle|textstyle|scriptstyle)\b\s*")
-_SPACING = re.compile(r"(?<!\\)\\[,;:! ]|\\q?quad\b|~|\\hspace\*?\{[^{}]*\}")
+_SPACING = re.compile(r"(?<!\\)\\[,;:! ]|\\q?quad|~|\\hspace\*?\{[^{}]*\}")
 _LEFT_RIGHT = re.compile(r"\\(?:left|right|bigl|bigr|Bigl|Bigr|big|Big)(?![a-zA-Z])\s*\.?")
 _DEGREES = re.compile(r"\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|\\circ|°|\\degree\b|\^\s*\{\s*\\text\{\s*o\s*\}\s*\}")
 # `\\sin 30^\\circ`: inside a trigonometric function a degree sign converts to radians (elsewhere it is dropped).
 _TRIG_DEGREES = re.compile(r"\\(sin|cos|tan|cot|sec|csc)\s*\(?\s*(\d+(?:\.\d+)?)\s*"
                            r"(?:\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|°)\s*\)?", re.ASCII)
 _UNICODE = {"√": "\\sqrt", "×": "\\times", "·": "\\cdot", "÷": "\\div", "≠": "\\ne", "±": "\\pm",
-            "∈": "\\in ", "∪": "\\cup ", "∅": "\\emptyset", "²": "^2", "³": "^3"}
-_THOUSANDS = re.compile(r"^((?:[A-Za-z]\s*=\s*)?[+-]?)(\d{1,3}(?:,\d{3})+)(\.\d+)?$", re.ASCII)
+            "∈": "\\in ", "∪": "\\cup ", "∅": "\\emptyset", "²": "^2", "³": "^3", "½": "\\frac{1}{2}",
+            "⅓": "\\frac{1}{3}", "⅔": "\\frac{2}{3}", "¼": "\\frac{1}{4}", "¾": "\\frac{3}{4}", "⅕": "\\frac{1}{5}",
+            "⅛": "\\frac{1}{8}"}
+_THOUSANDS = re.compile(r"^((?:[A-Za-z]\s*=\s*)?[+-]?)([1-9]\d{0,2}(?:,\d{3})+|[1-9]\d{0,2}(?: \d{3})+)(\.\d+)?$",
+                        re.ASCII)
 _UNIT_WORDS = ("cm", "mm", "km", "m", "meter", "metre", "inch", "inche", "in", "ft", "foot", "feet", "yd",
                "yard", "mile", "unit", "degree", "cent", "dollar", "hour", "hr", "minute", "min", "second",
                "sec", "day", "week", "month", "year", "mph", "pound", "lb", "ounce", "oz", "gallon",
@@ -54,12 +57,24 @@ _OPERATOR_NAME = re.compile(r"\\operatorname\s*\{\s*(" + "|".join(_FUNCTIONS) + 
 # `2 pi`, `sin x`, `sqrt(2)` written without backslashes (a lone word `tan` stays a word).
 _BARE_FUNCTION = re.compile(r"(?<![\\A-Za-z])(?:(pi)|(" + "|".join(_FUNCTIONS) + r"|sqrt)(?=\s*[\w({\\^]))(?![A-Za-z])")
 _APPROX = re.compile(r"\\approx|≈")
+_CONCLUSION = re.compile(r"\\(?:Rightarrow|Longrightarrow|implies|therefore)(?![A-Za-z])|⇒|∴")
+# `a \equiv 3 \pmod{7}` answers 3: a congruence is an equality, its modulus a remark.
+_MODULUS = re.compile(r"\s*(?:\\pmod\s*\{[^{}]*\}|\\pmod\s*\w+|\(\s*\\(?:bmod|mod|text\{mod\}|mathrm\{mod\})\s*[^()]*\))\s*\.?$")
+# `x \approx 11` states the value of x: the approximation is the answer when only a name comes before it.
+_NAMED_APPROX = re.compile(r"^(?:[A-Za-z](?:_\{?\w+\}?)?\s*)?(?:\\approx|≈)\s*")
+# Commands written with a doubled backslash (`\\frac`, from JSON-escaped text): `\\` then a command name is
+# never a line break followed by that word in an answer.
+_DOUBLED_COMMAND = re.compile(r"(?<!\\)\\\\(?=(?:d?frac|sqrt|left|right|le|ge|leq|geq|ne|neq|lt|gt|pi|infty|cdot|"
+                              r"times|text|mathrm|boxed|in|cup|pm|sin|cos|tan|log|ln|circ|approx)(?![A-Za-z]))")
+_ASCII_RELATIONS = (("<=", "\\le "), (">=", "\\ge "), ("!=", "\\ne "))
 _WORD_INFINITY = re.compile(r"^(?:\+\s*)?infinity$", re.IGNORECASE)
 _WORD_REALS = re.compile(r"^all real(?: numbers)?$", re.IGNORECASE)
-_PLAIN_CONJUNCTION = re.compile(r"(?<=[\d}])\s+(?:and|or)\s+(?=[-+\w\\(])")  # `12 and 13` lists two answers
+# `12 and 13`, `19, 46, and 82`, `(11,7)or(7,11)` list answers.
+_PLAIN_CONJUNCTION = re.compile(r"(?<=[\d},])\s+(?:and|or)\s+(?=[-+\w\\(])|(?<=\))\s*(?:and|or)\s*(?=\()")
 _ORDINAL = re.compile(r"(?<=\d)\s*(?:\^\s*\{\s*(?:st|nd|rd|th)\s*\}|\^?\s*(?:st|nd|rd|th)\b)", re.ASCII)
 _MIXED_SLASH = re.compile(r"^([+-]?\d+) +(\d+)/(\d+)$", re.ASCII)  # `7 3/4` is seven and three quarters
 _SPACES = re.compile(r"\s+")
+_DISPLAY = re.compile(r"^\\begin\{((?:equation|align|gather)\*?)\}(.*)\\end\{\1\}$", re.DOTALL)
 _MAX_PASSES = 10
 MAX_CHARS = 2000
 
@@ -75,7 +90,7 @@ def unwrap_text(text: str) -> str:
 
 
 def strip_delimiters(text: str) -> str:
-    """Remove math-mode delimiters around an answer: `$...$`, `\\(...\\)`, `\\[...\\]`."""
+    """Remove math-mode delimiters around an answer: `$...$`, `\\(...\\)`, `\\[...\\]`, `\\begin{equation}...`."""
     text = text.strip()
     for _ in range(_MAX_PASSES):
         before = text
@@ -84,6 +99,9 @@ def strip_delimiters(text: str) -> str:
         for left, right in (("\\(", "\\)"), ("\\[", "\\]")):
             if text.startswith(left) and text.endswith(right):
                 text = text[len(left):-len(right)].strip()
+        display = _DISPLAY.match(text)
+        if display:
+            text = display.group(2).strip()
         if text == before:
             break
     return text
@@ -98,8 +116,9 @@ def normalise(answer: str) -> str:
     text = " ".join(answer.split())
     if len(text) > MAX_CHARS:
         return text
+    text = _DOUBLED_COMMAND.sub(r"\\", text)
     text = strip_delimiters(text)
-    text = _before_approximation(text)
+    text = _before_approximation(_NAMED_APPROX.sub("", _conclusion(text)))
     text = text.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac").replace("\\cfrac", "\\frac")
     text = text.replace("\\dbinom", "\\binom").replace("\\tbinom", "\\binom")
     text = _MARKED_SEPARATOR.sub("", text)
@@ -107,11 +126,15 @@ def normalise(answer: str) -> str:
     text = _LEFT_RIGHT.sub("", text)
     text = _DEGREES.sub("", _TRIG_DEGREES.sub(r"\\\1{(\2\\pi/180)}", text))
     text = text.replace("\\%", "").replace("%", "").replace("\\$", "").replace("$", "")
+    text = text.replace("€", "").replace("£", "").replace("\\euro", "")
     text = text.replace("\\lbrace", "\\{").replace("\\rbrace", "\\}")
     text = text.replace("\\langle", "(").replace("\\rangle", ")")  # a vector <1, 2> is the tuple (1, 2)
     text = text.replace("\\ldots", "\\dots").replace("\\cdots", "\\dots")
     text = text.replace("\\lvert", "|").replace("\\rvert", "|").replace("\\vert", "|").replace("\\mid", "|")
     text = text.replace("\\leqslant", "\\le").replace("\\geqslant", "\\ge")
+    for ascii_relation, command in _ASCII_RELATIONS:
+        text = text.replace(ascii_relation, command)
+    text = _MODULUS.sub("", text).replace("\\equiv", "=")
     text = text.replace("\\leq", "\\le").replace("\\geq", "\\ge").replace("\\neq", "\\ne")
     text = text.replace("≤", "\\le").replace("≥", "\\ge").replace("−", "-").replace("π", "\\pi")
     for symbol, command in _UNICODE.items():
@@ -139,6 +162,14 @@ def normalise(answer: str) -> str:
     if text.startswith("{") and text.endswith("}") and _outer_group(text):
         text = text[1:-1].strip()
     return _join_thousands(text)
+
+
+def _conclusion(text: str) -> str:
+    """`a = 2 \\Rightarrow x = 3` concludes `x = 3`: what follows the last implication arrow or `\\therefore`."""
+    last = text
+    for last in _CONCLUSION.split(text):
+        pass
+    return last.strip() or text
 
 
 def _before_approximation(text: str) -> str:
@@ -199,7 +230,7 @@ def _join_thousands(text: str) -> str:
     if not match:
         return text
     sign, digits, decimals = match.groups()
-    return sign + digits.replace(",", "") + (decimals or "")
+    return sign + digits.replace(",", "").replace(" ", "") + (decimals or "")
 
 
 def compact(text: str) -> str:

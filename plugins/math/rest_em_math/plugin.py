@@ -1,4 +1,4 @@
-"""rest-em hook implementations of the math plugin (entry point `rest_em: math`)."""
+"""rest-em hook implementations of the math plugin (entry point `rest_em: math`): verifiers and tasks."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from typing import Any, Callable
 
 from rest_verify.hookspecs import hookimpl
 
+from rest_em_math.tasks import Gsm8kJsonlTask, MathJsonlTask
 from rest_em_math.verifier import GSM8KVerifier, MathVerifier
 
 
@@ -13,3 +14,9 @@ from rest_em_math.verifier import GSM8KVerifier, MathVerifier
 def register_verifiers(register: Callable[[Any], None]) -> None:
     register(MathVerifier())
     register(GSM8KVerifier())
+
+
+@hookimpl
+def register_tasks(register: Callable[[Any], None]) -> None:
+    register(MathJsonlTask())
+    register(Gsm8kJsonlTask())

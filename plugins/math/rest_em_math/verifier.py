@@ -17,12 +17,14 @@ from rest_verify.types import Problem, Verdict
 from rest_em_math.answer import Collection, number_word, read_answer
 from rest_em_math.equivalence import equivalent
 from rest_em_math.evaluate import NotExact, exact
-from rest_em_math.extract import after_hashes, extract_gsm8k_answer, extract_math_answer, last_boxed, last_boxes
+from rest_em_math.extract import (after_hashes, extract_gsm8k_answer, last_boxed, last_boxes, listed_boxes,
+                                  math_answer)
 from rest_em_math.normalise import normalise
 from rest_em_math.parse import ParseError, number_fraction, parse_expression
 
 MAX_DIGITS = 1000
 MAX_LISTED_BOXES = 8
+MAX_PLAIN_REFERENCE = 200
 _FIRST_NUMBER = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:/[1-9]\d*)?|-?\.\d+", re.ASCII)
 _DIGIT_COMMA = re.compile(r"(?<=\d),(?=\d{3}(?!\d))", re.ASCII)
 
@@ -35,17 +37,46 @@ def reference_answer(reference: Any, marker: str = "boxed") -> str | None:
         return None
     text = str(reference).strip()
     if marker == "boxed" and ("\\boxed" in text or "\\fbox" in text):
-        return last_boxed(text)
+        return listed_boxes(text) or last_boxed(text)
     if marker == "####" and "####" in text:
         return after_hashes(text)
+    if marker == "boxed" and len(text) > MAX_PLAIN_REFERENCE:  # a worked solution ending "The final answer is X"
+        found = math_answer(text, lenient=False)
+        return found.answer if found else text
     return text or None
 
 
+EXTRACTIONS = ("lenient", "strict")
+
+
 class MathVerifier:
-    """MATH answers: extract the final answer, then compare it with the reference up to equivalence."""
+    """MATH answers: extract the final answer, then compare it with the reference up to equivalence.
+
+    `extraction="strict"` reads only explicit markers (boxed, "The answer is", "Final Answer:", ####);
+    `"lenient"` (the default) then falls back to the answer a completion states without a marker (see
+    `rest_em_math.unmarked`). A marked completion gets the same verdict under both. Every verdict's
+    `info["extraction"]` names the rule that found the answer, so fallback rewards can be audited.
+    """
 
     name = "math"
-    version = "1.1"
+    release = "2.0"
+
+    def __init__(self, extraction: str = "lenient"):
+        if extraction not in EXTRACTIONS:
+            raise ValueError(f"math: extraction must be one of {', '.join(EXTRACTIONS)}, got {extraction!r}")
+        self.extraction = extraction
+
+    @property
+    def version(self) -> str:
+        """The release, plus any non-default option: it keys the cache, and options change verdicts."""
+        return self.release if self.extraction == "lenient" else f"{self.release}+{self.extraction}"
+
+    def configure(self, **options: str) -> "MathVerifier":
+        """A copy with `options` applied (`extraction="strict"`); a `ValueError` names an unknown option."""
+        unknown = sorted(set(options) - {"extraction"})
+        if unknown:
+            raise ValueError(f"math: unknown option {', '.join(unknown)} (known: extraction)")
+        return MathVerifier(**options)
 
     def verify(self, problem: Problem, completion: str) -> Verdict:
         reference = reference_answer(problem.reference)
@@ -54,9 +85,10 @@ class MathVerifier:
                 f"math needs a LaTeX answer (or a solution with \\boxed{{}}) as reference, got {problem.reference!r}")
         if not isinstance(completion, str):
             return Verdict.invalid_input(f"completion must be text, got {type(completion).__name__}")
-        answer = extract_math_answer(completion)
-        if answer is None or not normalise(answer):
-            return Verdict.no_answer(answer=answer)
+        found = math_answer(completion, lenient=self.extraction == "lenient")
+        if found is None or not normalise(found.answer):
+            return Verdict.no_answer(answer=found.answer if found else None)
+        answer = found.answer
         try:
             equal, rule = equivalent(reference, answer)
             if not equal:
@@ -66,8 +98,9 @@ class MathVerifier:
         except Exception as exc:  # verify must never raise; the failure is reported as data
             return Verdict.error(f"equivalence check failed: {type(exc).__name__}: {exc}", answer=answer)
         if equal:
-            return Verdict.right(f"equal by {rule}", answer=answer, rule=rule)
-        return Verdict.wrong(f"expected {reference!r}, got {answer!r} ({rule})", answer=answer, rule=rule)
+            return Verdict.right(f"equal by {rule}", answer=answer, rule=rule, **found.info)
+        return Verdict.wrong(f"expected {reference!r}, got {answer!r} ({rule})", answer=answer, rule=rule,
+                             **found.info)
 
     @property
     def examples(self) -> list[tuple[Problem, str]]:
@@ -127,7 +160,7 @@ class GSM8KVerifier:
     """
 
     name = "gsm8k"
-    version = "1.1"
+    version = "1.2"
 
     def verify(self, problem: Problem, completion: str) -> Verdict:
         reference = reference_answer(problem.reference, marker="####")

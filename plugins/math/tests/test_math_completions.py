@@ -1,4 +1,5 @@
-"""Whole model completions (tests/completions.txt): extraction and equivalence together, as graded."""
+"""Whole model completions (tests/completions.txt, and tests/unmarked.txt for completions without an answer
+marker): extraction and equivalence together, as graded."""
 
 from __future__ import annotations
 
@@ -9,18 +10,20 @@ from rest_verify.types import Problem
 
 from rest_em_math.verifier import GSM8KVerifier, MathVerifier
 
-COMPLETIONS_FILE = Path(__file__).with_name("completions.txt")
-VERIFIERS = {"math": MathVerifier(), "gsm8k": GSM8KVerifier()}
+COMPLETIONS_FILES = (Path(__file__).with_name("completions.txt"), Path(__file__).with_name("unmarked.txt"))
+VERIFIERS = {"math": MathVerifier(), "math:strict": MathVerifier(extraction="strict"), "gsm8k": GSM8KVerifier()}
 
 
 def load_completions() -> list[tuple[str, str, str, str]]:
     rows = []
-    for number, line in enumerate(COMPLETIONS_FILE.read_text(encoding="utf-8").splitlines(), 1):
+    lines = [(path.name, number, line) for path in COMPLETIONS_FILES
+             for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)]
+    for name, number, line in lines:
         if not line.strip() or line.startswith("#"):
             continue
         fields = [field.strip() for field in line.split(";;")]
         if len(fields) != 4 or fields[0] not in VERIFIERS:
-            raise ValueError(f"{COMPLETIONS_FILE.name}:{number}: expected 'verifier ;; ref ;; completion ;; status'")
+            raise ValueError(f"{name}:{number}: expected 'verifier ;; ref ;; completion ;; status'")
         rows.append((fields[0], fields[1], fields[2].replace("\\n", "\n"), fields[3]))
     return rows
 

@@ -13,3 +13,7 @@ class TestMathConformance(VerifierSuite):
 
 class TestGSM8KConformance(VerifierSuite):
     verifier = GSM8KVerifier()
+
+
+class TestStrictMathConformance(VerifierSuite):
+    verifier = MathVerifier(extraction="strict")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from rest_em_math.extract import (after_hashes, answer_line, end_of_turn, extract_gsm8k_answer, extract_math_answer,
-                                  last_boxed, last_boxes, last_number, minerva_final_answer, the_answer_is)
+                                  last_boxed, last_boxes, minerva_final_answer, the_answer_is)
+from rest_em_math.unmarked import last_number
 
 
 @pytest.mark.parametrize("text,expected", [
@@ -71,10 +72,12 @@ def test_gsm8k_priority() -> None:
 
 @pytest.mark.parametrize("text,expected", [
     ("a 1 b 2", "2"), ("cost 1,000 dollars", "1,000"), ("-3.5 degrees", "-3.5"), ("ratio 3/4", "3/4"),
-    ("nothing", None),
+    ("nothing", None), ("costs 1000,99 here", "1000,99"), ("about 25% of it", "25%"), ("x2 and y3", None),
+    ("3.2 × 10^5 km", "3.2 × 10^5"), ("1.5 million people", "1.5 million"), ("$18.90.", "18.90"),
 ])
 def test_last_number(text: str, expected: str | None) -> None:
-    assert last_number(text) == expected
+    found = last_number(text)
+    assert (found[0] if found else None) == expected
 
 
 def test_last_boxes_in_reading_order() -> None:

@@ -57,6 +57,11 @@ HOSTILE = {
     "many answer lines": "\n**Answer:** " * 1500,
     "phrase then blank lines": "The answer is\n" * 1500,
     "many boxes": "\\boxed{1} and " * 1500,
+    "prices without a marker": "$5 and " * 1500,
+    "unclosed inline math": "\\(" * 5000,
+    "one math span per line": "$x$\n" * 2500,
+    "escaped dollars": "\\$" * 5000 + "$5$",
+    "spans listed with and": "$1$ and " * 1500,
 }
 REFERENCES = ["5", "\\frac{1}{2}", "x^{1000}", "(1,2)", "\\{1,2,3\\}", "10^{10^{10^{10}}}"]
 ALLOWED = {Status.CORRECT, Status.WRONG, Status.NO_ANSWER}

@@ -34,8 +34,9 @@ def test_wrong_answer() -> None:
 
 
 def test_no_answer() -> None:
-    verdict = MATH.verify(math_problem("5"), "I could not solve it, sorry 5")
+    verdict = MathVerifier(extraction="strict").verify(math_problem("5"), "I could not solve it, sorry 5")
     assert verdict.status is Status.NO_ANSWER and verdict.reward == 0.0
+    assert MATH.verify(math_problem("5"), "I could not solve it, sorry.").status is Status.NO_ANSWER
     assert MATH.verify(math_problem("5"), "\\boxed{\\,}").status is Status.NO_ANSWER
     assert MATH.verify(math_problem("(1,2)"), "\\boxed{\\text{}}").status is Status.NO_ANSWER
 
@@ -131,3 +132,21 @@ def test_grades_through_the_engine_in_worker_processes() -> None:
     verdicts = grade(problems, completions, MATH, workers=1, timeout=30.0)
     assert [v.status for v in verdicts] == [Status.CORRECT, Status.WRONG, Status.NO_ANSWER]
     assert verdicts[0].info["answer"] == "0.5"
+
+
+def test_extraction_option_and_the_rule_in_info() -> None:
+    strict = MATH.configure(extraction="strict")
+    assert strict.extraction == "strict" and MATH.extraction == "lenient"
+    assert strict.version != MATH.version  # options change verdicts, so they key the cache apart
+    unmarked = "So x = 1/3."
+    assert strict.verify(math_problem("\\frac13"), unmarked).status is Status.NO_ANSWER
+    verdict = MATH.verify(math_problem("\\frac13"), unmarked)
+    assert verdict.correct and verdict.info["extraction"] == "final line"
+    assert MATH.verify(math_problem("2"), "so \\boxed{2}").info["extraction"] == "boxed"
+    assert pickle.loads(pickle.dumps(strict)).extraction == "strict"
+
+
+@pytest.mark.parametrize("options", [{"extraction": "loose"}, {"mode": "strict"}])
+def test_bad_option_is_a_clear_error(options: dict) -> None:
+    with pytest.raises(ValueError, match="math: "):
+        MATH.configure(**options)

@@ -1,4 +1,4 @@
-"""The MATH and GSM8K loaders on real rows copied from the public data sets, in every layout they read."""
+"""The MATH and GSM8K tasks on real rows copied from the public data sets, in every layout they read."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ import pyarrow
 import pyarrow.parquet as pyarrow_parquet
 import pytest
 
+from rest_em_math.tasks import Gsm8kJsonlTask, MathJsonlTask
+from rest_em_math.verifier import GSM8KVerifier, MathVerifier
 from rest_verify.errors import InvalidRecordError
-from rest_train.tasks import Gsm8kJsonlTask, MathJsonlTask, last_boxed
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parent / "fixtures" / "tasks"
 
 
 def test_math500_rows_use_their_answer_field():
@@ -22,11 +23,14 @@ def test_math500_rows_use_their_answer_field():
     assert problems[0].domain == "math" and "\\boxed" in problems[0].meta["solution"]
 
 
-def test_math_test_rows_take_the_last_boxed_answer_and_exclude_math500():
+def test_math_test_rows_take_the_answer_the_verifier_reads_from_the_solution_and_exclude_math500():
     task = MathJsonlTask()
     everything = list(task.load(FIXTURES / "math_test_sample.jsonl"))
     assert len(everything) == 5
-    assert all(p.reference == last_boxed(p.meta["solution"]) for p in everything)
+    for problem in everything:
+        verdict = MathVerifier().verify(problem, problem.meta["solution"])
+        assert verdict.correct and verdict.info["answer"] == problem.reference
+    assert everything[0].reference == "6+9i"
     kept = list(task.load(FIXTURES / "math_test_sample.jsonl", exclude="math500_sample.jsonl"))
     assert len(kept) == 3
     held_out = {p.prompt for p in task.load(FIXTURES / "math500_sample.jsonl")}
@@ -48,11 +52,11 @@ def test_gsm8k_reference_is_the_number_after_the_hashes():
     assert Gsm8kJsonlTask().format_prompt(problems[0]).endswith("\n\nAnswer:\n")
 
 
-def test_last_boxed_balances_braces():
-    assert last_boxed("so $\\boxed{\\frac{1}{2}}$ and") == "\\frac{1}{2}"
-    assert last_boxed("\\boxed{1} then \\fbox{2}") == "2"
-    assert last_boxed("no answer") is None
-    assert last_boxed("\\boxed{unclosed") is None
+def test_each_data_set_is_graded_by_one_verifier_that_accepts_its_own_solutions():
+    assert (MathJsonlTask.verifier, Gsm8kJsonlTask.verifier) == ("math", "gsm8k")
+    for problem in Gsm8kJsonlTask().load(FIXTURES / "gsm8k_sample.jsonl"):
+        worked = f"{problem.meta['solution']}\n#### {int(problem.reference):,}"
+        assert GSM8KVerifier().verify(problem, worked).correct
 
 
 @pytest.mark.parametrize("line, message", [

@@ -1,0 +1,191 @@
+"""The reward model proper: a local `transformers` sequence-classification checkpoint, scored in batches.
+
+Input format (what a reward model trained for this scorer must see): the problem's prompt and the
+completion encoded as a text pair, `tokenizer(prompt, completion)`, with whatever special tokens the
+tokenizer adds to a pair. An over-long pair is cut to `max_length` by dropping tokens from the start of
+the longer of the two (`longest_first`, left side), so the end of the question and the end of the
+completion, where a final answer lives, survive; the verdict says so in `info["truncated"]`. A one-logit model's score is that logit; a two-label model's score is the
+log-odds of label 1 (logit 1 minus logit 0).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import Any
+
+from rest_verify.errors import PluginError
+
+from rest_em_rm.scorer import BatchScorer, Scored
+
+CHECKPOINT_VARIABLE = "REST_EM_RM_CHECKPOINT"
+PLUGIN_VERSION = "1"
+_FINGERPRINT_BYTES = 1 << 20
+CHARACTERS_PER_TOKEN = 32  # more than any tokenizer packs into a token on average
+
+
+class RewardModelError(PluginError):
+    """The reward-model checkpoint is missing, unreadable or not a sequence classifier."""
+
+
+def check_sequence_classifier(path: str | Path) -> Any:
+    """The checkpoint's config, or a `RewardModelError` saying why it cannot be a reward model."""
+    from transformers import AutoConfig
+
+    try:
+        config = AutoConfig.from_pretrained(str(path))
+    except (OSError, ValueError) as exc:
+        raise RewardModelError(f"{path} is not a readable transformers checkpoint: {exc}") from None
+    architectures = list(config.architectures or [])
+    if not any(name.endswith("ForSequenceClassification") for name in architectures):
+        held = ", ".join(architectures) or "a model that declares no architecture"
+        raise RewardModelError(
+            f"{path} holds {held}, not a sequence classifier; a reward model must be saved from an "
+            f"AutoModelForSequenceClassification (e.g. GPT2ForSequenceClassification with num_labels=1)")
+    if config.num_labels not in (1, 2):
+        raise RewardModelError(f"{path} has {config.num_labels} labels; a reward model has one score "
+                               f"(num_labels=1) or a good/bad pair (num_labels=2)")
+    return config
+
+
+def fingerprint(path: str | Path) -> str:
+    """A short digest of the checkpoint's config and weights, so another model never reuses cached scores.
+
+    Weights are sampled (size plus first and last MiB of each file) to keep this fast for large models.
+    """
+    digest = hashlib.blake2b(digest_size=8)
+    root = Path(path)
+    for file in sorted(root.iterdir()):
+        if file.name == "config.json" or file.suffix in (".safetensors", ".bin"):
+            size = file.stat().st_size
+            digest.update(f"{file.name}:{size}".encode())
+            with file.open("rb") as handle:
+                digest.update(handle.read(_FINGERPRINT_BYTES))
+                handle.seek(max(0, size - _FINGERPRINT_BYTES))
+                digest.update(handle.read(_FINGERPRINT_BYTES))
+    return digest.hexdigest()
+
+
+def encode_pairs(tokenizer: Any, prompts: list[str], completions: list[str],
+                 max_length: int) -> list[tuple[list[int], bool]]:
+    """Model input ids for each pair and whether it had to be cut (see the module docstring)."""
+    # Texts far longer than any input the model takes lose their start by characters first, so a
+    # megabyte of output costs no more to tokenise than an ordinary long one; the cut keeps the end.
+    limit = max_length * CHARACTERS_PER_TOKEN
+    precut = {i for i, (p, c) in enumerate(zip(prompts, completions)) if len(p) > limit or len(c) > limit}
+    prompts = [p[-limit:] for p in prompts]
+    completions = [c[-limit:] for c in completions]
+    full = tokenizer(prompts, completions)["input_ids"]
+    over = [i for i, ids in enumerate(full) if len(ids) > max_length or i in precut]
+    if over:
+        side = tokenizer.truncation_side
+        tokenizer.truncation_side = "left"  # drop tokens from the start: the ends hold question and answer
+        try:
+            cut = tokenizer([prompts[i] for i in over], [completions[i] for i in over], truncation="longest_first",
+                            max_length=max_length)["input_ids"]
+        finally:
+            tokenizer.truncation_side = side
+        for index, ids in zip(over, cut):
+            full[index] = ids
+    overlong = set(over)
+    return [(list(ids), index in overlong) for index, ids in enumerate(full)]
+
+
+class TransformersScorer(BatchScorer):
+    """Scores with the sequence classifier at `checkpoint` (default: the REST_EM_RM_CHECKPOINT variable).
+
+    The model loads on first use (or `prepare()`), in the process that scores; pickling sends only the
+    settings. Batches are sorted by length so padding stays small; scores do not depend on the batch.
+    """
+
+    def __init__(self, checkpoint: str | None = None, *, max_length: int = 512, batch_size: int = 64,
+                 device: str = "cpu", normalise: str = "none", deadline: float = 60.0, name: str = "rm"):
+        super().__init__(normalise=normalise, batch_size=batch_size, deadline=deadline)
+        if max_length < 4:
+            raise ValueError(f"max_length must be >= 4, got {max_length}")
+        self.checkpoint = str(checkpoint) if checkpoint else None
+        self.max_length = max_length
+        self.device = device
+        self.name = name
+        if self.checkpoint is not None:
+            check_sequence_classifier(self.checkpoint)
+        self._model: Any = None
+        self._tokenizer: Any = None
+        self._version: tuple[str | None, str] | None = None  # (checkpoint it describes, version)
+
+    def configure(self, **options: Any) -> "TransformersScorer":
+        """A scorer with these settings changed (checkpoint, max_length, batch_size, device, normalise, ...)."""
+        settings = {"checkpoint": self.checkpoint, "max_length": self.max_length, "batch_size": self.batch_size,
+                    "device": self.device, "normalise": self.normalise, "deadline": self.deadline,
+                    "name": self.name}
+        unknown = sorted(set(options) - set(settings))
+        if unknown:
+            raise TypeError(f"unknown reward-model option {unknown[0]!r}; known: {', '.join(sorted(settings))}")
+        return TransformersScorer(**{**settings, **options})
+
+    @property
+    def version(self) -> str:  # type: ignore[override]
+        """Keys the score cache: the plugin's scoring rules, the checkpoint's fingerprint and the settings."""
+        path = self._resolved_checkpoint(required=False)
+        if self._version is None or self._version[0] != path:
+            model = fingerprint(path) if path and Path(path).is_dir() else "unconfigured"
+            self._version = (path, f"{PLUGIN_VERSION}+{model}.{self.normalise}.{self.max_length}")
+        return self._version[1]
+
+    def prepare(self) -> None:
+        """Load the model now (the engine does this before its deadlines start)."""
+        if self._model is not None:
+            return
+        import torch
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        path = self._resolved_checkpoint(required=True)
+        check_sequence_classifier(path)
+        tokenizer = AutoTokenizer.from_pretrained(path)
+        if tokenizer.pad_token_id is None:
+            if tokenizer.eos_token_id is None:
+                raise RewardModelError(f"the tokenizer of {path} has neither a pad nor an EOS token to pad with")
+            tokenizer.pad_token = tokenizer.eos_token
+        model = AutoModelForSequenceClassification.from_pretrained(path, dtype=torch.float32)
+        if model.config.pad_token_id is None:
+            model.config.pad_token_id = tokenizer.pad_token_id  # the classifier pools at the last non-pad token
+        device = ("cuda" if torch.cuda.is_available() else "cpu") if self.device == "auto" else self.device
+        self._model, self._tokenizer = model.to(device).eval(), tokenizer
+
+    def _resolved_checkpoint(self, *, required: bool) -> str | None:
+        path = self.checkpoint or os.environ.get(CHECKPOINT_VARIABLE)
+        if required and not path:
+            raise RewardModelError(f"no reward-model checkpoint: set {CHECKPOINT_VARIABLE} or "
+                                   f"configure(checkpoint=...) (rest_train: rest.reward_options.checkpoint)")
+        return path
+
+    def _score(self, prompts: list[str], completions: list[str]) -> list[Scored]:
+        import torch
+
+        self.prepare()
+        encoded = encode_pairs(self._tokenizer, prompts, completions, self.max_length)
+        scores: list[float] = [0.0] * len(encoded)
+        order = sorted(range(len(encoded)), key=lambda i: len(encoded[i][0]))
+        pad = self._tokenizer.pad_token_id
+        device = self._model.device
+        for start in range(0, len(order), self.batch_size):
+            batch = order[start:start + self.batch_size]
+            width = max(len(encoded[i][0]) for i in batch)
+            ids = torch.full((len(batch), width), pad, dtype=torch.long)
+            mask = torch.zeros((len(batch), width), dtype=torch.long)
+            for row, index in enumerate(batch):
+                tokens = encoded[index][0]
+                ids[row, :len(tokens)] = torch.tensor(tokens, dtype=torch.long)
+                mask[row, :len(tokens)] = 1
+            with torch.inference_mode():
+                logits = self._model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits.float()
+            batch_scores = logits[:, 0] if logits.shape[1] == 1 else logits[:, 1] - logits[:, 0]
+            for index, score in zip(batch, batch_scores.tolist()):
+                scores[index] = score
+        return [(score, {"truncated": truncated}) for score, (_, truncated) in zip(scores, encoded)]
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.update(_model=None, _tokenizer=None)
+        return state

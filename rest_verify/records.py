@@ -1,0 +1,159 @@
+"""Reading problem files: JSONL, JSON, parquet or a folder of JSON files, one `Record` per row.
+
+A core service, so that every domain plugin's task reads files the same way and a bad row is reported
+the same way: by file and line (JSONL) or row (JSON arrays, parquet). Parquet goes through `datasets`,
+an optional dependency imported only when a parquet file is read: grading installs stay light.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+from rest_verify.errors import InvalidRecordError, RestEmError
+
+
+@dataclass(frozen=True)
+class Record:
+    """One row of a problem file and where it came from, so an error can point at it."""
+
+    source: Path
+    index: int  # 1-based: the line of a JSONL file, the row of a JSON array or parquet file; 0: a whole file
+    row: dict[str, Any]
+    table: bool = False  # counted in rows (JSON array, parquet) rather than lines
+
+    @property
+    def where(self) -> str:
+        """`file:line` for JSONL (what editors jump to), `file:row N` for tables, the file for a JSON tree."""
+        if self.index == 0:
+            return str(self.source)
+        return f"{self.source}:{'row ' if self.table else ''}{self.index}"
+
+    @property
+    def default_id(self) -> str:
+        """A stable id for rows that carry none; a JSON-tree file keeps MATH's `<split>/<subject>/<n>.json`."""
+        if self.index == 0:
+            return "/".join(self.source.parts[-3:])
+        return f"{self.source.stem}/{self.index}"
+
+
+def read_records(path: str | Path) -> Iterator[Record]:
+    """Every row of a problem file or folder, whatever the layout, or an error naming file and row.
+
+    A folder is a tree of one-object JSON files (the original MATH release, `<split>/<subject>/<n>.json`);
+    `.json` is one object, an array of them or JSON Lines; `.parquet` (Hugging Face exports) is read with
+    `datasets`; anything else is JSONL. JSON is parsed with the standard library on purpose: `datasets`'
+    JSON reader rounds some floats (0.3 became 0.30000000000000004) and reports bad rows without their line.
+    """
+    path = Path(path)
+    if path.is_dir():
+        yield from _json_tree(path)
+    elif not path.is_file():
+        raise InvalidRecordError(f"problem file {path} does not exist")
+    elif path.suffix == ".parquet":
+        yield from _parquet(path)
+    elif path.suffix == ".json":
+        yield from _json_file(path)
+    else:
+        yield from _jsonl(path)
+
+
+def _jsonl(path: Path) -> Iterator[Record]:
+    """Lines are decoded one by one, so an encoding error is reported on its own line."""
+    try:
+        with path.open("rb") as handle:
+            for number, raw in enumerate(handle, start=1):
+                where = f"{path}:{number}"
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    raise InvalidRecordError(f"{where}: not UTF-8 text ({exc.reason})") from None
+                if line.strip():
+                    yield Record(path, number, _object(_parse(line, where), where))
+    except OSError as exc:
+        raise InvalidRecordError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def _text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidRecordError(f"{path}: not UTF-8 text ({exc.reason})") from None
+    except OSError as exc:
+        raise InvalidRecordError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def _json_file(path: Path) -> Iterator[Record]:
+    text = _text(path)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        if exc.msg == "Extra data":  # JSON Lines saved as .json, which Hugging Face's loader accepts too
+            yield from _jsonl(path)
+            return
+        data = _parse(text, str(path))
+    if isinstance(data, list):
+        for number, row in enumerate(data, start=1):
+            yield Record(path, number, _object(row, f"{path}:row {number}"), table=True)
+    else:
+        yield Record(path, 0, _object(data, str(path)))
+
+
+def _json_tree(root: Path) -> Iterator[Record]:
+    splits = sorted(child.name for child in root.iterdir() if child.is_dir() and child.name in ("train", "test"))
+    if len(splits) > 1:
+        raise InvalidRecordError(f"{root} holds the splits {', '.join(splits)}: load one of them, not both")
+    files = sorted(root.rglob("*.json"), key=lambda file: (file.parent, _number_first(file.stem)))
+    if not files:
+        raise InvalidRecordError(f"folder {root} has no .json problem files")
+    for file in files:
+        data = _parse(_text(file), str(file))
+        yield Record(file, 0, _object(data, str(file)))
+
+
+def _parquet(path: Path) -> Iterator[Record]:
+    try:
+        import datasets  # heavy: imported only when a parquet file is actually read
+    except ImportError:
+        raise RestEmError(f"reading {path} needs the `datasets` package: pip install datasets") from None
+
+    # Streaming reads the file in place; the builder's lock file goes to a scratch folder, not ~/.cache.
+    try:
+        with tempfile.TemporaryDirectory(prefix="rest-em-parquet-") as scratch:
+            rows = iter(datasets.load_dataset("parquet", data_files=str(path), split="train",
+                                              streaming=True, cache_dir=scratch))
+    except Exception as exc:  # pyarrow and datasets raise many types for an unreadable file
+        raise InvalidRecordError(f"{path}: not a readable parquet file ({exc})") from None
+    number = 0
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except Exception as exc:  # a corrupt row group surfaces only while iterating
+            raise InvalidRecordError(f"{path}:row {number + 1}: unreadable ({exc})") from None
+        number += 1
+        yield Record(path, number, _object(row, f"{path}:row {number}"), table=True)
+
+
+def _parse(text: str, where: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidRecordError(f"{where}: not JSON ({exc.msg})") from None
+    except RecursionError:
+        raise InvalidRecordError(f"{where}: not JSON (nested too deeply)") from None
+
+
+def _object(row: Any, where: str) -> dict[str, Any]:
+    if not isinstance(row, Mapping):
+        raise InvalidRecordError(f"{where}: expected a JSON object, got {type(row).__name__}")
+    return dict(row)
+
+
+def _number_first(stem: str) -> tuple[int, str]:
+    """Sort `2.json` before `10.json`, as MATH numbers its files."""
+    return (int(stem), "") if stem.isdigit() else (1 << 62, stem)

@@ -1,0 +1,58 @@
+"""Arrows point one way: a domain plugin works with the training package absent.
+
+Each installed plugin (entry point group `rest_em`) is imported, every module of its package with it, and
+its hooks are called, in a fresh interpreter where importing `rest_train` fails as it does in an install
+without it.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+WITHOUT_REST_TRAIN = r"""
+import importlib, importlib.metadata, json, pkgutil, sys
+
+class Absent:
+    def find_spec(self, name, path=None, target=None):
+        if name == "rest_train" or name.startswith("rest_train."):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+sys.meta_path.insert(0, Absent())
+found = {}
+for entry_point in importlib.metadata.entry_points(group="rest_em"):
+    plugin = entry_point.load()
+    package = importlib.import_module(plugin.__name__.split(".")[0])
+    for module in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+        importlib.import_module(module.name)
+    registered = []
+    for hook in ("register_verifiers", "register_sandboxes", "register_tasks", "register_generators"):
+        if hasattr(plugin, hook):
+            getattr(plugin, hook)(register=lambda thing: registered.append(thing.name))
+    found[entry_point.name] = registered
+print(json.dumps({"plugins": found, "rest_train_loaded": any(m.startswith("rest_train") for m in sys.modules)}))
+"""
+
+
+def in_repo_plugins() -> set[str]:
+    names = set()
+    for project in ROOT.glob("plugins/*/pyproject.toml"):
+        names |= set(tomllib.loads(project.read_text())["project"]["entry-points"]["rest_em"])
+    return names
+
+
+def test_every_plugin_imports_and_registers_without_rest_train():
+    result = subprocess.run([sys.executable, "-c", WITHOUT_REST_TRAIN], capture_output=True, text=True,
+                            timeout=120, cwd=ROOT.parent)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert not report["rest_train_loaded"]
+    assert in_repo_plugins() <= set(report["plugins"])
+    assert {"math_jsonl", "gsm8k_jsonl", "math", "gsm8k"} <= set(report["plugins"]["math"])
+    assert {"apps"} == set(report["plugins"]["apps"])

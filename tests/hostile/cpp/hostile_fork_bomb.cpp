@@ -1,0 +1,6 @@
+// expect: not-correct
+// forks without end
+#include <unistd.h>
+int main() {
+    for (;;) fork();
+}

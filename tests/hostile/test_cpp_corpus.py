@@ -1,0 +1,97 @@
+"""C++ programs of our own, graded through the docker backend, each with the verdict it must get.
+
+One program per file in cpp/; its first line says the expected verdict (`// expect: correct`, `wrong`,
+`timeout`, or `not-correct`: anything but correct and error), its second line what it does. The
+problem: read n, then n integers; print their sum (the last test overflows 32 bits). The ptrace and
+raw-syscall programs print the right sum only when every attack they try is refused, so their
+expected verdict is `correct`.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from rest_em_apps import AppsVerifier
+from rest_verify.types import Problem, Status
+
+pytestmark = pytest.mark.docker
+
+CORPUS = Path(__file__).parent / "cpp"
+LARGE = [999_999_937 - 7 * i for i in range(100_000)]
+TESTS = [("3\n1 2 3\n", 6), ("1\n-5\n", -5), (f"{len(LARGE)}\n{' '.join(map(str, LARGE))}\n", sum(LARGE))]
+PROBLEM = Problem(id="cpp/sum", prompt="Read n and n integers; print their sum.", domain="code",
+                  reference={"inputs": [given for given, _ in TESTS], "outputs": [f"{total}\n" for _, total in TESTS]},
+                  meta={"language": "cpp"})
+
+
+def _programs() -> list[tuple[str, str, str]]:
+    programs = []
+    for path in sorted(CORPUS.glob("*.cpp")):
+        source = path.read_text()
+        expect = source.splitlines()[0].removeprefix("// expect:").strip()
+        programs.append((path.stem, expect, source))
+    return programs
+
+
+PROGRAMS = _programs()
+
+# Constant evaluation that would keep g++ busy for minutes (well inside its constexpr operation limit).
+COMPILER_SPIN = """
+constexpr long spin() {
+    long s = 0;
+    for (long i = 0; i < 200000; ++i)
+        for (long j = 0; j < 200000; ++j) s += i ^ j;
+    return s;
+}
+constexpr long value = spin();
+int main() { return value == 0; }
+"""
+
+
+@pytest.fixture(scope="module")
+def verifier():
+    verifier = AppsVerifier(sandbox="docker", time_limit=2.0, total_time_limit=8.0,
+                            sandbox_options={"pool_size": 1})
+    yield verifier
+    verifier.close()
+
+
+def test_corpus_covers_every_kind():
+    names = {name.split("_")[0] for name, _, _ in PROGRAMS}
+    assert {"correct", "wrong", "slow", "crash", "hostile", "compile"} <= names
+    assert {expect for _, expect, _ in PROGRAMS} == {"correct", "wrong", "timeout", "not-correct"}
+
+
+@pytest.mark.parametrize("name, expect, source", PROGRAMS, ids=[name for name, _, _ in PROGRAMS])
+def test_cpp_program_gets_its_verdict(verifier, name, expect, source):
+    start = time.monotonic()
+    verdict = verifier.verify(PROBLEM, f"```cpp\n{source}```")
+    elapsed = time.monotonic() - start
+    assert verdict.status is not Status.ERROR, f"{name} broke the infrastructure: {verdict.detail}"
+    if expect == "not-correct":
+        assert verdict.status is not Status.CORRECT and verdict.reward == 0.0, verdict.detail
+    else:
+        assert verdict.status.value == expect, f"{name}: {verdict.detail} {verdict.info.get('tests')}"
+    assert elapsed < verifier.deadline
+
+
+def test_compile_error_reports_the_compilers_first_lines(verifier):
+    source = (CORPUS / "compile_error.cpp").read_text()
+    verdict = verifier.verify(PROBLEM, f"```c++\n{source}```")
+    assert verdict.status is Status.WRONG
+    assert "expected ',' or ';' before 'printf'" in verdict.info["compile_error"].replace("‘", "'").replace("’", "'")
+    assert verdict.info["tests"][0]["reason"].startswith("does not compile: g++ failed (exit code 1)")
+
+
+def test_a_hanging_compiler_is_stopped_within_its_limits():
+    verifier = AppsVerifier(sandbox="docker", compile_time_limit=3.0, sandbox_options={"pool_size": 0})
+    start = time.monotonic()
+    try:
+        verdict = verifier.verify(PROBLEM, f"```cpp\n{COMPILER_SPIN}```")
+    finally:
+        verifier.close()
+    assert verdict.status is Status.WRONG and "compiler" in verdict.info["compile_error"], verdict.detail
+    assert time.monotonic() - start < 3.0 + 15.0
