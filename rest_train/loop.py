@@ -92,11 +92,11 @@ class Loop:
         if config.grading.sandbox_options:
             self.scorer = with_sandbox_options(resolve_verifier(self.scorer), config.grading.sandbox_options)
         self._generator: tuple[str, Any] | None = None
+        self._chat: ChatFormat | None = None
         self._grader: Any = None  # the run's one grader (local pool or Ray), opened on first use
         # Verdicts made while sampling, held until their own stage writes them: the run directory and
         # its resume points stay what they were before generation and grading overlapped.
         self._graded_while_sampling: dict[Path, list[Verdict]] = {}
-        self._chat: ChatFormat | None = None
         self.train_problems: list[Problem] = []
         self.eval_problems: list[Problem] = []
 

