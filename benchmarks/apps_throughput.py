@@ -1,11 +1,12 @@
 """What does the docker sandbox cost the `apps` verifier, against unsandboxed local subprocesses?
 
-Three measurements, each on both backends in one run (`process`: local subprocesses, no isolation;
-`docker`: the hardened container backend):
+Three measurements, each on every backend in one run (`process`: local subprocesses, no isolation;
+`docker`: the hardened container backend; `docker+runsc`: the same under gVisor, a user-space kernel
+between the program and the host's; left out, with the reason, where dockerd has no runsc):
 
 1. Throughput: the HumanEval + MBPP reference solutions (first 400 by default) graded with
    `rest_verify.grade` (2 workers), `--runs` times with the backends alternating, so that a change in
-   the machine's load hits both: each run's wall time and docker/process ratio, then the median ratio;
+   the machine's load hits all: each run's wall time and ratios to process, then the median ratios;
    per-problem sandbox time and per-test time inside the sandbox (p50/p99) over all runs.
 2. Cost per language, from one verifier in this process: a 1-test and a 41-test echo program in each
    language graded repeatedly. per test = (median(41) - median(1)) / 40; compile = median of the
@@ -29,7 +30,8 @@ from rest_em_apps import AppsVerifier
 from rest_verify import Problem, grade
 
 DATASETS = ("code/humaneval_apps.jsonl", "code/mbpp_apps.jsonl")
-BACKENDS = ("process", "docker")
+BACKENDS = {"process": ("process", {}), "docker": ("docker", {}),
+            "docker+runsc": ("docker", {"runtime": "runsc"})}  # name: (sandbox, its options)
 ECHO = {
     "python": "print(input())\n",
     "cpp": "```cpp\n#include <iostream>\n#include <string>\nint main() {\n    std::string line;\n"
@@ -53,8 +55,30 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
+def verifier_for(backend: str) -> AppsVerifier:
+    sandbox, options = BACKENDS[backend]
+    return AppsVerifier(sandbox=sandbox, sandbox_options=options)
+
+
+def available(backends: list[str]) -> list[str]:
+    """The backends this machine can run; a line for each one left out."""
+    from sandboxes.docker import DockerSandbox
+
+    usable = []
+    for backend in backends:
+        sandbox, options = BACKENDS[backend]
+        try:
+            if sandbox == "docker":
+                DockerSandbox.check_options(**options)
+        except Exception as exc:
+            print(f"   {backend} left out: {exc}")
+            continue
+        usable.append(backend)
+    return usable
+
+
 def throughput(backend: str, problems: list[Problem], solutions: list[str], workers: int) -> dict:
-    verifier = AppsVerifier(sandbox=backend)
+    verifier = verifier_for(backend)
     start = time.monotonic()
     verdicts = grade(problems, solutions, verifier, workers=workers, timeout=60.0, progress=False)
     wall = time.monotonic() - start
@@ -65,7 +89,7 @@ def throughput(backend: str, problems: list[Problem], solutions: list[str], work
 
 
 def language_cost(backend: str, language: str, repeats: int, many: int = 41) -> dict:
-    verifier = AppsVerifier(sandbox=backend)
+    verifier = verifier_for(backend)
 
     def problem(count: int) -> Problem:
         return Problem(id=f"echo-{count}", reference={"inputs": [f"{i}\n" for i in range(count)],
@@ -99,35 +123,43 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--runs", type=int, default=3, help="throughput runs per backend")
     parser.add_argument("--repeats", type=int, default=15, help="gradings per point of the language costs")
+    parser.add_argument("--backends", nargs="+", choices=list(BACKENDS), default=list(BACKENDS))
     args = parser.parse_args(argv)
 
     print(f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
     problems, solutions = load(args.data, args.limit or None)
-    runs: dict[str, list[dict]] = {backend: [] for backend in BACKENDS}
     print(f"1. {len(problems)} reference solutions, {args.workers} workers, {args.runs} runs")
+    backends = available(args.backends)
+    runs: dict[str, list[dict]] = {backend: [] for backend in backends}
     for run in range(1, args.runs + 1):
-        for backend in BACKENDS:
+        for backend in backends:
             runs[backend].append(throughput(backend, problems, solutions, args.workers))
-        process, docker = runs["process"][-1], runs["docker"][-1]
-        print(f"   run {run}: process {process['wall']:6.1f}s ({process['correct']}/{process['n']} correct)  "
-              f"docker {docker['wall']:6.1f}s ({docker['correct']}/{docker['n']} correct)  "
-              f"docker/process {docker['wall'] / process['wall']:.2f}x", flush=True)
-    ratios = [d["wall"] / p["wall"] for p, d in zip(runs["process"], runs["docker"])]
-    print(f"   median docker/process wall ratio: {statistics.median(ratios):.2f}x")
-    print(f"   {'backend':8s} {'problem p50':>12s} {'problem p99':>12s} {'test p50':>9s} {'test p99':>9s}")
+        line = "  ".join(f"{backend} {r[-1]['wall']:6.1f}s ({r[-1]['correct']}/{r[-1]['n']} correct, "
+                         f"{r[-1]['n'] / r[-1]['wall']:.1f} problems/s)" for backend, r in runs.items())
+        print(f"   run {run}: {line}", flush=True)
+    if "process" in runs:
+        for backend in [name for name in runs if name != "process"]:
+            ratios = [b["wall"] / p["wall"] for p, b in zip(runs["process"], runs[backend])]
+            print(f"   median {backend}/process wall ratio: {statistics.median(ratios):.2f}x")
+    if {"docker", "docker+runsc"} <= runs.keys():
+        ratios = [g["wall"] / d["wall"] for d, g in zip(runs["docker"], runs["docker+runsc"])]
+        print(f"   median docker+runsc/docker wall ratio (the price of gVisor): {statistics.median(ratios):.2f}x")
+    print(f"   {'backend':12s} {'problems/s':>10s} {'problem p50':>12s} {'problem p99':>12s} {'test p50':>9s} "
+          f"{'test p99':>9s}")
     for backend, results in runs.items():
         per_problem = [x for r in results for x in r["per_problem"]]
         per_test = [x for r in results for x in r["per_test"]]
-        print(f"   {backend:8s} {percentile(per_problem, 0.5) * 1000:10.1f}ms "
+        rate = statistics.median(r["n"] / r["wall"] for r in results)
+        print(f"   {backend:12s} {rate:10.1f} {percentile(per_problem, 0.5) * 1000:10.1f}ms "
               f"{percentile(per_problem, 0.99) * 1000:10.1f}ms {percentile(per_test, 0.5) * 1000:7.1f}ms "
               f"{percentile(per_test, 0.99) * 1000:7.1f}ms")
 
     print(f"2. cost per language (median of {args.repeats} gradings of an echo program, 1 and 41 tests)")
-    print(f"   {'backend':8s} {'language':8s} {'compile':>9s} {'start':>9s} {'per test':>9s}")
-    for backend in BACKENDS:
+    print(f"   {'backend':12s} {'language':8s} {'compile':>9s} {'start':>9s} {'per test':>9s}")
+    for backend in backends:
         for language in ECHO:
             cost = language_cost(backend, language, args.repeats)
-            print(f"   {backend:8s} {language:8s} {cost['compile'] * 1000:7.0f}ms {cost['start'] * 1000:7.0f}ms "
+            print(f"   {backend:12s} {language:8s} {cost['compile'] * 1000:7.0f}ms {cost['start'] * 1000:7.0f}ms "
                   f"{cost['per_test'] * 1000:7.1f}ms", flush=True)
     print(f"3. load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     return 0

@@ -71,13 +71,25 @@ class SamplingConfig:
 
 
 @dataclass
+class ChatConfig:
+    template: bool = field(default=False, metadata=_help(
+        "Format prompts with the tokenizer's chat template (instruct models): the problem's prompt becomes "
+        "the user turn, the completion the assistant turn, and the M-step learns that turn only."))
+    system: str | None = field(default=None, metadata=_help(
+        "System message placed first (None: none, or whatever the template itself adds)."))
+    shots: list[dict[str, str]] = field(default_factory=list, metadata=_help(
+        "Few-shot turns before the problem, each a table {user = '...', assistant = '...'}."))
+
+
+@dataclass
 class GenerationConfig:
     backend: str = field(default="transformers", metadata=_help(
-        "Registered generator backend (`register_generators`); built in: transformers, openai (servers)."))
+        "Registered generator backend (`register_generators`); built in: transformers, vllm, openai (servers)."))
     batch_size: int = field(default=64, metadata=_help(
         "Sequences decoded together (prompts x samples). Larger is faster until memory runs out.", minimum=1))
     options: dict[str, Any] = field(default_factory=dict, metadata=_help(
-        "Extra keyword options for the backend's factory (e.g. dtype = 'bfloat16'; openai: base_urls = [...])."))
+        "Extra keyword options for the backend's factory (e.g. dtype = 'bfloat16'; vllm: python, "
+        "data_parallel_size, tensor_parallel_size and any vllm.LLM argument; openai: base_urls = [...])."))
 
 
 @dataclass
@@ -97,6 +109,9 @@ class GradingConfig:
         "(pip install 'rest-em[ray]')."))
     address: str | None = field(default=None, metadata=_help(
         "Ray cluster to join with backend = 'ray' (HOST:PORT or ray://HOST:PORT; None: start a local one)."))
+    sandbox_options: dict[str, Any] = field(default_factory=dict, metadata=_help(
+        "Options for the verifier's sandbox (e.g. runtime = 'runsc': Docker under gVisor), checked before "
+        "the run starts."))
 
 
 @dataclass
@@ -181,6 +196,7 @@ class RunConfig:
     model: ModelConfig = field(default_factory=ModelConfig, metadata=_help("The base model."))
     data: DataConfig = field(default_factory=DataConfig, metadata=_help("Problems and their task."))
     sampling: SamplingConfig = field(default_factory=SamplingConfig, metadata=_help("E-step sampling."))
+    chat: ChatConfig = field(default_factory=ChatConfig, metadata=_help("Prompts for instruct models."))
     generation: GenerationConfig = field(default_factory=GenerationConfig, metadata=_help("Generation backend."))
     grading: GradingConfig = field(default_factory=GradingConfig, metadata=_help("Reward computation."))
     filter: FilterConfig = field(default_factory=FilterConfig, metadata=_help("Which samples are kept."))
@@ -263,6 +279,10 @@ def validate(config: RunConfig) -> None:
                               f"{config.iterations}: give one threshold per iteration")
         if any(b < a for a, b in zip(thresholds, thresholds[1:])):
             raise ConfigError(f"filter.thresholds must not decrease (ReST raises them), got {thresholds}")
+    for index, shot in enumerate(config.chat.shots):
+        if set(shot) != {"user", "assistant"}:
+            raise ConfigError(f"chat.shots[{index}] must have exactly the keys user and assistant, "
+                              f"got {', '.join(sorted(shot)) or 'none'}")
     if config.train.deepspeed and "deepspeed" in config.train.trainer_args:
         raise ConfigError("train.deepspeed and train.trainer_args.deepspeed are both set; keep one")
     if config.mode == "rest":

@@ -35,6 +35,13 @@ def truncate_at_stop(text: str, stop: Sequence[str]) -> str:
     return text[:cut]
 
 
+def adds_special_tokens(tokenizer: Any, prompt: str) -> bool:
+    """Whether tokenising `prompt` should add the tokenizer's special tokens: not when the prompt already
+    begins with BOS, as a prompt rendered by a chat template does (a second BOS degrades the model)."""
+    bos = tokenizer.bos_token
+    return not (bos and prompt.startswith(bos))
+
+
 def resolve_device(device: str) -> str:
     """'auto' becomes 'cuda' when a GPU is visible, else 'cpu'; anything else is returned unchanged."""
     if device != "auto":
@@ -115,7 +122,8 @@ class TransformersGenerator:
     def _sample(self, prompts: list[str], count: int, sampling: Sampling) -> list[str]:
         import torch
 
-        encoded = self.tokenizer(prompts, return_tensors="pt", padding=True).to(self.device)
+        encoded = self.tokenizer(prompts, return_tensors="pt", padding=True,
+                                 add_special_tokens=adds_special_tokens(self.tokenizer, prompts[0])).to(self.device)
         options: dict[str, Any] = {"max_new_tokens": sampling.max_new_tokens, "num_return_sequences": count,
                                    "pad_token_id": self.tokenizer.pad_token_id}
         if sampling.temperature > 0:

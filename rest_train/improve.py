@@ -15,25 +15,31 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from rest_train import distributed
+from rest_train.chat import end_of_turn
 from rest_train.config import ConfigError, TrainConfig
 from rest_train.files import write_json
-from rest_train.generation import resolve_device
+from rest_train.generation import adds_special_tokens, resolve_device
 
 IGNORE_INDEX = -100
 TRAINING_RECORD = "rest_em_training.json"
 
 
 def encode_example(tokenizer: Any, prompt: str, completion: str, max_length: int,
-                   weight: float = 1.0) -> dict[str, Any] | None:
+                   weight: float = 1.0, end_of_turn: str | None = None) -> dict[str, Any] | None:
     """Token ids and labels for one pair; None when truncation leaves no completion token to learn.
 
     Prompt and completion are tokenised separately, exactly as generation sees them (the prompt alone,
-    then new tokens), and the completion ends with EOS so the model learns where to stop.
+    then new tokens). The completion ends with what closes the model's answer, so the model learns where
+    to stop: `end_of_turn` for a chat-template prompt (the prompt is then the whole conversation so far,
+    special tokens included), else EOS.
     """
-    prompt_ids = tokenizer(prompt)["input_ids"]
-    completion_ids = tokenizer(completion, add_special_tokens=False)["input_ids"]
-    if tokenizer.eos_token_id is not None:
-        completion_ids = completion_ids + [tokenizer.eos_token_id]
+    prompt_ids = tokenizer(prompt, add_special_tokens=adds_special_tokens(tokenizer, prompt))["input_ids"]
+    if end_of_turn is not None:
+        completion_ids = tokenizer(completion + end_of_turn, add_special_tokens=False)["input_ids"]
+    else:
+        completion_ids = tokenizer(completion, add_special_tokens=False)["input_ids"]
+        if tokenizer.eos_token_id is not None:
+            completion_ids = completion_ids + [tokenizer.eos_token_id]
     input_ids = (prompt_ids + completion_ids)[:max_length]
     labels = ([IGNORE_INDEX] * len(prompt_ids) + completion_ids)[:max_length]
     if all(label == IGNORE_INDEX for label in labels):
@@ -110,13 +116,14 @@ def _quiet_logs(trainer: Any) -> None:
 
 def finetune(init_path: str | Path, examples: Sequence[Mapping[str, Any]], output: Path, config: TrainConfig,
              *, seed: int, device: str = "auto", progress: bool | None = None,
-             origin: str | None = None) -> dict[str, Any]:
+             origin: str | None = None, chat: bool = False) -> dict[str, Any]:
     """Fine-tune the checkpoint at `init_path` on `examples` and save the result atomically at `output`.
 
     Each example has `prompt`, `completion` and `reward`. With no usable example the checkpoint is
     the initial model unchanged (an iteration that solved nothing has nothing to learn). Returns the
     training record also saved as `output/rest_em_training.json`; `origin` names the starting point
-    there when `init_path` is a temporary directory.
+    there when `init_path` is a temporary directory. `chat`: the prompts were rendered by the tokenizer's
+    chat template, so each completion is learned as an assistant turn, closed as the template closes it.
     """
     from transformers import AutoModelForCausalLM, AutoTokenizer, TrainingArguments
 
@@ -126,9 +133,10 @@ def finetune(init_path: str | Path, examples: Sequence[Mapping[str, Any]], outpu
         tokenizer.pad_token = tokenizer.eos_token
     model = AutoModelForCausalLM.from_pretrained(init_path)
     reward_weighted = config.loss == "reward_weighted"
+    turn_end = end_of_turn(tokenizer) if chat else None
     features = [feature for feature in (
         encode_example(tokenizer, ex["prompt"], ex["completion"], config.max_length,
-                       float(ex.get("reward", 1.0)) if reward_weighted else 1.0)
+                       float(ex.get("reward", 1.0)) if reward_weighted else 1.0, turn_end)
         for ex in examples) if feature is not None]
     record: dict[str, Any] = {"init_from": origin or str(init_path), "examples": len(features),
                               "dropped": len(examples) - len(features), "steps": 0, "train_loss": None}

@@ -35,12 +35,14 @@ import rest_verify
 from rest_verify import Problem, Verdict
 from rest_verify.backends import open_grader
 from rest_verify.audit import RUN_PROBLEMS
-from rest_verify.engine import AUTO
+from rest_verify.engine import AUTO, resolve_verifier
 from rest_verify.verifier_options import configured
 from rest_verify.errors import RestEmError
 from rest_verify.plugins import PINNING_VARIABLE, get_generator_factory, get_task
+from rest_verify.sandbox_options import with_sandbox_options
 
 from rest_train import filtering, metrics
+from rest_train.chat import ChatFormat
 from rest_train.distributed import Ranks, joined
 from rest_train.config import ConfigError, RunConfig, from_dict
 from rest_train.files import read_json, read_jsonl, remove_partials, write_json, write_jsonl
@@ -94,8 +96,12 @@ class Loop:
         self.verifier = config.grading.verifier or getattr(self.task, "verifier", None)
         if not self.verifier:
             raise ConfigError(f"grading.verifier is required: task {config.data.task!r} names no verifier")
-        self.scorer = configured(self.verifier, config.grading.verifier_options)  # a bad option fails here, not later
+        # Options are applied, and checked, now: a bad one stops the run before anything is generated.
+        self.scorer = configured(self.verifier, config.grading.verifier_options)
+        if config.grading.sandbox_options:
+            self.scorer = with_sandbox_options(resolve_verifier(self.scorer), config.grading.sandbox_options)
         self._generator: tuple[str, Any] | None = None
+        self._chat: ChatFormat | None = None
         self._grader: Any = None  # the run's one grader (local pool or Ray), opened on first use
         # Verdicts made while sampling, held until their own stage writes them: the run directory and
         # its resume points stay what they were before generation and grading overlapped.
@@ -222,7 +228,7 @@ class Loop:
         self._release_generator()  # training needs the memory the sampling model holds
         examples = read_jsonl(directory / OUTPUTS["train"])
         finetune(init, examples, output, self.config.train, seed=self._seed(iteration, "checkpoint"),
-                 device=self.config.model.device, progress=self.progress)
+                 device=self.config.model.device, progress=self.progress, chat=self.config.chat.template)
 
     def _metrics(self, iteration: int, model_path: str, directory: Path, output: Path) -> None:
         write_json(output, self._metrics_record(iteration, model_path, directory))
@@ -260,6 +266,10 @@ class Loop:
         return self.config.seed * 1_000_000 + iteration * 100 + STAGES.index(stage)
 
     def _prompt(self, problem: Problem) -> str:
+        if self.config.chat.template:
+            if self._chat is None:
+                self._chat = ChatFormat.for_model(self.config.model.path, self.config.chat)
+            return self._chat.render(problem.prompt)
         format_prompt = getattr(self.task, "format_prompt", None)
         return format_prompt(problem) if format_prompt is not None else problem.prompt
 
@@ -281,7 +291,7 @@ class Loop:
         """The run's one grader: its workers (and a verifier's warm sandboxes) serve every stage."""
         if self._grader is None:
             grading = self.config.grading
-            self._grader = open_grader(self.scorer if grading.verifier_options else self.verifier,
+            self._grader = open_grader(self.scorer if grading.verifier_options or grading.sandbox_options else self.verifier,
                                        backend=grading.backend, address=grading.address,
                                        workers=grading.workers, progress=self.progress,
                                        timeout=AUTO if grading.timeout is None else grading.timeout)

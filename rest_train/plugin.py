@@ -1,5 +1,6 @@
 """Plugin module of rest-em's training side (the `rest_em` entry point `train` of the rest-em
-distribution): the `transformers` and `openai` generators and the verbs `rest-em run` and `demo`.
+distribution): the `transformers`, `vllm` and `openai` generators and the verbs `rest-em run`, `demo` and
+`convert-gguf`.
 
 Loaded by every `rest-em` invocation, so it imports nothing heavy: torch is imported only when a
 generator is actually made, and the verbs' module only when one of them runs.
@@ -14,15 +15,19 @@ from rest_verify.hookspecs import hookimpl
 
 from rest_train.generation import TransformersBackend
 from rest_train.openai_backend import OpenAIBackend
+from rest_train.vllm_backend import VllmBackend
 
 
 @hookimpl
 def register_generators(register: Callable[[Any], None]) -> None:
     register(TransformersBackend())
     register(OpenAIBackend())
+    register(VllmBackend())
 
 
 @hookimpl
 def register_commands(register: Callable[[Any], None]) -> None:
     register(Command("run", "rest_train.cli:run", "Run ReST-EM as a TOML config describes it, or resume it."))
     register(Command("demo", "rest_train.cli:demo", "Pre-train a tiny LM on arithmetic, then improve it by ReST-EM."))
+    register(Command("convert-gguf", "rest_train.gguf_checkpoint:convert_gguf_command",
+                     "Convert a GGUF model file into a plain checkpoint folder."))

@@ -115,19 +115,11 @@ class Grader:
     def grade_iter(self, pairs: Iterable[tuple[Problem, str]], total: int | None = None) -> Iterator[Verdict]:
         """Yield one verdict per pair, in input order, reading the input only as fast as it is graded."""
         with self._lock:
-            bar = _progress_bar(self.progress, total, self.name)
-            try:
-                if self._batched is not None:
-                    source = self._batched.grade_iter(pairs)
-                else:
-                    source = self._serial(pairs) if self.workers == 0 else self._parallel(pairs)
-                for verdict in source:
-                    if bar is not None:
-                        bar.update(1)
-                    yield verdict
-            finally:
-                if bar is not None:
-                    bar.close()
+            if self._batched is not None:
+                source = self._batched.grade_iter(pairs)
+            else:
+                source = self._serial(pairs) if self.workers == 0 else self._parallel(pairs)
+            yield from with_progress(source, self.progress, total, self.name)
 
     def close(self) -> None:
         """Stop the workers and flush the cache. Idempotent."""
@@ -397,12 +389,18 @@ def _length(items: Iterable[Any]) -> int | None:
         return None
 
 
-def _progress_bar(progress: bool | None, total: int | None, name: str) -> Any:
-    show = sys.stderr.isatty() if progress is None else progress
-    if not show:
-        return None
+def with_progress(verdicts: Iterator[Verdict], progress: bool | None, total: int | None,
+                  name: str) -> Iterator[Verdict]:
+    """`verdicts`, counted on a progress bar (by default when stderr is a terminal)."""
+    if not (sys.stderr.isatty() if progress is None else progress):
+        yield from verdicts
+        return
     from tqdm import tqdm
-    return tqdm(total=total, desc=f"grading ({name})", unit="item", dynamic_ncols=True, smoothing=0.1)
+
+    with tqdm(total=total, desc=f"grading ({name})", unit="item", dynamic_ncols=True, smoothing=0.1) as bar:
+        for verdict in verdicts:
+            bar.update(1)
+            yield verdict
 
 
 def grade(problems: Iterable[Problem], completions: Iterable[str], verifier: Any, *, workers: int = 2,

@@ -25,7 +25,7 @@ from typing import Any, Iterable, Iterator
 from urllib.parse import urlparse
 
 from rest_verify.cache import VerdictCache, cache_key, open_cache
-from rest_verify.engine import AUTO, DEFAULT_TIMEOUT, Grader, _progress_bar, resolve_verifier
+from rest_verify.engine import AUTO, DEFAULT_TIMEOUT, Grader, resolve_verifier, with_progress
 from rest_verify.errors import RestEmError
 from rest_verify.types import Problem, Verdict
 
@@ -197,15 +197,7 @@ class RayGrader:
 
     def grade_iter(self, pairs: Iterable[tuple[Problem, str]], total: int | None = None) -> Iterator[Verdict]:
         """Yield one verdict per pair, in input order, with at most two chunks per node in flight."""
-        bar = _progress_bar(self.progress, total, self.name)
-        try:
-            for verdict in _Run(self).verdicts(iter(enumerate(pairs))):
-                if bar is not None:
-                    bar.update(1)
-                yield verdict
-        finally:
-            if bar is not None:
-                bar.close()
+        yield from with_progress(_Run(self).verdicts(iter(enumerate(pairs))), self.progress, total, self.name)
 
     def close(self) -> None:
         """Stop the node actors (their pools stop with them) and flush the cache. Idempotent."""

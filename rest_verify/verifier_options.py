@@ -13,15 +13,17 @@ from rest_verify.engine import resolve_verifier
 from rest_verify.errors import VerifierOptionError
 
 
+def split_pair(pair: str, error: type[Exception], what: str, example: str) -> tuple[str, str]:
+    """`KEY=VALUE` as (key, value), both stripped; `error` naming `what` and an `example` otherwise."""
+    key, sep, value = pair.partition("=")
+    if not sep or not key.strip():
+        raise error(f"{what} {pair!r} is not KEY=VALUE (e.g. {example})")
+    return key.strip(), value.strip()
+
+
 def parse_options(pairs: Iterable[str]) -> dict[str, str]:
     """`["extraction=strict"]` -> `{"extraction": "strict"}`; a pair without `=` or a key is an error."""
-    options: dict[str, str] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise VerifierOptionError(f"verifier option {pair!r} is not KEY=VALUE (e.g. extraction=strict)")
-        options[key.strip()] = value.strip()
-    return options
+    return dict(split_pair(pair, VerifierOptionError, "verifier option", "extraction=strict") for pair in pairs)
 
 
 def configured(verifier: Any, options: Mapping[str, Any]) -> Any:

@@ -32,11 +32,13 @@ def build(image: str, method: str, mirror: str, force: bool) -> None:
 
 @sandbox.command()
 @click.option("--image", default=DEFAULT_IMAGE, show_default=True, help="Image to check.")
-def doctor(image: str) -> None:
-    """Check the Docker SDK, daemon, image and every isolation property; exit 2 if any fails."""
+@click.option("--runtime", default="runc", show_default=True,
+              help="OCI runtime to check in full (runsc: gVisor); other registered runtimes get a smoke test.")
+def doctor(image: str, runtime: str) -> None:
+    """Check the Docker SDK, daemon, runtimes, image and every isolation property; exit 2 if any fails."""
     from sandboxes.doctor import report, run_checks
 
-    failed = report(run_checks(image), click.echo)
+    failed = report(run_checks(image, runtime), click.echo)
     if failed:
         first = failed[0]
         raise SandboxUnavailable(f"sandbox not ready: {first.name}: {first.detail} (next: {first.remedy})")

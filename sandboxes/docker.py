@@ -17,6 +17,7 @@ waiting for Docker to record the stop.
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import secrets
@@ -32,7 +33,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
-from sandboxes.base import ExecRequest, ExecResult, Limits, SandboxError
+from rest_verify.sandbox_options import SandboxOptionError
+from sandboxes.base import ExecRequest, ExecResult, Limits, SandboxError, SandboxUnavailable
 from sandboxes.image import DEFAULT_IMAGE, docker_client
 from sandboxes.output import CappedBuffer
 from sandboxes.request import checked_files, cpu_seconds
@@ -131,6 +133,13 @@ for fd in (1, 2):
 os._exit(code)
 """
 
+# Under gVisor the container's host cgroup holds gVisor's own kernel (its threads), not the program's
+# processes, which it schedules itself: the pids limit there only bounds that kernel's host threads, and
+# the program's process count is bounded inside gVisor by RLIMIT_NPROC (each container is its own gVisor
+# kernel, so the count is the container's alone; under runc it would be per host user, hence the cgroup).
+GVISOR = "runsc"
+GVISOR_HOST_THREADS = 1024
+
 # Denies ptrace, process_vm_*, bpf, namespaces, mounts, keyrings and other calls no test program needs.
 SECCOMP_PROFILE = Path(__file__).with_name("seccomp.json")
 
@@ -174,7 +183,9 @@ class DockerSandbox:
     unused container waits before it exits by itself, so containers orphaned by a killed owner do not
     linger (the pool replaces its own before then); `max_pools`, how many distinct specs keep a warm
     pool; `python`, the image's interpreter that runs the bootstrap; `api_timeout`, seconds for one
-    Docker API call.
+    Docker API call; `runtime`, the OCI runtime dockerd starts containers with: `runc` (default, the
+    host kernel) or `runsc` (gVisor, a user-space kernel in between; `scripts/runsc-up.sh` installs and
+    registers it). See `sandboxes/README.md` for what differs under gVisor.
 
     Exit status: the program's, or 128 + N when signal N killed it; None when we killed it at its
     deadline (`timed_out`). Running out of CPU time (SIGXCPU) also reports `timed_out`.
@@ -184,12 +195,28 @@ class DockerSandbox:
 
     def __init__(self, image: str = DEFAULT_IMAGE, pool_size: int = 2, limits: Limits | None = None,
                  cpus: float = 1.0, lifetime: float = 3600.0, max_pools: int = 4,
-                 python: str = "python3", api_timeout: float = 60.0):
+                 python: str = "python3", api_timeout: float = 60.0, runtime: str = "runc"):
         if pool_size < 0 or max_pools < 1 or cpus <= 0 or lifetime <= 60:
             raise ValueError("need pool_size >= 0, max_pools >= 1, cpus > 0 and lifetime > 60 seconds")
         self.options = dict(image=image, pool_size=pool_size, limits=limits, cpus=cpus, lifetime=lifetime,
-                            max_pools=max_pools, python=python, api_timeout=api_timeout)
+                            max_pools=max_pools, python=python, api_timeout=api_timeout, runtime=runtime)
         self._start()
+
+    @classmethod
+    def check_options(cls, image: str = DEFAULT_IMAGE, runtime: str = "runc", **options: Any) -> None:
+        """Refuse options that could never start a container (image missing, runtime not registered)
+        without starting one; raises SandboxError/SandboxUnavailable naming the fix."""
+        import docker.errors
+
+        unknown = set(options) - set(inspect.signature(cls.__init__).parameters)
+        if unknown:
+            raise SandboxOptionError(f"unknown docker sandbox option(s) {', '.join(sorted(unknown))}")
+        client = docker_client(timeout=30)
+        try:
+            client.inspect_image(image)
+        except docker.errors.ImageNotFound as exc:
+            raise SandboxError(f"the sandbox image {image} is missing: build it with `rest-em sandbox build`") from exc
+        check_runtime(client, runtime)
 
     def __reduce__(self):
         """Pickles as its options: an unpickled copy (a worker process) starts its own pool."""
@@ -211,7 +238,7 @@ class DockerSandbox:
             self._start()
         warm = self._pools.take(ContainerSpec.of(request.limits))
         try:
-            return _execute(self._pools.client, warm, request, files)
+            return _execute(self._pools.client, warm, request, files, self.options["runtime"])
         finally:
             warm.close_socket()
             self._pools.discard(warm.container_id)
@@ -231,13 +258,14 @@ class _Pools:
     behind the other."""
 
     def __init__(self, image: str, pool_size: int, limits: Limits | None, cpus: float, lifetime: float,
-                 max_pools: int, python: str, api_timeout: float):
-        self.image, self.pool_size, self.cpus, self.python = image, pool_size, cpus, python
+                 max_pools: int, python: str, api_timeout: float, runtime: str):
+        self.image, self.pool_size, self.cpus, self.python, self.runtime = image, pool_size, cpus, python, runtime
         self.lifetime, self.max_pools, self.api_timeout = lifetime, max_pools, api_timeout
         self._owner = os.getpid()
         self.client = docker_client(timeout=api_timeout)
         self._remover_client = docker_client(timeout=api_timeout)
         self._check_image()
+        check_runtime(self.client, runtime)
         reap_stale_containers(self.client)
         self._labels = {LABEL: "1", OWNER_PID_LABEL: str(os.getpid()), OWNER_HOST_LABEL: socket.gethostname()}
         self._cond = threading.Condition()
@@ -305,7 +333,7 @@ class _Pools:
         self._cond.notify_all()
 
     def _start_container(self, client: APIClient, spec: ContainerSpec) -> _Warm:
-        host_config = client.create_host_config(**hardened_host_config(spec, self.cpus))
+        host_config = client.create_host_config(**hardened_host_config(spec, self.cpus, self.runtime))
         try:
             created = client.create_container(
                 self.image, command=[self.python, "-I", "-S", "-c", BOOTSTRAP, str(int(self.lifetime))],
@@ -411,11 +439,12 @@ class _Pools:
             self._remove(self.client, container_id)
 
 
-def hardened_host_config(spec: ContainerSpec, cpus: float) -> dict[str, Any]:
+def hardened_host_config(spec: ContainerSpec, cpus: float, runtime: str = "runc") -> dict[str, Any]:
     """Every isolation setting of a sandbox container, as `APIClient.create_host_config` keywords.
 
     The one place a reviewer reads to know what a submission can reach. No Docker init: the bootstrap
-    is pid 1 (see BOOTSTRAP), and the pids limit counts it.
+    is pid 1 (see BOOTSTRAP), and the pids limit counts it. Under `runsc` the same settings hold, the
+    memory and pids limits applying to the whole gVisor sandbox (its kernel included).
     """
     from docker.types import Ulimit
 
@@ -427,7 +456,7 @@ def hardened_host_config(spec: ContainerSpec, cpus: float) -> dict[str, Any]:
         tmpfs={WORKDIR: f"rw,exec,{tmpfs_options}", "/tmp": f"rw,noexec,{tmpfs_options}"},
         cap_drop=["ALL"],
         security_opt=["no-new-privileges", f"seccomp={seccomp_profile()}"],
-        pids_limit=spec.max_processes + 1,
+        pids_limit=GVISOR_HOST_THREADS if runtime == GVISOR else spec.max_processes + 1,
         mem_limit=f"{spec.memory_mb}m",
         memswap_limit=f"{spec.memory_mb}m",
         nano_cpus=int(cpus * 1e9),
@@ -436,7 +465,25 @@ def hardened_host_config(spec: ContainerSpec, cpus: float) -> dict[str, Any]:
                  Ulimit(name="core", soft=0, hard=0)],
         ipc_mode="none",
         log_config={"type": "none"},  # output travels through the attached socket; the daemon keeps no copy
+        runtime=runtime,
     )
+
+
+def check_runtime(client: APIClient, runtime: str) -> None:
+    """Refuse, naming the fix, an OCI runtime dockerd does not know (before any container starts)."""
+    try:
+        known = set(client.info().get("Runtimes") or {})
+    except Exception as exc:
+        raise SandboxError(f"cannot ask the Docker daemon for its runtimes: {exc}") from exc
+    if runtime not in known:
+        raise SandboxUnavailable(runtime_remedy(runtime, known))
+
+
+def runtime_remedy(runtime: str, known: Iterable[str]) -> str:
+    fix = ("install and register gVisor with `sudo REST_EM_RUNTIMES=runsc bash scripts/docker-up.sh`"
+           if runtime == "runsc" else f"register {runtime} under `runtimes` in /etc/docker/daemon.json "
+           "and reload dockerd (SIGHUP)")
+    return f"the Docker daemon has no runtime {runtime!r} (it has {', '.join(sorted(known))}): {fix}"
 
 
 @lru_cache(maxsize=1)
@@ -475,16 +522,19 @@ def _alive(pid_text: str) -> bool:
     return True
 
 
-def _execute(client: APIClient, warm: _Warm, request: ExecRequest,
-             files: list[tuple[str, bytes, int]]) -> ExecResult:
+def _execute(client: APIClient, warm: _Warm, request: ExecRequest, files: list[tuple[str, bytes, int]],
+             runtime: str) -> ExecResult:
     limits = request.limits
     token = secrets.token_hex(16)
+    # CPU: SIGXCPU at the limit (reported as a timeout), SIGKILL a second later if it is ignored.
+    rlimits = [("RLIMIT_CPU", cpu_seconds(request), cpu_seconds(request) + 1),
+               ("RLIMIT_FSIZE", limits.max_file_bytes, limits.max_file_bytes), ("RLIMIT_CORE", 0, 0)]
+    if runtime == GVISOR:  # pid 1 counts, as it does in the pids cgroup under runc
+        rlimits.append(("RLIMIT_NPROC", limits.max_processes + 1, limits.max_processes + 1))
     bundle = json.dumps({
         "files": [(name, data.decode("latin-1"), mode) for name, data, mode in files],
         "argv": list(request.argv),
-        # CPU: SIGXCPU at the limit (reported as a timeout), SIGKILL a second later if it is ignored.
-        "rlimits": [("RLIMIT_CPU", cpu_seconds(request), cpu_seconds(request) + 1),
-                    ("RLIMIT_FSIZE", limits.max_file_bytes, limits.max_file_bytes), ("RLIMIT_CORE", 0, 0)],
+        "rlimits": rlimits,
         "token": token,
     }).encode()
     payload = len(bundle).to_bytes(8, "big") + bundle + bytes(request.stdin)

@@ -8,6 +8,9 @@ pip install -q -r requirements-dev.txt || exit 1
 if ! bash scripts/docker-up.sh; then
     if [ -n "${CI:-}" ]; then exit 1; fi
     echo "test: Docker sandbox unavailable; its tests will be skipped" >&2
+elif ! bash scripts/runsc-up.sh; then  # the second runtime: the sandbox tests run under runc and gVisor
+    if [ -n "${CI:-}" ]; then exit 1; fi
+    echo "test: gVisor (runsc) unavailable; the sandbox tests under runsc will be skipped" >&2
 fi
 for setup in scripts/envs/*.sh; do
     [ -e "$setup" ] || continue

@@ -32,6 +32,30 @@ def docker_problem() -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=None)
+def runtime_problem(runtime: str) -> str | None:
+    """Why Docker cannot start containers under this OCI runtime, or None when it can."""
+    if runtime == "runc":
+        return None
+    import docker
+
+    known = docker.from_env(timeout=10).info().get("Runtimes") or {}
+    if runtime in known:
+        return None
+    return f"dockerd has no runtime {runtime!r} (run `sudo bash scripts/runsc-up.sh`)"
+
+
+@pytest.fixture(scope="module", params=["runc", "runsc"])
+def docker_runtime(request: pytest.FixtureRequest) -> str:
+    """Each OCI runtime the Docker sandbox supports, in turn: a test taking it runs under both (gVisor
+    only where registered; under CI both must run)."""
+    if docker_problem() is None and (problem := runtime_problem(request.param)):
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the tests under {request.param}, but: {problem}")
+        pytest.skip(problem)
+    return request.param
+
+
 def isolated_env_problem(name: str) -> str | None:
     """Why the isolated environment `name` cannot be used, or None when it is ready."""
     if (ENVS_ROOT / name / ".ready").exists():

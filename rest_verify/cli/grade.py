@@ -13,8 +13,10 @@ import click
 
 from rest_verify.backends import BACKENDS, open_grader
 from rest_verify.cli.options import timeout_option, verifier_option, verifier_options_option
+from rest_verify.engine import resolve_verifier
 from rest_verify.errors import InvalidRecordError
 from rest_verify.plugins import get_registry
+from rest_verify.sandbox_options import parse_sandbox_options, with_sandbox_options
 from rest_verify.types import Problem, Status, Verdict
 from rest_verify.verifier_options import configured, parse_options
 
@@ -125,9 +127,11 @@ def provenance(verifier_name: str, verifier: Any, options: dict[str, str]) -> di
               help="Grade on this machine, or on a Ray cluster (pip install 'rest-em[ray]').")
 @click.option("--address", default=None,
               help="Ray cluster to join (HOST:PORT or ray://HOST:PORT; default: start a local one).")
+@click.option("--sandbox-option", "sandbox_options", multiple=True, metavar="KEY=VALUE",
+              help="Option for the verifier's sandbox, repeatable (e.g. runtime=runsc: Docker under gVisor).")
 def grade(input_path: str, verifier: str, verifier_options: tuple[str, ...], output: str, workers: int | None,
           timeout: float | str, cache: str | None, strict: bool, progress: bool | None, backend: str,
-          address: str | None) -> None:
+          address: str | None, sandbox_options: tuple[str, ...]) -> None:
     """Grade INPUT.jsonl: lines with `completion`, `reference` and optional `id`, `problem`, `meta`.
 
     Each output line is the input record plus `verdict` (reward, status, detail, elapsed, info).
@@ -135,7 +139,8 @@ def grade(input_path: str, verifier: str, verifier_options: tuple[str, ...], out
     as soon as its verdict and those of the lines before it are in.
     """
     options = parse_options(verifier_options)
-    grading = configured(verifier, options)
+    boxed = parse_sandbox_options(sandbox_options)
+    grading = with_sandbox_options(resolve_verifier(configured(verifier, options)), boxed)
     record_of = provenance(verifier, grading, options)
     if address is not None and backend != "ray":
         raise click.BadParameter("applies to --backend ray only", param_hint="--address")
@@ -145,7 +150,7 @@ def grade(input_path: str, verifier: str, verifier_options: tuple[str, ...], out
     queue: collections.deque = collections.deque()
     with click.open_file(input_path, "r", encoding="utf-8", errors="surrogateescape") as source, \
             click.open_file(output, "w", encoding="utf-8", errors="surrogateescape") as sink, \
-            open_grader(grading if options else verifier,  # a name: Ray nodes resolve it from their plugins
+            open_grader(grading if options or boxed else verifier,  # a name: Ray nodes resolve it from their plugins
                         backend=backend, address=address, workers=workers, timeout=timeout, cache=cache,
                         progress=progress) as grader:
         for verdict in grader.grade_iter(_records(source, verifier, strict, tally, queue)):
@@ -157,6 +162,6 @@ def grade(input_path: str, verifier: str, verifier_options: tuple[str, ...], out
             sink.write(json.dumps(record, ensure_ascii=False) + "\n")
     if output != "-":
         manifest = dict(record_of, input=str(input_path), output=str(output), summary=tally.summary(),
-                        timeout=grader.timeout, workers=workers, backend=backend)
+                        timeout=grader.timeout, workers=workers, backend=backend, sandbox_options=boxed)
         Path(output + ".manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     click.echo(tally.table(), err=True)

@@ -52,9 +52,9 @@ int main() { return value == 0; }
 
 
 @pytest.fixture(scope="module")
-def verifier():
+def verifier(docker_runtime):
     verifier = AppsVerifier(sandbox="docker", time_limit=2.0, total_time_limit=8.0,
-                            sandbox_options={"pool_size": 1})
+                            sandbox_options={"pool_size": 1, "runtime": docker_runtime})
     yield verifier
     verifier.close()
 

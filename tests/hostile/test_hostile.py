@@ -1,5 +1,6 @@
-"""Hostile programs through the docker backend: each earns reward 0, the host stays unharmed, and
-nothing of ours (container or process) is left running afterwards.
+"""Hostile programs through the docker backend, under each OCI runtime (runc, gVisor's runsc): each
+earns reward 0, the host stays unharmed, and nothing of ours (container or process) is left running
+afterwards.
 
 One program per file in programs/; its first line says which problem it attacks (`# target: stdin` or
 `# target: call`), its second line what it tries. A few programs too large to keep as files are built
@@ -9,6 +10,7 @@ below. The expected outputs of both problems are never in the sandbox, so no pro
 from __future__ import annotations
 
 import os
+import re
 import time
 from pathlib import Path
 
@@ -56,6 +58,12 @@ def _cases() -> list[tuple[str, str, str]]:
 
 CASES = _cases()
 
+# Where gVisor (Debian's runsc 20221219) keeps a promise only in part. It leaves /proc/<pid>/fd of a
+# non-dumpable process open to processes of the same user, so a program can write into the harness
+# runner's report pipe: the signed report no longer parses and the verdict is an error (reward 0; the
+# signing key stays out of reach, /proc/<pid>/mem is refused). Asserted as is, so a fix shows.
+SPOILS_THE_REPORT_UNDER_GVISOR = {"proc_parent_fds"}
+
 
 @pytest.fixture(scope="module")
 def docker_client():
@@ -76,7 +84,10 @@ def _our_containers(client) -> list[str]:
     return [c["Id"] for c in client.containers(all=True, filters={"label": f"{OWNER_LABEL}={os.getpid()}"})]
 
 
-def _harness_processes() -> list[int]:
+def _harness_processes(client) -> list[int]:
+    """Harness processes on this host in containers this test process started. (Other people's
+    sandboxes may run here too; under gVisor a program's processes are not host processes at all, and
+    its containers being gone is the check.)"""
     found = []
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
@@ -86,14 +97,31 @@ def _harness_processes() -> list[int]:
                 argv = handle.read().split(b"\0")
         except OSError:
             continue
-        if b"harness.py" in argv and b"job.json" in argv:
+        if b"harness.py" in argv and b"job.json" in argv and _in_our_container(client, pid):
             found.append(int(pid))
     return found
 
 
-def _verify_then_close(problem: Problem, source: str) -> tuple:
+def _in_our_container(client, pid: str) -> bool:
+    """Whether the process runs in a container labelled with this test process as its owner (a process
+    whose container is already gone counts as ours: nothing should outlive its container)."""
+    try:
+        cgroups = Path(f"/proc/{pid}/cgroup").read_text()
+    except OSError:
+        return False
+    ids = re.findall(r"[0-9a-f]{64}", cgroups)
+    if not ids:
+        return False
+    try:
+        labels = client.inspect_container(ids[-1])["Config"]["Labels"] or {}
+    except Exception:  # removed meanwhile: a leftover only if the process outlived it
+        return Path(f"/proc/{pid}").exists()
+    return labels.get(OWNER_LABEL) == str(os.getpid())
+
+
+def _verify_then_close(problem: Problem, source: str, runtime: str) -> tuple:
     verifier = AppsVerifier(sandbox="docker", time_limit=2.0, total_time_limit=8.0,
-                            sandbox_options={"pool_size": 0})
+                            sandbox_options={"pool_size": 0, "runtime": runtime})
     start = time.monotonic()
     try:
         verdict = verifier.verify(problem, source)
@@ -102,11 +130,13 @@ def _verify_then_close(problem: Problem, source: str) -> tuple:
     return verdict, time.monotonic() - start
 
 
-def test_control_solutions_pass(docker_client):
+def test_control_solutions_pass(docker_client, docker_runtime):
     """Without this, a broken sandbox would make every hostile program 'fail' for the wrong reason."""
-    verdict, _ = _verify_then_close(STDIN_PROBLEM, "n = int(input())\nprint((n * n * 7919 + 13) % 1000003)\n")
+    verdict, _ = _verify_then_close(STDIN_PROBLEM, "n = int(input())\nprint((n * n * 7919 + 13) % 1000003)\n",
+                                    docker_runtime)
     assert verdict.status is Status.CORRECT, verdict.detail
-    verdict, _ = _verify_then_close(CALL_PROBLEM, "def mystery(x):\n    return (x * x * 7919 + 13) % 1000003\n")
+    verdict, _ = _verify_then_close(CALL_PROBLEM, "def mystery(x):\n    return (x * x * 7919 + 13) % 1000003\n",
+                                    docker_runtime)
     assert verdict.status is Status.CORRECT, verdict.detail
 
 
@@ -116,13 +146,16 @@ def test_corpus_is_large_enough():
 
 
 @pytest.mark.parametrize("name, target, source", CASES, ids=[name for name, _, _ in CASES])
-def test_hostile_program_earns_nothing(docker_client, name, target, source):
+def test_hostile_program_earns_nothing(docker_client, docker_runtime, name, target, source):
     HOST_MARKER.unlink(missing_ok=True)
-    verdict, elapsed = _verify_then_close(PROBLEMS[target], source)
+    verdict, elapsed = _verify_then_close(PROBLEMS[target], source, docker_runtime)
     assert verdict.reward == 0.0, f"{name} earned a reward: {verdict.detail}"
     assert verdict.status is not Status.CORRECT
-    assert verdict.status is not Status.ERROR, f"{name} broke the infrastructure: {verdict.detail}"
+    if docker_runtime == "runsc" and name in SPOILS_THE_REPORT_UNDER_GVISOR:
+        assert verdict.status is Status.ERROR and "not valid JSON" in verdict.detail, verdict.detail
+    else:
+        assert verdict.status is not Status.ERROR, f"{name} broke the infrastructure: {verdict.detail}"
     assert elapsed < 30.0
     assert not HOST_MARKER.exists(), f"{name} wrote to the host"
     assert _our_containers(docker_client) == [], f"{name} left a container behind"
-    assert _harness_processes() == [], f"{name} left a process behind"
+    assert _harness_processes(docker_client) == [], f"{name} left a process behind"

@@ -91,14 +91,24 @@ def test_build_is_idempotent():
 
 
 @pytest.mark.docker
-def test_doctor_passes_on_a_working_setup():
-    result = CliRunner().invoke(main, ["sandbox", "doctor"])
+def test_doctor_passes_on_a_working_setup(docker_runtime):
+    result = CliRunner().invoke(main, ["sandbox", "doctor", "--runtime", docker_runtime])
     assert result.exit_code == 0, result.output
     assert "FAIL" not in result.output
-    for name in ("image up to date", "network absent", "read-only root", "non-root", "memory limit",
-                 "process limit", "seccomp profile", "C++ compiler"):
+    for name in (f"runtime {docker_runtime} registered", "image up to date", "network absent", "read-only root",
+                 "non-root", "memory limit", "process limit", "seccomp profile", "C++ compiler"):
         assert f"OK   {name}" in result.output
+    # under gVisor the program must see gVisor's kernel, not the host's
+    assert ("OK   gVisor kernel: the program sees kernel 4.4.0" in result.output) == (docker_runtime == "runsc")
 
+
+@pytest.mark.docker
+def test_doctor_names_the_fix_for_a_runtime_dockerd_lacks():
+    done = rest_em("sandbox", "doctor", "--runtime", "no-such-runtime")
+    assert done.returncode == 2, done.stderr
+    assert "FAIL runtime no-such-runtime registered" in done.stdout
+    assert last_line(done).startswith("Error: sandbox not ready: runtime no-such-runtime registered")
+    assert "daemon.json" in last_line(done)
 
 @pytest.fixture
 def stale_image():

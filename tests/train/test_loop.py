@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from rest_verify import backends
 from rest_verify.plugins import get_task, get_verifier
+from rest_verify.sandbox_options import SandboxOptionError
 from rest_train import loop
 from rest_train.config import ConfigError, FilterConfig, TrainConfig
 from rest_train.demo import QUICK, demo_config
@@ -115,7 +117,7 @@ def test_one_grader_serves_the_run_with_the_verifiers_own_deadline_and_is_closed
         tmp_path, base_model, monkeypatch):
     built = []
 
-    class Recorded(loop.Grader):
+    class Recorded(backends.Grader):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
             self.closed = False
@@ -129,7 +131,7 @@ def test_one_grader_serves_the_run_with_the_verifiers_own_deadline_and_is_closed
         if stage == "verdicts":
             raise Crash("killed")
 
-    monkeypatch.setattr(loop, "Grader", Recorded)
+    monkeypatch.setattr(backends, "Grader", Recorded)
     monkeypatch.setattr(type(get_verifier("arith")), "deadline", 42.0, raising=False)
     with pytest.raises(Crash):
         loop.run(quick_config(tmp_path / "run", base_model), stage_hook=crash_after_grading_training_samples,
@@ -148,3 +150,12 @@ def test_a_run_graded_on_a_local_ray_cluster_equals_the_local_run(tmp_path, base
         loop.run(config, progress=False)
         runs[backend] = comparable(tmp_path / backend)
     assert runs["ray"] == runs["local"]
+
+
+def test_sandbox_options_for_a_verifier_without_a_sandbox_stop_the_run_before_it_starts(tmp_path):
+    config = demo_config(QUICK, tmp_path / "run", device="cpu", iterations=1, seed=0)
+    config = dataclasses.replace(config, grading=dataclasses.replace(config.grading,
+                                                                     sandbox_options={"runtime": "runsc"}))
+    with pytest.raises(SandboxOptionError, match="runs no sandbox"):
+        loop.Loop(config)
+    assert not (tmp_path / "run").exists()

@@ -145,6 +145,19 @@ class AppsVerifier:
         known = [language for language in tagged if language is not None]
         return known[-1] if known else LANGUAGES[self.language]
 
+    def with_sandbox_options(self, options: Mapping[str, Any]) -> "AppsVerifier":
+        """A copy whose sandbox gets `options` over its own, checked now when the backend can check
+        them without running anything (`check_options`), so bad options stop a run before it grades."""
+        from rest_verify.plugins import get_sandbox_factory
+
+        merged = {**self.sandbox_options, **options}
+        check = getattr(get_sandbox_factory(self.sandbox_name), "check_options", None)
+        if check is not None:
+            check(**merged)
+        copy = AppsVerifier.__new__(AppsVerifier)
+        copy.__dict__.update(self.__getstate__(), sandbox_options=merged)
+        return copy
+
     def _get_sandbox(self) -> Any:
         if self._sandbox is None:
             from rest_verify.plugins import get_sandbox_factory

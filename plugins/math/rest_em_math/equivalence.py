@@ -58,13 +58,13 @@ def equivalent(reference: str, candidate: str) -> Result:
     return result
 
 
-def _decimal_comma(a: str, b: str) -> bool:
-    """`1000,99` against `1000.99`: a lone `digits,digits` that normalisation did not join as thousands
-    (`1,000` was) is read as a decimal comma, but only against a decimal written with a point and the same
-    value; everywhere else it stays a list of two answers."""
-    for comma, point in ((a, b), (b, a)):
-        if _COMMA_DECIMAL.match(comma) and _POINT_DECIMAL.match(point):
-            return Fraction(comma.replace(",", ".")) == Fraction(point)
+def _decimal_comma(reference: str, candidate: str) -> bool:
+    """A candidate `1000,99` against the reference `1000.99`: a lone `digits,digits` that normalisation
+    did not join as thousands (`1,000` was) is read as a decimal comma, but only on the candidate's side
+    and only against a reference decimal written with a point and the same value. A reference written
+    `1,2` is a list of two answers, and `1.2` never matches it."""
+    if _COMMA_DECIMAL.match(candidate) and _POINT_DECIMAL.match(reference):
+        return Fraction(candidate.replace(",", ".")) == Fraction(reference)
     return False
 
 

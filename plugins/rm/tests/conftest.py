@@ -34,6 +34,17 @@ def save_tiny(path: Path, head: str, *, context: int = 64, seed: int = 0) -> Pat
     return path
 
 
+@pytest.fixture(scope="package", autouse=True)
+def single_torch_thread():
+    """Tiny models gain nothing from more threads, and extra threads stall a shared machine."""
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
 @pytest.fixture(scope="session")
 def reward_model(tmp_path_factory) -> Path:
     return save_tiny(tmp_path_factory.mktemp("rm") / "classifier", "GPT2ForSequenceClassification")

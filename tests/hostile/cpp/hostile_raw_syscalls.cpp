@@ -1,18 +1,26 @@
 // expect: correct
 // calls the denied system calls directly (syscall(2), and the 32-bit and x32 entry points on x86-64);
-// prints the right sum only if each was refused with EPERM (ENOSYS for an entry point the kernel lacks)
+// prints the right sum only if each was refused with EPERM (ENOSYS for an entry point the kernel lacks;
+// gVisor, which has no 32-bit entry point at all, answers int 0x80 with EINVAL)
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <linux/sched.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 static int breaches = 0;
 
-static void expect_eperm(const char *what, long result, bool enosys_ok = false) {
+static bool under_gvisor() {
+    struct utsname name;
+    return uname(&name) == 0 && strcmp(name.version, "#1 SMP Sun Jan 10 15:06:54 PST 2016") == 0;
+}
+
+static void expect_eperm(const char *what, long result, bool enosys_ok = false, bool einval_ok = false) {
     int error = errno;
-    if (result != -1 || !(error == EPERM || (enosys_ok && error == ENOSYS))) {
+    if (result != -1 || !(error == EPERM || (enosys_ok && error == ENOSYS) || (einval_ok && error == EINVAL))) {
         fprintf(stderr, "BREACH: %s returned %ld (errno %d)\n", what, result, error);
         ++breaches;
     }
@@ -43,7 +51,7 @@ int main() {
     long result;
     asm volatile("int $0x80" : "=a"(result) : "a"(26 /* i386 ptrace */), "b"(16), "c"(1), "d"(0) : "memory");
     errno = result < 0 ? static_cast<int>(-result) : 0;
-    expect_eperm("i386 ptrace through int 0x80", result < 0 ? -1 : result, true);
+    expect_eperm("i386 ptrace through int 0x80", result < 0 ? -1 : result, true, under_gvisor());
     expect_eperm("x32 ptrace", syscall(0x40000000 | 521 /* x32 ptrace */, 16, 1, 0, 0), true);
 #endif
     printf("%lld\n", total + breaches);

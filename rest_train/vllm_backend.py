@@ -1,0 +1,272 @@
+"""The `vllm` generator backend: sampling with vLLM engines that run in child processes.
+
+Each engine lives in a child (`rest_train/vllm_worker.py`, run by file path with `python`, by default
+this interpreter; point it at an environment built by `scripts/envs/vllm.sh` when vLLM cannot share
+rest-em's). A child that exits frees every byte of GPU memory, which is how the loop's improve step
+gets the memory back; the engine starts once per model and serves both training-set and held-out
+sampling of that model. `data_parallel_size` children each hold a replica (and `tensor_parallel_size`
+GPUs of their own); every other option is passed to `vllm.LLM` as it is.
+
+Reproducibility without per-request seeds (they crash vLLM's CPU sampler): each child is seeded at start
+and its workers' generators are reseeded with the call's seed before each call; replica r gets seed + r.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any, Generator, Iterator, Sequence
+
+from rest_verify.errors import RestEmError
+
+from rest_train.generation import Sampling, truncate_at_stop
+from rest_train.model_files import check_model_folder
+
+WORKER = Path(__file__).with_name("vllm_worker.py")
+LOG_TAIL_LINES = 30
+
+
+class GenerationError(RestEmError):
+    """The inference engine could not start or failed while generating; the message says why."""
+
+
+class VllmBackend:
+    """Factory of the `vllm` backend (see the module docstring for its options). `batch_size` becomes
+    vLLM's `max_num_seqs`; `progress` is accepted as every factory's is, but vLLM reports to its log."""
+
+    name = "vllm"
+
+    def __call__(self, model_path: str, device: str = "auto", *, batch_size: int = 64,
+                 progress: bool | None = None, python: str | None = None, data_parallel_size: int = 1,
+                 start_timeout: float = 900.0, stall_timeout: float = 900.0,
+                 **engine_options: Any) -> "VllmGenerator":
+        return VllmGenerator(model_path, device=device, batch_size=batch_size, python=python,
+                             data_parallel_size=data_parallel_size, start_timeout=start_timeout,
+                             stall_timeout=stall_timeout, engine_options=engine_options)
+
+
+class VllmGenerator:
+    """`data_parallel_size` engine children for one model, started on the first call and kept until close().
+
+    The engines are seeded with the first call's seed; later calls reseed them, so every call's output
+    depends only on its own prompts, n, sampling and seed.
+    """
+
+    def __init__(self, model_path: str, *, device: str = "auto", batch_size: int = 64, python: str | None = None,
+                 data_parallel_size: int = 1, start_timeout: float = 900.0, stall_timeout: float = 900.0,
+                 engine_options: dict[str, Any] | None = None):
+        check_model_folder(model_path)
+        if data_parallel_size < 1:
+            raise ValueError(f"data_parallel_size must be >= 1, got {data_parallel_size}")
+        self.model_path = model_path
+        self.device = device
+        self.python = python or sys.executable
+        self.data_parallel_size = data_parallel_size
+        self.start_timeout = start_timeout
+        self.stall_timeout = stall_timeout
+        self.engine_options = {"max_num_seqs": batch_size, **(engine_options or {})}
+        self._engines: list[_EngineProcess] = []
+
+    def generate(self, prompts: Sequence[str], n: int, sampling: Sampling) -> list[list[str]]:
+        results: list[list[str]] = [[] for _ in prompts]
+        for index, completions in self.generate_stream(prompts, n, sampling):
+            results[index] = completions
+        return results
+
+    def generate_stream(self, prompts: Sequence[str], n: int, sampling: Sampling) -> Iterator[tuple[int, list[str]]]:
+        """(prompt index, its n completions) for each prompt as soon as it is finished, in any order."""
+        if n < 1:
+            raise ValueError(f"n must be >= 1, got {n}")
+        if not prompts:
+            return
+        self._start(sampling.seed)
+        distinct = n if sampling.temperature > 0 else 1  # vLLM refuses n > 1 for greedy decoding
+        request = {"n": distinct, "sampling": _sampling_params(sampling)}
+        shares = [list(range(rank, len(prompts), len(self._engines))) for rank in range(len(self._engines))]
+        replies: queue.Queue[tuple[int, dict[str, Any] | None]] = queue.Queue()
+        for rank, (engine, share) in enumerate(zip(self._engines, shares)):
+            if share:
+                engine.send({**request, "prompts": [prompts[i] for i in share], "seed": sampling.seed + rank})
+                engine.listen(rank, replies)
+        pending = {rank for rank, share in enumerate(shares) if share}
+        finished = False
+        try:
+            refused = yield from self._collect(replies, pending, shares, sampling.stop, n // distinct)
+            finished = True
+        finally:
+            if not finished:  # an error, or the caller stopped early: engines may still be busy
+                self.close()
+        if refused:
+            raise GenerationError(refused)
+
+    def _collect(self, replies: "queue.Queue[tuple[int, dict[str, Any] | None]]", pending: set[int],
+                 shares: list[list[int]], stop: Sequence[str],
+                 repeat: int) -> Generator[tuple[int, list[str]], None, str | None]:
+        """Yield results (each list of completions `repeat` times over) until every engine is done; returns
+        why a request was refused (None if none was)."""
+        refused = None
+        while pending:
+            rank, reply = self._next_reply(replies)
+            if reply is not None and reply.get("engine_usable"):
+                refused = refused or f"prompt {shares[rank][reply['prompt']]} {reply['error']} [model {self.model_path}]"
+                pending.discard(rank)  # the other engines finish their share, so all stay usable
+            elif reply is None or "error" in reply:
+                raise GenerationError(self._engines_error(rank, reply))
+            elif reply.get("done"):
+                pending.discard(rank)
+            elif refused is None:
+                yield shares[rank][reply["index"]], [truncate_at_stop(t, stop) for t in reply["completions"]] * repeat
+        return refused
+
+    def close(self) -> None:
+        """Stop the engine children (their memory, GPU memory included, is freed when they exit)."""
+        engines, self._engines = self._engines, []
+        for engine in engines:
+            engine.stop()
+
+    def _start(self, seed: int) -> None:
+        if self._engines:
+            return
+        groups = device_groups(self.device, self.data_parallel_size, self._gpus_per_engine())
+        try:
+            for rank, group in enumerate(groups):
+                self._engines.append(_EngineProcess(self.python, self.model_path, seed + rank,
+                                                    self.engine_options, group))
+            deadline = time.monotonic() + self.start_timeout
+            for rank, engine in enumerate(self._engines):
+                reply = engine.wait_ready(deadline)
+                if reply is None or "error" in reply:
+                    raise GenerationError(self._engines_error(rank, reply, starting=True))
+        except BaseException:
+            self.close()  # the replicas already started must not outlive the failure
+            raise
+
+    def _gpus_per_engine(self) -> int:
+        return (int(self.engine_options.get("tensor_parallel_size", 1))
+                * int(self.engine_options.get("pipeline_parallel_size", 1)))
+
+    def _next_reply(self, replies: "queue.Queue[tuple[int, dict[str, Any] | None]]") -> tuple[int, dict | None]:
+        try:
+            return replies.get(timeout=self.stall_timeout)
+        except queue.Empty:
+            raise GenerationError(f"the vLLM engine produced nothing for {self.stall_timeout:.0f} s "
+                                  f"(generation.options.stall_timeout); stopped it") from None
+
+    def _engines_error(self, rank: int, reply: dict[str, Any] | None, starting: bool = False) -> str:
+        engine = self._engines[rank]
+        if reply is not None:
+            cause = reply["error"]
+        elif starting and engine.running():
+            cause = f"the vLLM engine did not start within {self.start_timeout:.0f} s (generation.options.start_timeout)"
+        else:
+            cause = f"the vLLM engine process ({self.python}) exited with status {engine.exit_status()}"
+        return f"{cause} [model {self.model_path}]\n{engine.log_tail()}"
+
+
+class _EngineProcess:
+    """One worker child: its pipes, its log file, and a thread that forwards its replies."""
+
+    def __init__(self, python: str, model: str, seed: int, engine_options: dict[str, Any], gpus: list[str] | None):
+        environment = dict(os.environ)
+        if gpus is not None:
+            environment["CUDA_VISIBLE_DEVICES"] = ",".join(gpus)
+        # The engine core runs inside the child rather than in a grandchild: one process fewer to leak.
+        environment.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
+        # Needed for collective_rpc to carry the reseed function to multi-process (GPU) workers.
+        environment.setdefault("VLLM_ALLOW_INSECURE_SERIALIZATION", "1")
+        self.log = tempfile.NamedTemporaryFile(prefix="rest-em-vllm-", suffix=".log", delete=False)
+        try:
+            self.process = subprocess.Popen([python, str(WORKER)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                            stderr=self.log, env=environment, text=True, encoding="utf-8")
+        except OSError as exc:
+            self.log.close()
+            Path(self.log.name).unlink()
+            raise GenerationError(f"cannot run the vLLM worker with python {python!r}: {exc} "
+                                  f"(generation.options.python)") from None
+        self.send({"model": model, "seed": seed, "engine": engine_options})
+
+    def send(self, message: dict[str, Any]) -> None:
+        try:
+            self.process.stdin.write(json.dumps(message) + "\n")
+            self.process.stdin.flush()
+        except (BrokenPipeError, ValueError):
+            pass  # the child is gone; reading its replies reports how it ended
+
+    def wait_ready(self, deadline: float) -> dict[str, Any] | None:
+        replies: queue.Queue[tuple[int, dict[str, Any] | None]] = queue.Queue()
+        self.listen(0, replies, until_first=True)
+        try:
+            return replies.get(timeout=max(0.0, deadline - time.monotonic()))[1]
+        except queue.Empty:
+            return None
+
+    def listen(self, rank: int, replies: "queue.Queue[tuple[int, dict[str, Any] | None]]",
+               until_first: bool = False) -> None:
+        """Forward the child's replies to `replies` until `done`, an error, or its exit (None)."""
+        def forward() -> None:
+            for line in self.process.stdout:
+                reply = json.loads(line)
+                replies.put((rank, reply))
+                if until_first or reply.get("done") or "error" in reply:
+                    return
+            replies.put((rank, None))
+
+        threading.Thread(target=forward, daemon=True).start()
+
+    def running(self) -> bool:
+        return self.process.poll() is None
+
+    def exit_status(self) -> int | None:
+        try:
+            return self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def log_tail(self) -> str:
+        self.log.flush()
+        lines = Path(self.log.name).read_text(encoding="utf-8", errors="replace").splitlines()
+        return "engine log (last lines):\n" + "\n".join(lines[-LOG_TAIL_LINES:])
+
+    def stop(self) -> None:
+        try:
+            self.process.stdin.close()  # a clean end: the child leaves its loop and exits
+        except BrokenPipeError:
+            pass
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.log.close()
+        Path(self.log.name).unlink(missing_ok=True)
+
+
+def _sampling_params(sampling: Sampling) -> dict[str, Any]:
+    """The `vllm.SamplingParams` keywords of `sampling` (vLLM spells "no top-k cut" as -1)."""
+    return {"temperature": sampling.temperature, "top_k": sampling.top_k or -1, "top_p": sampling.top_p,
+            "max_tokens": sampling.max_new_tokens, "stop": list(sampling.stop) or None}
+
+
+def device_groups(device: str, replicas: int, per_engine: int) -> list[list[str] | None]:
+    """The CUDA devices of each replica: consecutive blocks of the visible ones; None leaves them as they are."""
+    if not device.startswith("cuda"):
+        return [None] * replicas
+    if ":" in device:
+        visible = [device.split(":", 1)[1]]
+    elif os.environ.get("CUDA_VISIBLE_DEVICES"):
+        visible = os.environ["CUDA_VISIBLE_DEVICES"].split(",")
+    elif replicas == 1:
+        return [None]
+    else:
+        visible = [str(i) for i in range(replicas * per_engine)]
+    if len(visible) < replicas * per_engine:
+        raise GenerationError(f"{replicas} replicas x {per_engine} GPUs need {replicas * per_engine} devices, "
+                              f"but only {len(visible)} are visible ({', '.join(visible)})")
+    return [visible[r * per_engine:(r + 1) * per_engine] for r in range(replicas)]
