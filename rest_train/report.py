@@ -60,6 +60,13 @@ def plot(results: Sequence[dict[str, Any]], path: Path) -> None:
     axes.grid(alpha=0.3)
     axes.legend(fontsize=8, ncol=2)
     axes.set_title("ReST-EM: held-out accuracy per iteration")
+    save_figure(figure, path)
+
+
+def save_figure(figure: Any, path: Path) -> None:
+    """Write `figure` to `path` atomically (a killed run never leaves half a PNG) and free it."""
+    import matplotlib.pyplot as plt
+
     figure.tight_layout()
     temporary = path.with_name(path.stem + ".partial-tmp.png")
     figure.savefig(temporary)

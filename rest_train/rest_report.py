@@ -7,7 +7,7 @@ from typing import Any, Sequence
 
 from rest_train.config import RunConfig
 from rest_train.files import write_text
-from rest_train.report import PLOT
+from rest_train.report import PLOT, save_figure
 
 HEADER = ["step", "grow", "improve", "threshold", "kept", "kept, verifier rejects", "fresh mean reward",
           "fresh high, verifier rejects", "pass@1"]
@@ -64,11 +64,7 @@ def plot_rest(results: Sequence[dict[str, Any]], path: Path, title: str = "ReST:
     handles = accuracy.get_legend_handles_labels()[0] + reward.get_legend_handles_labels()[0]
     accuracy.legend(handles, [h.get_label() for h in handles], fontsize=8, loc="lower right")
     accuracy.set_title(title)
-    figure.tight_layout()
-    temporary = path.with_name(path.stem + ".partial-tmp.png")
-    figure.savefig(temporary)
-    plt.close(figure)
-    temporary.replace(path)
+    save_figure(figure, path)
 
 
 def write_rest_report(root: Path, results: Sequence[dict[str, Any]], config: RunConfig) -> Path:
