@@ -33,6 +33,7 @@ DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin"
 _CHUNK = 65536
 _POLL = 0.02  # longest sleep between checks for the program's exit
 _DRAIN_SECONDS = 1.0  # after the program ends, how long we wait for the pipes to close
+_REAP_SECONDS = 2.0  # how long we keep killing a run's marked processes until none is left
 
 
 class ProcessSandbox:
@@ -220,7 +221,10 @@ def _kill_marked(marker: str) -> None:
     `setsid()` and so escaped the process group. Best effort: a process may scrub its environment."""
     needle = f"{MARKER_VARIABLE}={marker}".encode()
     me = os.getpid()
-    for _ in range(3):  # a survivor may fork between our scan and our kill: look again
+    # Look again until none is left: a survivor may fork between our scan and our kill, and a killed
+    # process stays visible until the kernel has torn it down, which takes a while on a loaded machine.
+    deadline = time.monotonic() + _REAP_SECONDS
+    while True:
         found = False
         for pid in _pids():
             if pid == me:
@@ -233,5 +237,6 @@ def _kill_marked(marker: str) -> None:
                 found = True
             except OSError:
                 continue
-        if not found:
+        if not found or time.monotonic() > deadline:
             return
+        time.sleep(0.01)
