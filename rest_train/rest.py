@@ -33,8 +33,8 @@ from typing import Any, Sequence
 
 import rest_verify
 from rest_verify import Verdict
-from rest_verify.errors import RestEmError
-from rest_verify.plugins import get_verifier
+from rest_verify.errors import RestEmError, VerifierOptionError
+from rest_verify.verifier_options import configured
 
 from rest_train import filtering
 from rest_train.config import ConfigError, RestConfig, RunConfig
@@ -52,16 +52,10 @@ class EmptyImproveStep(RestEmError):
 
 
 def reward_source(name: str, options: dict[str, Any]) -> Any:
-    """The registered verifier `name`, configured with `options` through its `configure()`."""
-    verifier = get_verifier(name)
-    if not options:
-        return verifier
-    configure = getattr(verifier, "configure", None)
-    if not callable(configure):
-        raise ConfigError(f"rest.reward_options is set, but verifier {name!r} takes no options (no configure())")
+    """The registered verifier `name`, configured with `options`; a bad option is a ConfigError naming the key."""
     try:
-        return configure(**options)
-    except (TypeError, ValueError) as exc:
+        return configured(name, options)
+    except VerifierOptionError as exc:
         raise ConfigError(f"rest.reward_options: {exc}") from None
 
 

@@ -8,6 +8,7 @@ process instead of one item at a time to a pool of small workers (see rest_verif
 from __future__ import annotations
 
 import time
+from abc import ABC, abstractmethod
 from typing import Any, Callable, Sequence
 
 from rest_verify import Problem, Verdict
@@ -18,7 +19,7 @@ from rest_em_rm.scores import check_normalisation, score_verdict, unscorable
 Scored = tuple[float, dict[str, Any]]
 
 
-class BatchScorer:
+class BatchScorer(ABC):
     """The shared half of every scorer: status mapping, normalisation, batching and error isolation.
 
     Subclasses implement `_score(prompts, completions) -> list[Scored]` for one batch of scorable items.
@@ -74,8 +75,9 @@ class BatchScorer:
         normalise = check_normalisation(self.normalise)
         return [score_verdict(score, normalise, **info).with_elapsed(each) for score, info in scored]
 
+    @abstractmethod
     def _score(self, prompts: list[str], completions: list[str]) -> list[Scored]:
-        raise NotImplementedError
+        """(score, info) for each pair of one batch; raising isolates the batch's items one by one."""
 
 
 class CallableScorer(BatchScorer):
