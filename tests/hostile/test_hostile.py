@@ -58,11 +58,6 @@ def _cases() -> list[tuple[str, str, str]]:
 
 CASES = _cases()
 
-# Where gVisor (Debian's runsc 20221219) keeps a promise only in part. It leaves /proc/<pid>/fd of a
-# non-dumpable process open to processes of the same user, so a program can write into the harness
-# runner's report pipe: the signed report no longer parses and the verdict is an error (reward 0; the
-# signing key stays out of reach, /proc/<pid>/mem is refused). Asserted as is, so a fix shows.
-SPOILS_THE_REPORT_UNDER_GVISOR = {"proc_parent_fds"}
 
 
 @pytest.fixture(scope="module")
@@ -151,10 +146,7 @@ def test_hostile_program_earns_nothing(docker_client, docker_runtime, name, targ
     verdict, elapsed = _verify_then_close(PROBLEMS[target], source, docker_runtime)
     assert verdict.reward == 0.0, f"{name} earned a reward: {verdict.detail}"
     assert verdict.status is not Status.CORRECT
-    if docker_runtime == "runsc" and name in SPOILS_THE_REPORT_UNDER_GVISOR:
-        assert verdict.status is Status.ERROR and "not valid JSON" in verdict.detail, verdict.detail
-    else:
-        assert verdict.status is not Status.ERROR, f"{name} broke the infrastructure: {verdict.detail}"
+    assert verdict.status is not Status.ERROR, f"{name} broke the infrastructure: {verdict.detail}"
     assert elapsed < 30.0
     assert not HOST_MARKER.exists(), f"{name} wrote to the host"
     assert _our_containers(docker_client) == [], f"{name} left a container behind"

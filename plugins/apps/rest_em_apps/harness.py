@@ -7,8 +7,9 @@ host compares.
 
 Two processes. The *signer* (the process the sandbox started) first forks the *runner*, then reads the
 key, and only then lets the runner start; so no process that runs submitted code was ever forked from a
-process that held the key. At the end the signer receives the runner's report through a private pipe and
-writes it to the sandbox's standard output followed by `RESTEM-APPS-MAC <length> <hmac-sha256>`. Whatever
+process that held the key. At the end the signer receives the runner's report through a private socket
+pair (not a pipe: a pipe can be reopened through /proc/<pid>/fd by any process allowed to read that folder,
+which gVisor allows even for a non-dumpable process; a socket cannot be opened that way) and writes it to the sandbox's standard output followed by `RESTEM-APPS-MAC <length> <hmac-sha256>`. Whatever
 else reaches that stream (a program may find ways to write to it, e.g. through another process's
 /proc/<pid>/fd) cannot carry a valid MAC, and the host only accepts the authenticated last frame.
 
@@ -45,6 +46,7 @@ import resource
 import select
 import selectors
 import signal
+import socket
 import sys
 import time
 import traceback
@@ -76,7 +78,7 @@ def main(argv):
     os.write(channel, READY)
     _prctl(PR_SET_DUMPABLE, 0)
     go_read, go_write = os.pipe()
-    report_read, report_write = os.pipe()
+    report_read, report_write = (end.detach() for end in socket.socketpair())
     runner = os.fork()
     if runner == 0:
         os.close(go_write)
