@@ -37,6 +37,7 @@ from rest_verify.types import Problem, Verdict
 # is small against it, small enough that a lost node costs little and the last chunks balance.
 FIRST_CHUNK_SIZE, MAX_CHUNK_SIZE = 16, 2048
 CHUNK_SECONDS = 2.0
+NODE_ROUND_SECONDS = 0.001  # a node collects its workers' verdicts at most this often (see Grader)
 CHUNKS_PER_NODE = 3  # in flight per node: one grading, the next queued behind it, one more on its way
 CHUNK_ATTEMPTS = 3  # a chunk is tried on at most this many node lives before its items become `error`
 CONNECT_TIMEOUT = 10.0
@@ -105,8 +106,10 @@ class NodeGrader:
         self._stream: threading.Thread | None = None
         self._stream_failure: str | None = None
         try:
+            # No cache (the driver's answers), and verdicts collected in rounds: they leave in whole chunks.
             self.grader = Grader(verifier, workers=workers or os.cpu_count() or 1, timeout=timeout,
-                                 memory_mb=memory_mb, progress=False, cache=False)  # the driver's cache answers
+                                 memory_mb=memory_mb, progress=False, cache=False,
+                                 round_seconds=NODE_ROUND_SECONDS)
         except Exception as exc:  # reported by ready(), which names this node
             self.problem = f"{type(exc).__name__}: {exc}"
 
