@@ -62,7 +62,9 @@ def connect(address: str | None) -> tuple[Any, bool]:
 
     An unreachable address is refused after a TCP probe with a deadline, instead of Ray's own retries.
     A local cluster stays on loopback: Ray's single-machine mode (the variable below, read when Ray is
-    imported) binds its services to 127.0.0.1 instead of the machine's network address.
+    imported) binds its services to 127.0.0.1 instead of the machine's network address. It starts no
+    idle Ray workers ahead of time: grading runs one actor per node, and idle workers would only take
+    CPU from the node's grading processes.
     """
     if not address and "ray" not in sys.modules:
         os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
@@ -72,8 +74,11 @@ def connect(address: str | None) -> tuple[Any, bool]:
     if address and address != "auto":
         _probe(address)
         ray.init(address=address, logging_level="ERROR", log_to_driver=False)
-    else:
+    elif address == "auto":
         ray.init(address=address, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
+    else:
+        ray.init(include_dashboard=False, logging_level="ERROR", log_to_driver=False,
+                 _system_config={"enable_worker_prestart": False, "prestart_worker_first_driver": False})
     return ray, True
 
 
