@@ -14,6 +14,7 @@ import collections
 import itertools
 import os
 import pickle
+import select
 import socket
 import subprocess
 import sys
@@ -61,6 +62,7 @@ class _Window:
 class _Worker:
     process: Any
     conn: Any
+    readable: Any  # a poll object on `conn`, kept: Connection.poll() builds a new selector per call
     ready: bool = False
     inflight: collections.deque = field(default_factory=collections.deque)
     current_started: float = 0.0
@@ -227,7 +229,9 @@ class Grader:
                 pass_fds=(child_end.fileno(),), stdin=subprocess.DEVNULL, env=_worker_environment())
         conn = Connection(parent_end.detach())
         conn.send((self._payload, self.memory_mb))
-        return _Worker(process, conn)
+        readable = select.poll()
+        readable.register(conn.fileno(), select.POLLIN)
+        return _Worker(process, conn, readable)
 
     def _dispatch(self, pending: collections.deque) -> None:
         # Collecting in rounds, a worker with one batch or less left gets the next one queued behind it.
@@ -275,7 +279,7 @@ class Grader:
                 while True:
                     message = conn.recv()
                     yield from self._accept(worker, message)
-                    if not conn.poll():
+                    if not worker.readable.poll(0):
                         break
             except (EOFError, OSError):
                 yield from self._lost(worker, pending, self._death_reason(worker))
