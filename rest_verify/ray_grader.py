@@ -33,8 +33,8 @@ from rest_verify.errors import RestEmError
 from rest_verify.types import Problem, Verdict
 
 # Chunks start small and double while a call to a node returns within CHUNK_SECONDS, up to MAX_CHUNK_SIZE:
-# large enough that a call's fixed cost (Ray's round trip, the node's pool draining at the end of a call)
-# is small against it, small enough that a lost node costs little and the last chunks balance.
+# large enough that a call's fixed cost (Ray's round trip, packing the chunk) is small against it, small
+# enough that a lost node costs little and the last chunks balance.
 FIRST_CHUNK_SIZE, MAX_CHUNK_SIZE = 16, 2048
 CHUNK_SECONDS = 2.0
 NODE_ROUND_SECONDS = 0.001  # a node collects its workers' verdicts at most this often (see Grader)
@@ -156,7 +156,11 @@ class NodeGrader:
         def pairs() -> Iterator[tuple[Problem, str]]:  # read on the Grader's input thread
             while True:
                 chunk = self._queue.get()
-                open_chunks.append(chunk)  # before its first item: its verdicts can only follow
+                with self._stream_lock:  # a chunk taken as the stream fails is failed, never left waiting
+                    if self._stream_failure is not None:
+                        chunk.fail(self._stream_failure)
+                        return
+                    open_chunks.append(chunk)  # before its first item: its verdicts can only follow
                 yield from chunk.pairs
 
         try:
