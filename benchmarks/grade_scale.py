@@ -3,7 +3,10 @@
 For the MATH test set (each worked solution against its own boxed answer, `math`) and for the HumanEval +
 MBPP reference programs in the APPS layout (`apps`, Docker sandbox): items/s with the local backend at
 workers = 1 and 2, and with the Ray backend on a local one-node cluster at the same pool sizes, all in one
-run; then Ray's overhead against local at each worker count. Per-item costs printed here are what
+run; then Ray's overhead against local at each worker count, in wall-clock time and in CPU time (this
+process and all its descendants: pool workers, and for Ray its own services, node actors and their
+pools). On a 2-core machine grading is CPU-bound, so the CPU ratio is the overhead, and unlike the
+wall-clock ratio it holds while other work loads the machine. Per-item costs printed here are what
 docs/scaling.md's sizing table is computed from.
 
     python benchmarks/grade_scale.py [--data ../shared/data] [--math-limit 5000] [--apps-limit 400]
@@ -51,16 +54,36 @@ def apps_corpus(data: Path, limit: int) -> tuple[list[Problem], list[str]]:
     return problems[:limit], completions[:limit]
 
 
+def process_tree_cpu_seconds() -> float:
+    """User plus system CPU seconds of this process and every live descendant, from /proc."""
+    parents, seconds = {}, {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                with open(f"/proc/{entry.name}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+            except OSError:  # it exited meanwhile
+                continue
+            parents[int(entry.name)] = int(fields[1])
+            seconds[int(entry.name)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    tree, grew = {os.getpid()}, True
+    while grew:
+        found = {pid for pid, parent in parents.items() if parent in tree} - tree
+        tree, grew = tree | found, bool(found)
+    return sum(seconds.get(pid, 0.0) for pid in tree)
+
+
 def measure(verifier: str, backend: str, workers: int, problems: list[Problem], completions: list[str]) -> dict:
-    """items/s of one graded pass, timed after the grader (and its nodes, pools, sandboxes) is up."""
+    """items/s and CPU per item of one graded pass, after the grader (nodes, pools, sandboxes) is up."""
     with open_grader(verifier, backend=backend, workers=workers, progress=False) as grader:
         grader.grade(problems[:4], completions[:4])  # warm: imports and first containers are not grading cost
-        started = time.perf_counter()
+        cpu, started = process_tree_cpu_seconds(), time.perf_counter()
         verdicts = grader.grade(problems, completions)
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, process_tree_cpu_seconds() - cpu
     return {"verifier": verifier, "backend": backend, "workers": workers, "items": len(verdicts),
             "correct": sum(v.correct for v in verdicts), "seconds": seconds, "items_per_s": len(verdicts) / seconds,
-            "ms_per_item_per_worker": 1000 * seconds * workers / len(verdicts)}
+            "ms_per_item_per_worker": 1000 * seconds * workers / len(verdicts),
+            "cpu_us_per_item": 1e6 * cpu / len(verdicts)}
 
 
 def main() -> None:
@@ -75,17 +98,22 @@ def main() -> None:
         corpora["apps"] = apps_corpus(args.data, args.apps_limit)
     rows = [measure(verifier, backend, workers, *corpus)
             for verifier, corpus in corpora.items() for workers in (1, 2) for backend in ("local", "ray")]
-    print(f"{'verifier':<9}{'backend':<8}{'workers':>8}{'items':>7}{'correct':>9}{'items/s':>10}{'ms/item/worker':>16}")
+    print(f"{'verifier':<9}{'backend':<8}{'workers':>8}{'items':>7}{'correct':>9}{'items/s':>10}{'ms/item/worker':>16}"
+          f"{'CPU us/item':>13}")
     for row in rows:
         print(f"{row['verifier']:<9}{row['backend']:<8}{row['workers']:>8}{row['items']:>7}{row['correct']:>9}"
-              f"{row['items_per_s']:>10.1f}{row['ms_per_item_per_worker']:>16.2f}")
+              f"{row['items_per_s']:>10.1f}{row['ms_per_item_per_worker']:>16.2f}{row['cpu_us_per_item']:>13.0f}")
     by_key = {(r["verifier"], r["backend"], r["workers"]): r for r in rows}
     for verifier in corpora:
         for workers in (1, 2):
             local, ray = by_key[(verifier, "local", workers)], by_key[(verifier, "ray", workers)]
             overhead = local["items_per_s"] / ray["items_per_s"] - 1
-            print(f"{verifier} at {workers} worker(s): ray overhead {overhead:+.1%} "
-                  f"(ray {ray['items_per_s']:.1f} vs local {local['items_per_s']:.1f} items/s)")
+            cpu_overhead = ray["cpu_us_per_item"] / local["cpu_us_per_item"] - 1
+            print(f"{verifier} at {workers} worker(s): ray overhead {overhead:+.1%} wall-clock "
+                  f"(ray {ray['items_per_s']:.1f} vs local {local['items_per_s']:.1f} items/s), "
+                  f"{cpu_overhead:+.1%} CPU (ray {ray['cpu_us_per_item']:.0f} vs local "
+                  f"{local['cpu_us_per_item']:.0f} us/item)")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 
 if __name__ == "__main__":

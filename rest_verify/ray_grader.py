@@ -17,10 +17,13 @@ from __future__ import annotations
 import collections
 import itertools
 import os
+import pickle
+import queue
 import socket
 import sys
+import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 from urllib.parse import urlparse
 
@@ -30,10 +33,12 @@ from rest_verify.errors import RestEmError
 from rest_verify.types import Problem, Verdict
 
 # Chunks start small and double while a call to a node returns within CHUNK_SECONDS, up to MAX_CHUNK_SIZE:
-# large enough that a call's fixed cost (Ray's round trip, the node's pool draining at the end of a call)
-# is small against it, small enough that a lost node costs little and the last chunks balance.
+# large enough that a call's fixed cost (Ray's round trip, packing the chunk) is small against it, small
+# enough that a lost node costs little and the last chunks balance.
 FIRST_CHUNK_SIZE, MAX_CHUNK_SIZE = 16, 2048
 CHUNK_SECONDS = 2.0
+NODE_ROUND_SECONDS = 0.001  # a node collects its workers' verdicts at most this often (see Grader)
+CHUNKS_PER_NODE = 3  # in flight per node: one grading, the next queued behind it, one more on its way
 CHUNK_ATTEMPTS = 3  # a chunk is tried on at most this many node lives before its items become `error`
 CONNECT_TIMEOUT = 10.0
 READY_TIMEOUT = 300.0  # nodes import the verifier and start their pools (and sandboxes) before this
@@ -57,7 +62,9 @@ def connect(address: str | None) -> tuple[Any, bool]:
 
     An unreachable address is refused after a TCP probe with a deadline, instead of Ray's own retries.
     A local cluster stays on loopback: Ray's single-machine mode (the variable below, read when Ray is
-    imported) binds its services to 127.0.0.1 instead of the machine's network address.
+    imported) binds its services to 127.0.0.1 instead of the machine's network address. It starts no
+    idle Ray workers ahead of time: grading runs one actor per node, and idle workers would only take
+    CPU from the node's grading processes.
     """
     if not address and "ray" not in sys.modules:
         os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
@@ -67,8 +74,11 @@ def connect(address: str | None) -> tuple[Any, bool]:
     if address and address != "auto":
         _probe(address)
         ray.init(address=address, logging_level="ERROR", log_to_driver=False)
-    else:
+    elif address == "auto":
         ray.init(address=address, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
+    else:
+        ray.init(include_dashboard=False, logging_level="ERROR", log_to_driver=False,
+                 _system_config={"enable_worker_prestart": False, "prestart_worker_first_driver": False})
     return ray, True
 
 
@@ -85,15 +95,26 @@ def _probe(address: str) -> None:
 
 
 class NodeGrader:
-    """One node's share of the work: a local `Grader` for the verifier, built from the node's own plugins."""
+    """One node's share of the work: a local `Grader` for the verifier, built from the node's own plugins.
+
+    The actor is threaded: each call to `grade` hands its chunk to one continuous stream through the
+    Grader and waits for that chunk's verdicts. With the next chunk already queued behind the current
+    one, the node's worker processes never sit idle while Ray returns one chunk and delivers the next.
+    """
 
     def __init__(self, verifier: Any, workers: int | None, timeout: float | None, memory_mb: int | None):
         self.node = socket.gethostname()
         self.problem: str | None = None
         self.grader: Grader | None = None
+        self._queue: queue.SimpleQueue[_NodeChunk] = queue.SimpleQueue()
+        self._stream_lock = threading.Lock()
+        self._stream: threading.Thread | None = None
+        self._stream_failure: str | None = None
         try:
+            # No cache (the driver's answers), and verdicts collected in rounds: they leave in whole chunks.
             self.grader = Grader(verifier, workers=workers or os.cpu_count() or 1, timeout=timeout,
-                                 memory_mb=memory_mb, progress=False)
+                                 memory_mb=memory_mb, progress=False, cache=False,
+                                 round_seconds=NODE_ROUND_SECONDS)
         except Exception as exc:  # reported by ready(), which names this node
             self.problem = f"{type(exc).__name__}: {exc}"
 
@@ -109,8 +130,74 @@ class NodeGrader:
                                     f"correct here: {failed[0].status.value}: {failed[0].detail}")
         return {"node": self.node, "pid": os.getpid(), "problem": self.problem}
 
-    def grade(self, problems: list[Problem], completions: list[str]) -> list[Verdict]:
-        return self.grader.grade(problems, completions)
+    def grade(self, payload: bytes) -> bytes:
+        """The verdicts of a chunk packed by `_pack`, packed the same way, once the stream has graded it."""
+        problems, completions = pickle.loads(payload)
+        chunk = _NodeChunk(list(zip(problems, completions)))
+        if chunk.pairs:
+            with self._stream_lock:
+                if self._stream_failure is None:
+                    self._queue.put(chunk)
+                    if self._stream is None:
+                        self._stream = threading.Thread(target=self._run_stream, name="rest-em node stream",
+                                                        daemon=True)
+                        self._stream.start()
+                else:
+                    chunk.fail(self._stream_failure)
+            chunk.finished.wait()
+        if chunk.failure is not None:
+            raise RuntimeError(f"node {self.node} stopped grading: {chunk.failure}")
+        return _pack(chunk.verdicts)
+
+    def _run_stream(self) -> None:
+        """Grade every queued chunk's items as one input, routing each verdict back to its chunk."""
+        open_chunks: collections.deque[_NodeChunk] = collections.deque()
+
+        def pairs() -> Iterator[tuple[Problem, str]]:  # read on the Grader's input thread
+            while True:
+                chunk = self._queue.get()
+                with self._stream_lock:  # a chunk taken as the stream fails is failed, never left waiting
+                    if self._stream_failure is not None:
+                        chunk.fail(self._stream_failure)
+                        return
+                    open_chunks.append(chunk)  # before its first item: its verdicts can only follow
+                yield from chunk.pairs
+
+        try:
+            for verdict in self.grader.grade_iter(pairs()):
+                chunk = open_chunks[0]
+                chunk.verdicts.append(verdict)
+                if len(chunk.verdicts) == len(chunk.pairs):
+                    open_chunks.popleft()
+                    chunk.finished.set()
+        except Exception as exc:  # e.g. the verifier cannot load in a replaced worker: fail loudly, never hang
+            with self._stream_lock:
+                self._stream_failure = f"{type(exc).__name__}: {exc}"
+                while open_chunks:
+                    open_chunks.popleft().fail(self._stream_failure)
+                while not self._queue.empty():
+                    self._queue.get().fail(self._stream_failure)
+
+
+@dataclass
+class _NodeChunk:
+    """A chunk on its node: its items, and its verdicts as the stream yields them."""
+
+    pairs: list[tuple[Problem, str]]
+    verdicts: list[Verdict] = field(default_factory=list)
+    finished: threading.Event = field(default_factory=threading.Event)
+    failure: str | None = None
+
+    def fail(self, reason: str) -> None:
+        self.failure = reason
+        self.finished.set()
+
+
+def _pack(value: Any) -> bytes:
+    """A chunk's items or verdicts as one opaque payload: Ray moves bytes without looking inside, where
+    its own serialiser would run cloudpickle's hooks on every Problem and Verdict. The plain pickle also
+    stores a Problem shared by K samples once."""
+    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 @dataclass
@@ -164,7 +251,7 @@ class RayGrader:
         actor_class = ray.remote(NodeGrader)
         alive = [node for node in ray.nodes() if node.get("Alive")]
         actors = [actor_class.options(num_cpus=0, max_restarts=CHUNK_ATTEMPTS, max_task_retries=0,
-                                      runtime_env=self.runtime_env,
+                                      max_concurrency=CHUNKS_PER_NODE, runtime_env=self.runtime_env,
                                       scheduling_strategy=NodeAffinitySchedulingStrategy(node["NodeID"], soft=False))
                   .remote(spec, workers, timeout, memory_mb) for node in alive]
         try:
@@ -196,7 +283,7 @@ class RayGrader:
         return list(self.grade_iter(zip(problems, completions), total=len(problems)))
 
     def grade_iter(self, pairs: Iterable[tuple[Problem, str]], total: int | None = None) -> Iterator[Verdict]:
-        """Yield one verdict per pair, in input order, with at most two chunks per node in flight."""
+        """Yield one verdict per pair, in input order, with at most CHUNKS_PER_NODE chunks per node in flight."""
         yield from with_progress(_Run(self).verdicts(iter(enumerate(pairs))), self.progress, total, self.name)
 
     def close(self) -> None:
@@ -221,11 +308,11 @@ class _Run:
         self.done: dict[int, Verdict] = {}
         self.in_flight: dict[Any, _Chunk] = {}
         self.waiting: list[_Chunk] = []
-        self.load: collections.Counter[int] = collections.Counter()
+        self.load: collections.Counter[int] = collections.Counter()  # items in flight per node
         self.chunk_size = grader.chunk_size or FIRST_CHUNK_SIZE
 
     def verdicts(self, source: Iterator[tuple[int, tuple[Problem, str]]]) -> Iterator[Verdict]:
-        window = max(1, 2 * len(self.grader.nodes))
+        window = max(1, CHUNKS_PER_NODE * len(self.grader.nodes))
         next_index, exhausted = 0, False
         while True:
             self._resend_due()
@@ -274,17 +361,18 @@ class _Run:
         chunk.node = min(range(len(grader.nodes)), key=lambda n: self.load[n])
         per_item = grader.timeout if grader.timeout is not None else DEFAULT_TIMEOUT
         chunk.sent_at = time.monotonic()
-        chunk.deadline = chunk.sent_at + 60.0 + per_item * len(chunk.items)
-        self.load[chunk.node] += 1
+        self.load[chunk.node] += len(chunk.items)
+        # The node grades its chunks one after another: this one is done once everything before it is.
+        chunk.deadline = chunk.sent_at + 60.0 + per_item * self.load[chunk.node]
         problems, completions = [p for _, p, _, _ in chunk.items], [c for _, _, c, _ in chunk.items]
-        self.in_flight[grader.nodes[chunk.node].grade.remote(problems, completions)] = chunk
+        self.in_flight[grader.nodes[chunk.node].grade.remote(_pack((problems, completions)))] = chunk
 
     def _receive(self, ref: Any) -> None:
         chunk = self.in_flight.pop(ref)
-        self.load[chunk.node] -= 1
+        self.load[chunk.node] -= len(chunk.items)
         errors = self.ray.exceptions
         try:
-            verdicts = self.ray.get(ref)
+            verdicts = pickle.loads(self.ray.get(ref))
         except errors.ActorUnavailableError:  # the node is restarting: not a new death, try again shortly
             self._wait_and_resend(chunk, delay=0.5)
             return

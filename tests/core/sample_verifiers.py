@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -48,3 +49,22 @@ class Counting:
         with Path(problem.reference).open("a") as handle:
             handle.write(completion + "\n")
         return Verdict.right() if completion == "yes" else Verdict.wrong()
+
+
+class BrokenInWorkers:
+    """Loads where the Grader is built but not in its worker processes (started as `python -c`)."""
+
+    name = "broken-in-workers"
+    version = "1"
+
+    def __reduce__(self):
+        return _load_outside_workers, ()
+
+    def verify(self, problem: Problem, completion: str) -> Verdict:
+        return Verdict.right()
+
+
+def _load_outside_workers() -> BrokenInWorkers:
+    if sys.argv[0] == "-c":
+        raise RuntimeError("this verifier cannot load in a grading worker")
+    return BrokenInWorkers()

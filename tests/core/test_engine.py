@@ -51,6 +51,19 @@ def test_a_verifier_that_never_returns_times_out_within_deadline_plus_one_second
     assert wall < 2 * (1.0 + 1.0) + 1.5  # two timeouts, possibly serial, plus worker restarts
 
 
+def test_collecting_in_rounds_keeps_order_and_times_each_item_from_its_own_start():
+    # One worker, batches of one, the next always queued behind the current: the item after a 0.6 s
+    # one gets its own full second (not what is left of the first item's), and a crash costs one item.
+    completions = ["sleep:0.6", "loop", "sleep:0.6", "crash", "ok", "ok"]
+    with Grader(Behaving(), workers=1, timeout=1.0, chunk_size=1, round_seconds=0.05, cache=False) as grader:
+        verdicts = grader.grade(problems(6), completions)
+    assert [v.status for v in verdicts] == [Status.CORRECT, Status.TIMEOUT, Status.CORRECT,
+                                            Status.ERROR, Status.CORRECT, Status.CORRECT]
+    assert [v.info.get("id") for v in verdicts] == ["0", None, "2", None, "4", "5"]
+    assert 1.0 <= verdicts[1].elapsed <= 1.5
+    assert "exit code 3" in verdicts[3].detail
+
+
 def test_exceptions_crashes_and_junk_become_verdicts_and_the_batch_goes_on():
     completions = ["raise", "ok", "crash", "segv", "junk", "ok"]
     verdicts = grade(problems(6), completions, Behaving(), workers=2, timeout=5)

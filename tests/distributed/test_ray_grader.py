@@ -81,6 +81,17 @@ def test_a_node_killed_mid_batch_has_its_chunks_rerun_never_lost_or_doubled():
     assert all(v.correct for v in verdicts)
 
 
+def test_a_node_whose_pool_cannot_start_fails_every_chunk_with_the_reason_and_never_hangs():
+    sys.path.insert(0, str(SAMPLES))
+    from sample_verifiers import BrokenInWorkers  # noqa: PLC0415
+
+    problems = [Problem(id=str(i)) for i in range(40)]
+    with RayGrader(BrokenInWorkers(), workers_per_node=1, timeout=10, chunk_size=8,
+                   runtime_env=runtime_env()) as grader:
+        with pytest.raises(ray.exceptions.RayTaskError, match="could not be loaded in a worker process"):
+            grader.grade(problems, ["x"] * 40)
+
+
 def test_cache_answers_repeats_without_the_cluster(tmp_path):
     pytest.importorskip("rest_em_math")
     problems, completions = math_items(60)
