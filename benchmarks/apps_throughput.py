@@ -3,8 +3,9 @@
 Three measurements, each on every backend in one run (`process`: local subprocesses, no isolation;
 `docker`: the hardened container backend, a fresh container per submission (the default);
 `docker+reuse`: the same with `reuse=REUSE`, one container serving up to REUSE submissions, wiped and
-verified clean between them; `docker+runsc`: fresh containers under gVisor, a user-space kernel
-between the program and the host's; left out, with the reason, where dockerd has no runsc):
+verified clean between them; `docker+runsc`, only when named in --backends: fresh containers under
+gVisor, a user-space kernel between the program and the host's; left out, with the reason, where
+dockerd has no runsc):
 
 1. Throughput: the HumanEval + MBPP reference solutions (first 400 by default) graded with
    `rest_verify.grade` (2 workers), `--runs` times with the backends alternating, so that a change in
@@ -14,7 +15,9 @@ between the program and the host's; left out, with the reason, where dockerd has
 2. Cost per language, from one verifier in this process: a 1-test and a 41-test echo program in each
    language graded repeatedly. per test = (median(41) - median(1)) / 40; compile = median of the
    harness's compile time; start = median(1) - compile - per test (sandbox, harness and report).
-3. The machine's load average before and after, since a shared machine skews every figure.
+3. The machine's load average before and after, since a shared machine skews every figure, and docker's
+   the most: under cgroup v1 all containers share the one `docker` cgroup, which weighs as much as a
+   single process of the host, so other work squeezes the containers far more than the process backend.
 
     python benchmarks/apps_throughput.py [--data ../shared/data] [--limit 400] [--runs 3] [--repeats 15]
         [--backends process docker docker+reuse docker+runsc] [--reuse 20]
@@ -38,6 +41,7 @@ REUSE = 20  # submissions per container in the docker+reuse mode (--reuse)
 TARGET = 1.3  # docker wall time at most this many times the process backend's (issue 15)
 BACKENDS = {"process": ("process", {}), "docker": ("docker", {}), "docker+reuse": ("docker", {"reuse": REUSE}),
             "docker+runsc": ("docker", {"runtime": "runsc"})}  # name: (sandbox, its options)
+DEFAULT_BACKENDS = ["process", "docker", "docker+reuse"]  # gVisor's price is a question of its own
 ECHO = {
     "python": "print(input())\n",
     "cpp": "```cpp\n#include <iostream>\n#include <string>\nint main() {\n    std::string line;\n"
@@ -129,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--runs", type=int, default=3, help="throughput runs per backend")
     parser.add_argument("--repeats", type=int, default=15, help="gradings per point of the language costs")
-    parser.add_argument("--backends", nargs="+", choices=list(BACKENDS), default=list(BACKENDS))
+    parser.add_argument("--backends", nargs="+", choices=list(BACKENDS), default=DEFAULT_BACKENDS)
     parser.add_argument("--reuse", type=int, default=REUSE, help="submissions per container in docker+reuse")
     args = parser.parse_args(argv)
     BACKENDS["docker+reuse"][1]["reuse"] = args.reuse
@@ -174,6 +178,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"   {backend:12s} {language:8s} {cost['compile'] * 1000:7.0f}ms {cost['start'] * 1000:7.0f}ms "
                   f"{cost['per_test'] * 1000:7.1f}ms", flush=True)
     print(f"3. load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    if max(os.getloadavg()) > (os.cpu_count() or 1):
+        print("   (more runnable work than CPUs: the containers got less than a fair share, see the docstring)")
     return 0
 
 
