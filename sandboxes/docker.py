@@ -365,12 +365,13 @@ class _Pools:
         return None
 
     def _expire_idle(self) -> None:
+        """Doom (and so notify about) only what expired: a notification for nothing would wake the
+        other refill threads, whose own check would wake this one, for ever."""
         now = time.monotonic()
         for pool in self._idle.values():
-            expired = [warm for warm in pool if now - warm.started >= self.lifetime / 2]
-            for warm in expired:
+            for warm in [warm for warm in pool if now - warm.started >= self.lifetime / 2]:
                 pool.remove(warm)
-            self._doom_all(expired)
+                self._doom_all([warm])
 
     def _remove(self, client: APIClient, container_id: str) -> None:
         import docker.errors
