@@ -114,10 +114,10 @@ class DockerSandbox:
     linger (the pool replaces its own before then); `reuse`, how many submissions one container may
     serve, wiped and verified clean between them (default 1: a fresh container for each; more needs
     `runtime=runc`, whose /proc shows the System V IPC the wipe must check); `max_pools`, how many
-    distinct specs keep a warm pool; `python`, the image's interpreter that runs the bootstrap; `api_timeout`, seconds for one
-    Docker API call; `runtime`, the OCI runtime dockerd starts containers with: `runc` (default, the
-    host kernel) or `runsc` (gVisor, a user-space kernel in between; `scripts/runsc-up.sh` installs and
-    registers it). See `sandboxes/README.md` for what differs under gVisor.
+    distinct specs keep a warm pool; `python`, the image's interpreter that runs the bootstrap;
+    `api_timeout`, seconds for one Docker API call; `runtime`, the OCI runtime dockerd starts containers
+    with: `runc` (default, the host kernel) or `runsc` (gVisor, a user-space kernel in between;
+    `scripts/runsc-up.sh` installs and registers it). See `sandboxes/README.md` for what differs under gVisor.
 
     Exit status: the program's, or 128 + N when signal N killed it; None when we killed it at its
     deadline (`timed_out`). Running out of CPU time (SIGXCPU) also reports `timed_out`.

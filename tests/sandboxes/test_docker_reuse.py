@@ -33,7 +33,8 @@ os.chmod("/work/locked", 0)
 os.symlink("/work/planted", "/tmp/link")
 os.chmod("/tmp", 0o777)
 created = {"shm": libc.shmget(4242, 4096, 0o1600), "msg": libc.msgget(4243, 0o1600),
-           "sem": libc.semget(4244, 1, 0o1600), "mqueue": libc.mq_open(b"/planted", os.O_CREAT | os.O_RDWR, 0o600, None)}
+           "sem": libc.semget(4244, 1, 0o1600),
+           "mqueue": libc.mq_open(b"/planted", os.O_CREAT | os.O_RDWR, 0o600, None)}
 if os.fork() == 0:  # a daemon under a kernel thread's name that changes its pid every millisecond
     os.setsid()
     if os.fork() == 0:
