@@ -1,18 +1,24 @@
 """Run untrusted programs in disposable, hardened Docker containers, kept warm in a pool.
 
-Every submission gets a container nobody used before: no network, read-only root, small tmpfs work
-dirs, all capabilities dropped, no-new-privileges, our seccomp profile, user 65534, pids/memory/CPU
-limits (all in `hardened_host_config`). After the run the container is force-removed (in the
-background) whatever happened inside it.
+By default every submission gets a container nobody used before: no network, read-only root, small
+tmpfs work dirs, all capabilities dropped, no-new-privileges, our seccomp profile, user 65534,
+pids/memory/CPU limits (all in `hardened_host_config`). After the run the container is force-removed
+(in the background) whatever happened inside it.
 
 A pooled container is created, attached and started ahead of time by a background thread. Its main
-process (pid 1) is a small Python bootstrap that waits on standard input for one length-prefixed JSON
-bundle (files, argv, rlimits), writes the files into the tmpfs and starts the program with the rlimits,
-its standard input being the rest of the stream. So a request pays neither a container start nor a
+process (pid 1) is a small Python bootstrap (`container_init.py`) that waits on standard input for a
+length-prefixed JSON request (files, argv, rlimits, standard input), writes the files into the tmpfs
+and starts the program with the rlimits. So a request pays neither a container start nor a
 `docker exec`: it writes to a socket that is already attached, and the container ends when the program
-does (the kernel kills whatever the program left behind). Files travel without a bind mount, and the
-bootstrap's exit trailer (see BOOTSTRAP) gives the exit status and whether the OOM killer fired, without
-waiting for Docker to record the stop.
+does (pid 1 kills whatever the program left behind). Files travel without a bind mount, and the
+bootstrap's exit trailer gives the exit status and whether the OOM killer fired, without waiting for
+Docker to record the stop.
+
+Opt-in reuse (`reuse=N`): one container serves up to N submissions in turn. Between two, pid 1 kills
+every other process, empties the work dirs, message queues and System V IPC, then checks all of that
+afresh; only a container it verified clean serves again, any doubt ends it and a fresh one is used.
+Creating and removing a container costs the Docker daemon far more CPU than a program run, so on a
+small machine this is where the throughput is; the price is a boundary that is wiped rather than new.
 """
 
 from __future__ import annotations
@@ -51,87 +57,10 @@ _CHUNK = 65536
 _STDOUT, _STDERR = 1, 2
 _EXIT_GRACE = 1.0  # past the deadline, how long a container whose output closed may take to stop
 _TRAILER = b"\0RESTEM-EXIT "
+_TRAILER_FIELDS = 3  # exit status, OOM kills during the program, 1 if the container serves again
 
-# The container's main process and init (pid 1): `python3 -I -S -c BOOTSTRAP IDLE_SECONDS`. It makes
-# itself non-dumpable first, so nothing in the container can open its /proc/1/mem or trace it (Docker's
-# own init would run as the sandbox user, dumpable). It exits unused after IDLE_SECONDS (status 125,
-# never mistaken for a program's success), so a container orphaned by a killed owner stops on its own;
-# the pool retires its containers well before that. Bytes travel in the JSON as latin-1 text, which
-# maps every byte to one character and back. Given a request, it forks the program and reaps every
-# process orphaned onto it until the program exits; then it kills and reaps whatever the program left
-# behind, writes the exit trailer `\0RESTEM-EXIT <token> <status> <oom kills>` as the last bytes of
-# both output streams, and exits with the program's status (128 + N for signal N). Nothing else is
-# alive to write after the trailer, and only pid 1 knows the request's token, so the host can take the
-# result from the trailer without waiting for Docker to notice the exit.
-BOOTSTRAP = r"""
-import ctypes, json, os, resource, select, signal, sys
-ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0
-if not select.select([0], [], [], float(sys.argv[1]))[0]:
-    sys.stderr.write("rest-em sandbox: unused for %s seconds, exiting\n" % sys.argv[1]); os._exit(125)
-def take(n):
-    got = b""
-    while len(got) < n:
-        part = os.read(0, n - len(got))
-        if not part:
-            sys.stderr.write("rest-em sandbox: truncated request\n"); os._exit(125)
-        got += part
-    return got
-spec = json.loads(take(int.from_bytes(take(8), "big")))
-try:
-    for name, text, mode in spec["files"]:
-        path = os.path.join("/work", name)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "wb") as handle:
-            handle.write(text.encode("latin-1"))
-        os.chmod(path, mode)
-except OSError as exc:
-    sys.stderr.write("rest-em sandbox: cannot write the files: %s\n" % exc); os._exit(125)
-signal.signal(signal.SIGINT, signal.SIG_IGN)  # the only signal Python would let a program send to pid 1
-program = os.fork()
-if program == 0:
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    for which, soft, hard in spec["rlimits"]:
-        ceiling = resource.getrlimit(getattr(resource, which))[1]
-        if ceiling != resource.RLIM_INFINITY:
-            soft, hard = min(soft, ceiling), min(hard, ceiling)
-        resource.setrlimit(getattr(resource, which), (soft, hard))
-    os.chdir("/work")
-    try:
-        os.execvp(spec["argv"][0], spec["argv"])
-    except OSError as exc:
-        sys.stderr.write("%s: %s\n" % (spec["argv"][0], exc.strerror))
-        os._exit(127 if isinstance(exc, FileNotFoundError) else 126)
-while True:
-    pid, status = os.wait()
-    if pid == program:
-        break
-code = os.waitstatus_to_exitcode(status)
-code = code if code >= 0 else 128 - code
-try:
-    os.kill(-1, signal.SIGKILL)  # from pid 1: every other process in the container
-except OSError:
-    pass
-while True:
-    try:
-        os.wait()
-    except ChildProcessError:
-        break
-oom_kills = -1
-for path in ("/sys/fs/cgroup/memory.events", "/sys/fs/cgroup/memory/memory.oom_control"):
-    try:
-        with open(path) as handle:
-            oom_kills = max([int(line.split()[1]) for line in handle if line.startswith("oom_kill ")] + [-1])
-        break
-    except (OSError, ValueError, IndexError):
-        continue
-trailer = ("\0RESTEM-EXIT %s %d %d\n" % (spec["token"], code, oom_kills)).encode()
-for fd in (1, 2):
-    try:
-        os.write(fd, trailer)
-    except OSError:
-        pass
-os._exit(code)
-"""
+# pid 1 of every container: serves the host's requests (see its docstring for the protocol).
+BOOTSTRAP = Path(__file__).with_name("container_init.py").read_text(encoding="utf-8")
 
 # Under gVisor the container's host cgroup holds gVisor's own kernel (its threads), not the program's
 # processes, which it schedules itself: the pids limit there only bounds that kernel's host threads, and
@@ -164,6 +93,7 @@ class _Warm:
     container_id: str
     attached: Any  # the hijacked attach connection (docker SDK socket wrapper)
     started: float
+    spec: ContainerSpec
 
     def close_socket(self) -> None:
         for end in (getattr(self.attached, "_sock", None), self.attached):
@@ -181,11 +111,13 @@ class DockerSandbox:
     warm containers kept per distinct container spec (memory, processes, work dir size); `limits`, the
     request limits to pre-warm a pool for; `cpus`, CPU share of each container; `lifetime`, seconds an
     unused container waits before it exits by itself, so containers orphaned by a killed owner do not
-    linger (the pool replaces its own before then); `max_pools`, how many distinct specs keep a warm
-    pool; `python`, the image's interpreter that runs the bootstrap; `api_timeout`, seconds for one
-    Docker API call; `runtime`, the OCI runtime dockerd starts containers with: `runc` (default, the
-    host kernel) or `runsc` (gVisor, a user-space kernel in between; `scripts/runsc-up.sh` installs and
-    registers it). See `sandboxes/README.md` for what differs under gVisor.
+    linger (the pool replaces its own before then); `reuse`, how many submissions one container may
+    serve, wiped and verified clean between them (default 1: a fresh container for each; more needs
+    `runtime=runc`, whose /proc shows the System V IPC the wipe must check); `max_pools`, how many
+    distinct specs keep a warm pool; `python`, the image's interpreter that runs the bootstrap;
+    `api_timeout`, seconds for one Docker API call; `runtime`, the OCI runtime dockerd starts containers
+    with: `runc` (default, the host kernel) or `runsc` (gVisor, a user-space kernel in between;
+    `scripts/runsc-up.sh` installs and registers it). See `sandboxes/README.md` for what differs under gVisor.
 
     Exit status: the program's, or 128 + N when signal N killed it; None when we killed it at its
     deadline (`timed_out`). Running out of CPU time (SIGXCPU) also reports `timed_out`.
@@ -195,15 +127,18 @@ class DockerSandbox:
 
     def __init__(self, image: str = DEFAULT_IMAGE, pool_size: int = 2, limits: Limits | None = None,
                  cpus: float = 1.0, lifetime: float = 3600.0, max_pools: int = 4,
-                 python: str = "python3", api_timeout: float = 60.0, runtime: str = "runc"):
+                 python: str = "python3", api_timeout: float = 60.0, runtime: str = "runc", reuse: int = 1):
         if pool_size < 0 or max_pools < 1 or cpus <= 0 or lifetime <= 60:
             raise ValueError("need pool_size >= 0, max_pools >= 1, cpus > 0 and lifetime > 60 seconds")
+        check_reuse(reuse, runtime)
         self.options = dict(image=image, pool_size=pool_size, limits=limits, cpus=cpus, lifetime=lifetime,
-                            max_pools=max_pools, python=python, api_timeout=api_timeout, runtime=runtime)
+                            max_pools=max_pools, python=python, api_timeout=api_timeout, runtime=runtime,
+                            reuse=reuse)
         self._start()
 
     @classmethod
-    def check_options(cls, image: str = DEFAULT_IMAGE, runtime: str = "runc", **options: Any) -> None:
+    def check_options(cls, image: str = DEFAULT_IMAGE, runtime: str = "runc", reuse: int = 1,
+                      **options: Any) -> None:
         """Refuse options that could never start a container (image missing, runtime not registered)
         without starting one; raises SandboxError/SandboxUnavailable naming the fix."""
         import docker.errors
@@ -211,6 +146,7 @@ class DockerSandbox:
         unknown = set(options) - set(inspect.signature(cls.__init__).parameters)
         if unknown:
             raise SandboxOptionError(f"unknown docker sandbox option(s) {', '.join(sorted(unknown))}")
+        check_reuse(reuse, runtime)
         client = docker_client(timeout=30)
         try:
             client.inspect_image(image)
@@ -237,11 +173,12 @@ class DockerSandbox:
             self._finalizer.detach()
             self._start()
         warm = self._pools.take(ContainerSpec.of(request.limits))
+        serves_again = False
         try:
-            return _execute(self._pools.client, warm, request, files, self.options["runtime"])
+            result, serves_again = _execute(self._pools.client, warm, request, files, self.options["runtime"])
+            return result
         finally:
-            warm.close_socket()
-            self._pools.discard(warm.container_id)
+            self._pools.give_back(warm, serves_again)
 
     def close(self) -> None:
         """Kill and remove every container this sandbox started. Idempotent; also runs at exit."""
@@ -252,15 +189,25 @@ def _rebuild(cls: type, options: dict[str, Any]) -> "DockerSandbox":
     return cls(**options)
 
 
+def check_reuse(reuse: Any, runtime: str) -> None:
+    """Refuse a `reuse` that is not a whole number of submissions, or reuse where it cannot be verified."""
+    if isinstance(reuse, bool) or not isinstance(reuse, int) or reuse < 1:
+        raise SandboxOptionError(f"reuse must be a whole number of submissions per container (1 or more), "
+                                 f"not {reuse!r}")
+    if reuse > 1 and runtime != "runc":
+        raise SandboxOptionError(f"reuse={reuse} needs runtime=runc: under {runtime} the container cannot "
+                                 "verify that no System V IPC object outlived a submission")
+
+
 class _Pools:
     """Warm containers per spec, refilled by `pool_size` background threads (starts overlap: most of a
     start is waiting on the daemon) while another thread removes used ones, so neither job waits
-    behind the other."""
+    behind the other. With reuse, a container verified clean goes back to the front of its pool."""
 
     def __init__(self, image: str, pool_size: int, limits: Limits | None, cpus: float, lifetime: float,
-                 max_pools: int, python: str, api_timeout: float, runtime: str):
+                 max_pools: int, python: str, api_timeout: float, runtime: str, reuse: int):
         self.image, self.pool_size, self.cpus, self.python, self.runtime = image, pool_size, cpus, python, runtime
-        self.lifetime, self.max_pools, self.api_timeout = lifetime, max_pools, api_timeout
+        self.lifetime, self.max_pools, self.api_timeout, self.reuse = lifetime, max_pools, api_timeout, reuse
         self._owner = os.getpid()
         self.client = docker_client(timeout=api_timeout)
         self._remover_client = docker_client(timeout=api_timeout)
@@ -273,6 +220,7 @@ class _Pools:
         self._doomed: list[str] = []
         self._live: set[str] = set()  # every container created and not yet removed
         self._starting: Counter[ContainerSpec] = Counter()  # containers being started in the background
+        self._lent: Counter[ContainerSpec] = Counter()  # with reuse: taken containers that may come back
         self._closed = False
         self._idle[ContainerSpec.of(limits or Limits())] = deque()
         # One client per thread: a client (a requests session) is not meant to be shared across threads.
@@ -317,11 +265,26 @@ class _Pools:
                     fresh = warm
                 else:
                     self._doom_all([warm])
+            if self.reuse > 1:
+                self._lent[spec] += 1
             self._cond.notify_all()
         return fresh or self._start_container(self.client, spec)
 
+    def give_back(self, warm: _Warm, serves_again: bool) -> None:
+        """After a run: a container that verified itself clean (reuse mode) waits at the front of its
+        pool, to be taken before the spares; any other is queued for removal."""
+        with self._cond:
+            if self.reuse > 1:
+                self._lent[warm.spec] -= 1
+            pool = self._idle.get(warm.spec)
+            if serves_again and pool is not None and not self._closed:
+                pool.appendleft(warm)
+            else:
+                self._doom_all([warm])
+            self._cond.notify_all()
+
     def discard(self, container_id: str) -> None:
-        """Used containers are never reused: queue it for removal by the background thread."""
+        """Queue a container for removal by the background thread."""
         with self._cond:
             self._doomed.append(container_id)
             self._cond.notify_all()
@@ -336,7 +299,8 @@ class _Pools:
         host_config = client.create_host_config(**hardened_host_config(spec, self.cpus, self.runtime))
         try:
             created = client.create_container(
-                self.image, command=[self.python, "-I", "-S", "-c", BOOTSTRAP, str(int(self.lifetime))],
+                self.image,
+                command=[self.python, "-I", "-S", "-c", BOOTSTRAP, str(int(self.lifetime)), str(self.reuse)],
                 user=SANDBOX_USER, working_dir=WORKDIR, stdin_open=True, labels=self._labels,
                 environment={"HOME": WORKDIR, "TMPDIR": "/tmp"}, host_config=host_config,
                 network_disabled=True)
@@ -352,7 +316,7 @@ class _Pools:
         except Exception as exc:
             self.discard(container_id)
             raise SandboxError(f"could not start a sandbox container from {self.image}: {exc}") from exc
-        return _Warm(container_id, attached, time.monotonic())
+        return _Warm(container_id, attached, time.monotonic(), spec)
 
     def _refill(self, client: APIClient) -> None:
         """Background loop: top every pool up to `pool_size`, retiring containers idle for too long."""
@@ -396,15 +360,18 @@ class _Pools:
 
     def _missing(self) -> ContainerSpec | None:
         for spec, pool in reversed(self._idle.items()):  # most recently used spec first
-            if len(pool) + self._starting[spec] < self.pool_size:
+            if len(pool) + self._starting[spec] + self._lent[spec] < self.pool_size:
                 return spec
         return None
 
     def _expire_idle(self) -> None:
+        """Doom (and so notify about) only what expired: a notification for nothing would wake the
+        other refill threads, whose own check would wake this one, for ever."""
         now = time.monotonic()
         for pool in self._idle.values():
-            while pool and now - pool[0].started >= self.lifetime / 2:
-                self._doom_all([pool.popleft()])
+            for warm in [warm for warm in pool if now - warm.started >= self.lifetime / 2]:
+                pool.remove(warm)
+                self._doom_all([warm])
 
     def _remove(self, client: APIClient, container_id: str) -> None:
         import docker.errors
@@ -523,7 +490,8 @@ def _alive(pid_text: str) -> bool:
 
 
 def _execute(client: APIClient, warm: _Warm, request: ExecRequest, files: list[tuple[str, bytes, int]],
-             runtime: str) -> ExecResult:
+             runtime: str) -> tuple[ExecResult, bool]:
+    """Run one request in a warm container: its result, and whether the container serves again."""
     limits = request.limits
     token = secrets.token_hex(16)
     # CPU: SIGXCPU at the limit (reported as a timeout), SIGKILL a second later if it is ignored.
@@ -536,6 +504,7 @@ def _execute(client: APIClient, warm: _Warm, request: ExecRequest, files: list[t
         "argv": list(request.argv),
         "rlimits": rlimits,
         "token": token,
+        "stdin_bytes": len(request.stdin),
     }).encode()
     payload = len(bundle).to_bytes(8, "big") + bundle + bytes(request.stdin)
     stdout, stderr = CappedBuffer(limits.max_output_bytes), CappedBuffer(limits.max_output_bytes)
@@ -549,8 +518,9 @@ def _execute(client: APIClient, warm: _Warm, request: ExecRequest, files: list[t
         raise SandboxError(
             f"lost the connection to sandbox container {warm.container_id[:12]}: {exc}") from exc
     trailer = streams[_STDOUT].exit
+    serves_again = False
     if finished and trailer is not None and trailer == streams[_STDERR].exit and trailer[1] >= 0:
-        exit_code, oom_kills = trailer
+        exit_code, oom_kills, serves_again = trailer[0], trailer[1], trailer[2] == 1
         state = {"ExitCode": exit_code, "OOMKilled": oom_kills > 0}
     else:  # no trailer (the bootstrap failed, or could not read the OOM count): ask Docker
         for stream in streams.values():
@@ -561,19 +531,19 @@ def _execute(client: APIClient, warm: _Warm, request: ExecRequest, files: list[t
     if state is None:
         _kill(client, warm.container_id)
         return ExecResult(stdout.getvalue(), stderr.getvalue(), None, timed_out=True, truncated=truncated,
-                          elapsed=elapsed)
+                          elapsed=elapsed), False
     exit_code = state["ExitCode"]
     return ExecResult(stdout.getvalue(), stderr.getvalue(), exit_code,
                       timed_out=exit_code == 128 + signal.SIGXCPU,
-                      oom_killed=bool(state.get("OOMKilled")), truncated=truncated, elapsed=elapsed)
+                      oom_killed=bool(state.get("OOMKilled")), truncated=truncated, elapsed=elapsed), serves_again
 
 
 def _pump(raw: socket.socket, payload: bytes, streams: dict[int, "_ExitTrailer"], deadline: float) -> bool:
     """Write the payload and demultiplex the container's output until both streams carried the exit
     trailer, or EOF; False if the deadline hit.
 
-    The output ends when the container does: its pid 1 exits with the program and takes every other
-    process with it, so a daemon left behind cannot hold the stream open.
+    pid 1 writes the trailers only after it killed every other process, so a daemon left behind
+    cannot hold the stream open or write past them.
     """
     raw.setblocking(False)
     selector = selectors.DefaultSelector()
@@ -590,9 +560,8 @@ def _pump(raw: socket.socket, payload: bytes, streams: dict[int, "_ExitTrailer"]
                     try:
                         pending = pending[raw.send(pending[:_CHUNK]):]
                     except (BrokenPipeError, ConnectionResetError):
-                        pending = pending[:0]  # the program stopped reading: the rest is not needed
+                        pending = pending[:0]  # the container is gone: what it wrote is still to read
                     if not pending:
-                        raw.shutdown(socket.SHUT_WR)  # end of its standard input
                         selector.modify(raw, selectors.EVENT_READ)
                 if not mask & selectors.EVENT_READ:
                     continue
@@ -618,9 +587,9 @@ class _ExitTrailer:
     def __init__(self, sink: CappedBuffer, token: str):
         self.sink = sink
         self.marker = _TRAILER + token.encode() + b" "
-        self.hold = len(self.marker) + 32  # room for both numbers
+        self.hold = len(self.marker) + 40  # room for the numbers
         self.held = b""
-        self.exit: tuple[int, int] | None = None
+        self.exit: tuple[int, ...] | None = None
 
     def add(self, data: bytes) -> None:
         held = self.held + data
@@ -632,10 +601,10 @@ class _ExitTrailer:
         if at < 0 or not held.endswith(b"\n"):
             return
         fields = held[at + len(self.marker):-1].split(b" ")
-        if len(fields) == 2 and all(field.lstrip(b"-").isdigit() for field in fields):
+        if len(fields) == _TRAILER_FIELDS and all(field.lstrip(b"-").isdigit() for field in fields):
             self.sink.add(held[:at])
             self.held = b""
-            self.exit = (int(fields[0]), int(fields[1]))
+            self.exit = tuple(int(field) for field in fields)
 
     def close(self) -> None:
         """No trailer is coming: what was held back is program output."""

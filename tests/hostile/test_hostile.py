@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -151,3 +152,34 @@ def test_hostile_program_earns_nothing(docker_client, docker_runtime, name, targ
     assert not HOST_MARKER.exists(), f"{name} wrote to the host"
     assert _our_containers(docker_client) == [], f"{name} left a container behind"
     assert _harness_processes(docker_client) == [], f"{name} left a process behind"
+
+
+CONTROLS = {"stdin": "n = int(input())\nprint((n * n * 7919 + 13) % 1000003)\n",
+            "call": "def mystery(x):\n    return (x * x * 7919 + 13) % 1000003\n"}
+
+
+def test_reused_containers_give_the_verdicts_of_fresh_ones(docker_client):
+    """The whole corpus through one container after another (the opt-in reuse mode, under runc): each
+    program gets the verdict a fresh container gives it (a bomb may meet its time or its memory limit
+    first, by timing alone), and a correct solution graded right after it, in the container it leaves
+    behind, still passes."""
+    def verifier(**options):
+        return AppsVerifier(sandbox="docker", time_limit=2.0, total_time_limit=8.0,
+                            sandbox_options={"pool_size": 1, **options})
+
+    fresh, reusing = verifier(), verifier(reuse=len(CASES) * 2)
+    try:
+        for name, target, source in CASES:
+            HOST_MARKER.unlink(missing_ok=True)
+            with ThreadPoolExecutor(2) as both:  # most of a hostile run is waiting for its deadline
+                expected, got = both.map(lambda v: v.verify(PROBLEMS[target], source), (fresh, reusing))
+            assert got.reward == expected.reward == 0.0 and got.status is not Status.ERROR, name
+            if Status.TIMEOUT not in (got.status, expected.status):  # else: which limit hit first is timing
+                assert got.status is expected.status, f"{name}: {got.detail} (fresh: {expected.detail})"
+            control = reusing.verify(PROBLEMS[target], CONTROLS[target])
+            assert control.status is Status.CORRECT, f"after {name}: {control.detail}"
+            assert not HOST_MARKER.exists(), f"{name} wrote to the host"
+    finally:
+        fresh.close()
+        reusing.close()
+    assert _our_containers(docker_client) == [], "a container outlived its verifier"

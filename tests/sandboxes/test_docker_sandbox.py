@@ -358,3 +358,16 @@ def test_exit_status_arrives_while_a_leftover_child_still_writes(sandbox):
             "sys.exit(4)\n")
     result = python(sandbox, code, max_output_bytes=1 << 16)
     assert result.exit_code == 4 and not result.timed_out and result.elapsed < 5.0
+
+
+def test_an_idle_pool_does_not_spin():
+    box = DockerSandbox(pool_size=2)  # two refill threads, which must not keep waking each other
+    try:
+        assert python(box, "print(1)").stdout == b"1\n"
+        time.sleep(1.5)  # the pool refilled; every thread waits
+        before = resource.getrusage(resource.RUSAGE_SELF)
+        time.sleep(1.0)
+        after = resource.getrusage(resource.RUSAGE_SELF)
+    finally:
+        box.close()
+    assert (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime) < 0.25
