@@ -146,3 +146,16 @@ def test_a_cpu_engine_computes_with_every_cpu_unless_told_otherwise(tmp_path, mo
     with pytest.raises(GenerationError):  # the stand-in exits without answering
         generator.generate(["hello"], 1, Sampling())
     assert seen.read_text().strip() == expected
+
+
+def test_a_cpu_engine_preloads_the_intel_openmp_of_its_environment_unless_told_otherwise(tmp_path):
+    from rest_train.vllm_backend import cpu_threading
+
+    python = str(tmp_path / "env" / "bin" / "python")
+    assert cpu_threading(python, 2, {}) == {"OMP_NUM_THREADS": "2"}  # this environment ships none
+    intel_openmp = tmp_path / "env" / "lib" / "libiomp5.so"
+    intel_openmp.parent.mkdir(parents=True)
+    intel_openmp.touch()
+    assert cpu_threading(python, 2, {}) == {"OMP_NUM_THREADS": "2", "LD_PRELOAD": str(intel_openmp),
+                                            "KMP_BLOCKTIME": "1"}
+    assert cpu_threading(python, 2, {"OMP_NUM_THREADS": "1", "LD_PRELOAD": "/lib/libtcmalloc.so"}) == {}
