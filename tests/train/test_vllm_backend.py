@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -128,3 +129,33 @@ def test_data_parallel_replicas_get_disjoint_gpu_blocks(monkeypatch):
     assert device_groups("cpu", 2, 1) == [None, None]
     with pytest.raises(GenerationError, match="need 6 devices"):
         device_groups("cuda", 3, 2)
+
+
+@pytest.mark.parametrize("preset, expected", [(None, str(len(os.sched_getaffinity(0)))), ("3", "3")])
+def test_a_cpu_engine_computes_with_every_cpu_unless_told_otherwise(tmp_path, monkeypatch, preset, expected):
+    # vLLM alone would cut an in-process engine to one torch thread; a stand-in python records what it got.
+    if preset is None:
+        monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    else:
+        monkeypatch.setenv("OMP_NUM_THREADS", preset)
+    seen = tmp_path / "threads"
+    python = tmp_path / "python"
+    python.write_text(f'#!/bin/sh\necho "$OMP_NUM_THREADS" > {seen}\n')
+    python.chmod(0o755)
+    generator = VllmGenerator(_fake_checkpoint(tmp_path / "model"), device="cpu", python=str(python))
+    with pytest.raises(GenerationError):  # the stand-in exits without answering
+        generator.generate(["hello"], 1, Sampling())
+    assert seen.read_text().strip() == expected
+
+
+def test_a_cpu_engine_preloads_the_intel_openmp_of_its_environment_unless_told_otherwise(tmp_path):
+    from rest_train.vllm_backend import cpu_threading
+
+    python = str(tmp_path / "env" / "bin" / "python")
+    assert cpu_threading(python, 2, {}) == {"OMP_NUM_THREADS": "2"}  # this environment ships none
+    intel_openmp = tmp_path / "env" / "lib" / "libiomp5.so"
+    intel_openmp.parent.mkdir(parents=True)
+    intel_openmp.touch()
+    assert cpu_threading(python, 2, {}) == {"OMP_NUM_THREADS": "2", "LD_PRELOAD": str(intel_openmp),
+                                            "KMP_BLOCKTIME": "1"}
+    assert cpu_threading(python, 2, {"OMP_NUM_THREADS": "1", "LD_PRELOAD": "/lib/libtcmalloc.so"}) == {}
