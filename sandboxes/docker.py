@@ -56,6 +56,7 @@ SANDBOX_USER = "65534:65534"
 _CHUNK = 65536
 _STDOUT, _STDERR = 1, 2
 _EXIT_GRACE = 1.0  # past the deadline, how long a container whose output closed may take to stop
+_OOM_FLAG_GRACE = 0.5  # how long a SIGKILLed container's OOM flag may lag behind its exit
 _TRAILER = b"\0RESTEM-EXIT "
 _TRAILER_FIELDS = 3  # exit status, OOM kills during the program, 1 if the container serves again
 
@@ -649,6 +650,13 @@ def _wait_for_exit(client: APIClient, container_id: str, deadline: float) -> dic
         state = client.inspect_container(container_id)["State"]
         if state.get("Running"):  # the output closed a moment before Docker recorded the exit
             client.wait(container_id, timeout=max(deadline - time.monotonic(), 0) + _EXIT_GRACE)
+            state = client.inspect_container(container_id)["State"]
+        # Docker records an OOM kill from its own event, which can arrive after the exit it caused
+        # (seen under gVisor, whose whole kernel the host kills): give a SIGKILLed container a moment.
+        settled = time.monotonic() + _OOM_FLAG_GRACE
+        while (not state.get("Running") and state.get("ExitCode") == 128 + signal.SIGKILL
+               and not state.get("OOMKilled") and time.monotonic() < settled):
+            time.sleep(0.05)
             state = client.inspect_container(container_id)["State"]
     except requests.exceptions.RequestException:
         return None
