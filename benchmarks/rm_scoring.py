@@ -1,6 +1,6 @@
 """Reward-model scoring: the engine's batched path against one-at-a-time scoring of the same model, same run.
 
-    python benchmarks/rm_scoring.py [--items 2000] [--batch-size 256] [--layers 2] [--width 64]
+    python benchmarks/rm_scoring.py [--items 2000] [--batch-size 256] [--layers 2] [--width 64] [--threads 2]
 
 A tiny GPT-2 sequence classifier (character tokenizer, built here, no download) scores `--items`
 arithmetic-style completions (a) one at a time in process, as a per-item verifier would, and (b) through
@@ -9,6 +9,9 @@ b/a has a target of >= 10x on 2 cores. Also printed: the largest score differenc
 batch must not change a score, target < 1e-5), the scoring process's peak resident memory, and the
 caller's. Wall-clock rates depend on how busy the machine is, so the CPU seconds each path spent
 (caller and scoring process together) are printed too: their ratio holds on a shared machine.
+
+Both paths run with the same number of torch threads, `--threads` (default 2: the 2-core machine the
+target is stated for), set through OMP_NUM_THREADS before torch loads, so the scoring process inherits it.
 """
 
 from __future__ import annotations
@@ -56,7 +59,12 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--layers", type=int, default=2)
     parser.add_argument("--width", type=int, default=64)
+    parser.add_argument("--threads", type=int, default=2, help="torch threads of both paths (default 2)")
     args = parser.parse_args()
+    os.environ["OMP_NUM_THREADS"] = str(args.threads)  # read when torch loads, here and in the scoring process
+    import torch  # none of the imports above loads it
+
+    torch.set_num_threads(args.threads)
 
     problems, completions = items(args.items)
     with tempfile.TemporaryDirectory(prefix="rm-bench-") as folder:
@@ -82,7 +90,8 @@ def main() -> None:
                 peak_kb = next(int(line.split()[1]) for line in status if line.startswith("VmHWM"))
 
     difference = max(abs(a.reward - b.reward) for a, b in zip(one, batched))  # type: ignore[union-attr]
-    print(f"model: GPT-2 classifier, {args.layers} layers x {args.width} wide; {args.items} items")
+    print(f"model: GPT-2 classifier, {args.layers} layers x {args.width} wide; {args.items} items; "
+          f"{args.threads} torch thread(s) on both paths; load average {os.getloadavg()[0]:.1f}")
     print(f"(a) one at a time, in process     : {args.items / one_time:8.0f} items/s")
     print(f"(b) grade(), batches of {args.batch_size:<4}      : {args.items / batched_time:8.0f} items/s "
           f"(one scoring process)")
