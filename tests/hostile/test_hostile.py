@@ -136,6 +136,15 @@ def test_control_solutions_pass(docker_client, docker_runtime):
     assert verdict.status is Status.CORRECT, verdict.detail
 
 
+def test_the_report_key_cannot_be_found_from_inside(docker_client, docker_runtime):
+    """steal_key prints every key-like string it can reach (its memory, /proc/<pid>/fd/0, environ,
+    cmdline of every process); the only right answer is that it found none."""
+    problem = Problem(id="hostile/no-key", reference={"inputs": ["1\n"], "outputs": ["no key found\n"]},
+                      domain="code")
+    verdict, _ = _verify_then_close(problem, (PROGRAMS / "steal_key.py").read_text(), docker_runtime)
+    assert verdict.status is Status.CORRECT, verdict.detail
+
+
 def test_corpus_is_large_enough():
     assert len(CASES) >= 30
     assert {target for _, target, _ in CASES} == {"stdin", "call"}

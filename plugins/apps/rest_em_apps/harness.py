@@ -88,6 +88,7 @@ def main(argv):
     os.close(go_read)
     os.close(report_write)
     key = _read_key()
+    _forget_standard_input()
     if key is None:
         sys.stderr.write("harness: no key on standard input\n")
         os.kill(runner, signal.SIGKILL)
@@ -108,9 +109,7 @@ def _runner(job_path, go_read, report_write):
     """The runner's whole life: wait for the signer's go, run the job, send the report, exit."""
     _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     _prctl(PR_SET_CHILD_SUBREAPER, 1)
-    null = os.open(os.devnull, os.O_RDONLY)  # the key arrives on fd 0: only the signer may read it
-    os.dup2(null, 0)
-    os.close(null)
+    _forget_standard_input()  # the key arrives on fd 0: only the signer may read it
     if os.read(go_read, 2) != b"go":
         return 1
     os.close(go_read)
@@ -131,6 +130,15 @@ def _read_key():
             break
         key += part
     return key if len(key) == KEY_BYTES else None
+
+
+def _forget_standard_input():
+    """Put /dev/null on fd 0 before any program runs. The key came on it, and a memory file or pipe
+    left there could be reopened from offset 0 through /proc/<pid>/fd/0 (gVisor allows it even for a
+    non-dumpable process)."""
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
 
 
 def _read_all(fd):
