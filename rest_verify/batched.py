@@ -20,11 +20,9 @@ from __future__ import annotations
 import itertools
 import os
 import pickle
-import signal
 import socket
 import subprocess
 import sys
-import threading
 import weakref
 from multiprocessing.connection import Connection
 from typing import Any, Callable, Iterable, Iterator, Sequence
@@ -193,10 +191,9 @@ def _kill_process(holder: list[subprocess.Popen | None]) -> None:
 
 def serve(conn: Connection) -> None:
     """Scoring process main loop: load the scorer (and its model), say ready, score batches until told to stop."""
-    from rest_verify.worker import _exit_when_orphaned
+    from rest_verify.worker import batches, follow_parent
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it kills us
-    threading.Thread(target=_exit_when_orphaned, args=(os.getppid(),), daemon=True).start()
+    follow_parent()
     try:
         verifier = pickle.loads(conn.recv())
         prepare = getattr(verifier, "prepare", None)
@@ -206,14 +203,7 @@ def serve(conn: Connection) -> None:
         conn.send(("failed", f"{type(exc).__name__}: {exc}"))
         return
     conn.send(("ready", os.getpid()))
-    while True:
-        try:
-            batch = conn.recv()
-        except (EOFError, OSError):
-            return  # the parent is gone
-        if batch is None:
-            return
-        problems, completions = batch
+    for problems, completions in batches(conn):
         conn.send(("verdicts", score_batch(verifier, problems, completions)))
 
 

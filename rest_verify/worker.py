@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import Any, Iterator
 
 from rest_verify.types import Problem, Verdict
 
@@ -48,8 +48,7 @@ def serve(conn: Connection) -> None:
 
     The parent enforces deadlines by killing this process, so nothing here needs signals or threads.
     """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it kills us
-    threading.Thread(target=_exit_when_orphaned, args=(os.getppid(),), daemon=True).start()
+    follow_parent()
     verifier_bytes, memory_mb = conn.recv()
     if memory_mb:
         limit = memory_mb * 1024 * 1024
@@ -60,15 +59,28 @@ def serve(conn: Connection) -> None:
         conn.send(("failed", f"{type(exc).__name__}: {exc}"))
         return
     conn.send(("ready", os.getpid()))
+    for batch in batches(conn):
+        for seq, problem, completion in batch:
+            conn.send((seq, run_one(verifier, problem, completion)))
+
+
+def follow_parent() -> None:
+    """For a child process's start: Ctrl-C is the parent's to handle (it kills us), and a child must not
+    outlive a parent that died without closing it (SIGKILL, OOM killer)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_when_orphaned, args=(os.getppid(),), daemon=True).start()
+
+
+def batches(conn: Connection) -> Iterator[Any]:
+    """The batches the parent sends, until it sends None or is gone."""
     while True:
         try:
             batch = conn.recv()
         except (EOFError, OSError):
-            return  # the parent is gone
+            return
         if batch is None:
             return
-        for seq, problem, completion in batch:
-            conn.send((seq, run_one(verifier, problem, completion)))
+        yield batch
 
 
 def _exit_when_orphaned(parent_pid: int) -> None:
