@@ -1,6 +1,11 @@
-"""The reward model proper: a local `transformers` sequence-classification checkpoint, scored in batches.
+"""Reward models over local `transformers` checkpoints, and the sequence-classifier one.
 
-Input format (what a reward model trained for this scorer must see): the problem's prompt and the
+`CheckpointScorer` holds what every checkpoint-backed scorer shares: the checkpoint's path (or the
+REST_EM_RM_CHECKPOINT variable), lazy loading in the scoring process, `configure`, and a cache version
+that fingerprints the weights. `TransformersScorer` scores with a sequence classifier; the likelihood
+scorer (rest_em_rm/likelihood.py) with causal language models.
+
+Sequence-classifier input format (what a reward model trained for this scorer must see): the problem's prompt and the
 completion encoded as a text pair, `tokenizer(prompt, completion)`, with whatever special tokens the
 tokenizer adds to a pair. An over-long pair is cut to `max_length` by dropping tokens from the start of
 the longer of the two (`longest_first`, left side), so the end of the question and the end of the
@@ -26,11 +31,26 @@ CHARACTERS_PER_TOKEN = 32  # more than any tokenizer packs into a token on avera
 
 
 class RewardModelError(PluginError):
-    """The reward-model checkpoint is missing, unreadable or not a sequence classifier."""
+    """The reward-model checkpoint is missing, unreadable or not the kind of model its scorer needs."""
 
 
-def check_sequence_classifier(path: str | Path) -> Any:
-    """The checkpoint's config, or a `RewardModelError` saying why it cannot be a reward model."""
+# kind -> (class-name endings that qualify, what the error says is needed). GPT-2's causal LM is
+# GPT2LMHeadModel, older than the ForCausalLM naming.
+_ARCHITECTURES = {
+    "ForSequenceClassification": (("ForSequenceClassification",),
+                                  "sequence classifier; a reward model must be saved from an "
+                                  "AutoModelForSequenceClassification (e.g. GPT2ForSequenceClassification with "
+                                  "num_labels=1)"),
+    "ForCausalLM": (("ForCausalLM", "LMHeadModel"),
+                    "causal language model; a likelihood reward model must be saved from an AutoModelForCausalLM"),
+}
+
+
+def check_architecture(path: str | Path, kind: str) -> Any:
+    """The checkpoint's config, or a `RewardModelError` saying why it is not a model of `kind`.
+
+    `kind` is the ending of a transformers class name: "ForSequenceClassification" or "ForCausalLM".
+    """
     from transformers import AutoConfig
 
     try:
@@ -38,11 +58,15 @@ def check_sequence_classifier(path: str | Path) -> Any:
     except (OSError, ValueError) as exc:
         raise RewardModelError(f"{path} is not a readable transformers checkpoint: {exc}") from None
     architectures = list(config.architectures or [])
-    if not any(name.endswith("ForSequenceClassification") for name in architectures):
+    if not any(name.endswith(ending) for name in architectures for ending in _ARCHITECTURES[kind][0]):
         held = ", ".join(architectures) or "a model that declares no architecture"
-        raise RewardModelError(
-            f"{path} holds {held}, not a sequence classifier; a reward model must be saved from an "
-            f"AutoModelForSequenceClassification (e.g. GPT2ForSequenceClassification with num_labels=1)")
+        raise RewardModelError(f"{path} holds {held}, not a {_ARCHITECTURES[kind][1]}")
+    return config
+
+
+def check_sequence_classifier(path: str | Path) -> Any:
+    """The checkpoint's config, or a `RewardModelError` saying why it cannot be a classifier reward model."""
+    config = check_architecture(path, "ForSequenceClassification")
     if config.num_labels not in (1, 2):
         raise RewardModelError(f"{path} has {config.num_labels} labels; a reward model has one score "
                                f"(num_labels=1) or a good/bad pair (num_labels=2)")
@@ -92,66 +116,112 @@ def encode_pairs(tokenizer: Any, prompts: list[str], completions: list[str],
     return [(list(ids), index in overlong) for index, ids in enumerate(full)]
 
 
-class TransformersScorer(BatchScorer):
-    """Scores with the sequence classifier at `checkpoint` (default: the REST_EM_RM_CHECKPOINT variable).
+def checkpoint_fingerprint(path: str | None) -> str:
+    """`fingerprint(path)`, or "unconfigured" while there is no checkpoint folder to read."""
+    return fingerprint(path) if path and Path(path).is_dir() else "unconfigured"
+
+
+def load_tokenizer(path: str) -> Any:
+    """The checkpoint's tokenizer, padding with EOS when it declares no pad token."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    if tokenizer.pad_token_id is None:
+        if tokenizer.eos_token_id is None:
+            raise RewardModelError(f"the tokenizer of {path} has neither a pad nor an EOS token to pad with")
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
+
+
+def right_padded(rows: list[list[int]], pad: int) -> tuple[Any, Any]:
+    """Token ids and attention mask of `rows` as right-padded tensors (padding never shifts a position)."""
+    import torch
+
+    width = max(len(tokens) for tokens in rows)
+    ids = torch.full((len(rows), width), pad, dtype=torch.long)
+    mask = torch.zeros((len(rows), width), dtype=torch.long)
+    for row, tokens in enumerate(rows):
+        ids[row, :len(tokens)] = torch.tensor(tokens, dtype=torch.long)
+        mask[row, :len(tokens)] = 1
+    return ids, mask
+
+
+class CheckpointScorer(BatchScorer):
+    """A scorer over a local checkpoint (default: the REST_EM_RM_CHECKPOINT variable), loaded lazily.
 
     The model loads on first use (or `prepare()`), in the process that scores; pickling sends only the
-    settings. Batches are sorted by length so padding stays small; scores do not depend on the batch.
+    settings. Subclasses name the `architecture` they need, extend `settings` (the names `configure`
+    accepts) and implement `_load` and `_score`.
     """
 
+    architecture = ""
+    settings: tuple[str, ...] = ("checkpoint", "max_length", "batch_size", "device", "normalise", "deadline", "name",
+                                 "prompt_format")
+
     def __init__(self, checkpoint: str | None = None, *, max_length: int = 512, batch_size: int = 64,
-                 device: str = "cpu", normalise: str = "none", deadline: float = 60.0, name: str = "rm"):
+                 device: str = "cpu", normalise: str = "none", deadline: float = 60.0, name: str = "rm",
+                 prompt_format: str = "{prompt}"):
         super().__init__(normalise=normalise, batch_size=batch_size, deadline=deadline)
         if max_length < 4:
             raise ValueError(f"max_length must be >= 4, got {max_length}")
+        try:
+            prompt_format.format(prompt="")
+        except (KeyError, IndexError, ValueError, AttributeError) as exc:
+            raise ValueError(f"prompt_format must be a format string with one field, {{prompt}}; "
+                             f"{prompt_format!r} fails: {type(exc).__name__}: {exc}") from None
+        self.prompt_format = prompt_format
         self.checkpoint = str(checkpoint) if checkpoint else None
         self.max_length = max_length
         self.device = device
         self.name = name
         if self.checkpoint is not None:
-            check_sequence_classifier(self.checkpoint)
+            self._check(self.checkpoint)
         self._model: Any = None
         self._tokenizer: Any = None
         self._version: tuple[str | None, str] | None = None  # (checkpoint it describes, version)
 
-    def configure(self, **options: Any) -> "TransformersScorer":
-        """A scorer with these settings changed (checkpoint, max_length, batch_size, device, normalise, ...)."""
-        settings = {"checkpoint": self.checkpoint, "max_length": self.max_length, "batch_size": self.batch_size,
-                    "device": self.device, "normalise": self.normalise, "deadline": self.deadline,
-                    "name": self.name}
-        unknown = sorted(set(options) - set(settings))
+    def configure(self, **options: Any) -> "CheckpointScorer":
+        """A scorer with these settings changed (see `settings` for the names)."""
+        unknown = sorted(set(options) - set(self.settings))
         if unknown:
-            raise TypeError(f"unknown reward-model option {unknown[0]!r}; known: {', '.join(sorted(settings))}")
-        return TransformersScorer(**{**settings, **options})
+            raise TypeError(f"unknown reward-model option {unknown[0]!r}; known: {', '.join(sorted(self.settings))}")
+        return type(self)(**{**{name: getattr(self, name) for name in self.settings}, **options})
 
     @property
     def version(self) -> str:  # type: ignore[override]
-        """Keys the score cache: the plugin's scoring rules, the checkpoint's fingerprint and the settings."""
+        """Keys the score cache: the plugin's scoring rules, the checkpoints' fingerprints and the settings."""
         path = self._resolved_checkpoint(required=False)
         if self._version is None or self._version[0] != path:
-            model = fingerprint(path) if path and Path(path).is_dir() else "unconfigured"
-            self._version = (path, f"{PLUGIN_VERSION}+{model}.{self.normalise}.{self.max_length}")
+            parts = [*self._version_parts(path), self.normalise, str(self.max_length)]
+            if self.prompt_format != "{prompt}":
+                parts.append(hashlib.blake2b(self.prompt_format.encode(), digest_size=4).hexdigest())
+            self._version = (path, f"{PLUGIN_VERSION}+" + ".".join(parts))
         return self._version[1]
 
     def prepare(self) -> None:
         """Load the model now (the engine does this before its deadlines start)."""
-        if self._model is not None:
-            return
-        import torch
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+        if self._model is None:
+            path = self._resolved_checkpoint(required=True)
+            self._check(path)
+            self._load(path)
 
-        path = self._resolved_checkpoint(required=True)
-        check_sequence_classifier(path)
-        tokenizer = AutoTokenizer.from_pretrained(path)
-        if tokenizer.pad_token_id is None:
-            if tokenizer.eos_token_id is None:
-                raise RewardModelError(f"the tokenizer of {path} has neither a pad nor an EOS token to pad with")
-            tokenizer.pad_token = tokenizer.eos_token
-        model = AutoModelForSequenceClassification.from_pretrained(path, dtype=torch.float32)
-        if model.config.pad_token_id is None:
-            model.config.pad_token_id = tokenizer.pad_token_id  # the classifier pools at the last non-pad token
-        device = ("cuda" if torch.cuda.is_available() else "cpu") if self.device == "auto" else self.device
-        self._model, self._tokenizer = model.to(device).eval(), tokenizer
+    def _check(self, path: str) -> None:
+        check_architecture(path, self.architecture)
+
+    def _rendered(self, prompts: list[str]) -> list[str]:
+        """The prompts as the model was trained to read them (`prompt_format`, e.g. the task's template)."""
+        return prompts if self.prompt_format == "{prompt}" else [self.prompt_format.format(prompt=p) for p in prompts]
+
+    def _version_parts(self, path: str | None) -> list[str]:
+        return [checkpoint_fingerprint(path)]
+
+    def _load(self, path: str) -> None:
+        raise NotImplementedError
+
+    def _device(self) -> str:
+        import torch
+
+        return ("cuda" if torch.cuda.is_available() else "cpu") if self.device == "auto" else self.device
 
     def _resolved_checkpoint(self, *, required: bool) -> str | None:
         path = self.checkpoint or os.environ.get(CHECKPOINT_VARIABLE)
@@ -160,32 +230,47 @@ class TransformersScorer(BatchScorer):
                                    f"configure(checkpoint=...) (rest_train: rest.reward_options.checkpoint)")
         return path
 
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.update(_model=None, _tokenizer=None)
+        return state
+
+
+class TransformersScorer(CheckpointScorer):
+    """Scores with the sequence classifier at `checkpoint` (default: the REST_EM_RM_CHECKPOINT variable).
+
+    Batches are sorted by length so padding stays small; scores do not depend on the batch.
+    """
+
+    architecture = "ForSequenceClassification"
+
+    def _check(self, path: str) -> None:
+        check_sequence_classifier(path)
+
+    def _load(self, path: str) -> None:
+        import torch
+        from transformers import AutoModelForSequenceClassification
+
+        tokenizer = load_tokenizer(path)
+        model = AutoModelForSequenceClassification.from_pretrained(path, dtype=torch.float32)
+        if model.config.pad_token_id is None:
+            model.config.pad_token_id = tokenizer.pad_token_id  # the classifier pools at the last non-pad token
+        self._model, self._tokenizer = model.to(self._device()).eval(), tokenizer
+
     def _score(self, prompts: list[str], completions: list[str]) -> list[Scored]:
         import torch
 
         self.prepare()
-        encoded = encode_pairs(self._tokenizer, prompts, completions, self.max_length)
+        encoded = encode_pairs(self._tokenizer, self._rendered(prompts), completions, self.max_length)
         scores: list[float] = [0.0] * len(encoded)
         order = sorted(range(len(encoded)), key=lambda i: len(encoded[i][0]))
-        pad = self._tokenizer.pad_token_id
         device = self._model.device
         for start in range(0, len(order), self.batch_size):
             batch = order[start:start + self.batch_size]
-            width = max(len(encoded[i][0]) for i in batch)
-            ids = torch.full((len(batch), width), pad, dtype=torch.long)
-            mask = torch.zeros((len(batch), width), dtype=torch.long)
-            for row, index in enumerate(batch):
-                tokens = encoded[index][0]
-                ids[row, :len(tokens)] = torch.tensor(tokens, dtype=torch.long)
-                mask[row, :len(tokens)] = 1
+            ids, mask = right_padded([encoded[i][0] for i in batch], self._tokenizer.pad_token_id)
             with torch.inference_mode():
                 logits = self._model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits.float()
             batch_scores = logits[:, 0] if logits.shape[1] == 1 else logits[:, 1] - logits[:, 0]
             for index, score in zip(batch, batch_scores.tolist()):
                 scores[index] = score
         return [(score, {"truncated": truncated}) for score, (_, truncated) in zip(scores, encoded)]
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        state.update(_model=None, _tokenizer=None)
-        return state

@@ -1,6 +1,6 @@
-"""Entry point of the `rest-em-rm` distribution: registers the `rm` reward-model scorer.
+"""Entry point of the `rest-em-rm` distribution: registers the reward-model scorers `rm` and `rm-likelihood`.
 
-The registered scorer reads its checkpoint from REST_EM_RM_CHECKPOINT when it first scores; code and
+Each registered scorer reads its checkpoint from REST_EM_RM_CHECKPOINT when it first scores; code and
 run configs choose one with `configure(checkpoint=...)` (rest_train: `rest.reward_options`).
 """
 
@@ -10,9 +10,11 @@ from typing import Any, Callable
 
 from rest_verify import hookimpl
 
+from rest_em_rm.likelihood import LikelihoodScorer
 from rest_em_rm.model import TransformersScorer
 
 
 @hookimpl
 def register_verifiers(register: Callable[[Any], None]) -> None:
     register(TransformersScorer())
+    register(LikelihoodScorer())

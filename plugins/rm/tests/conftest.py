@@ -53,3 +53,15 @@ def reward_model(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def causal_lm(tmp_path_factory) -> Path:
     return save_tiny(tmp_path_factory.mktemp("rm") / "causal", "GPT2LMHeadModel")
+
+
+@pytest.fixture(scope="session")
+def other_lm(tmp_path_factory) -> Path:
+    """A second causal LM on the same vocabulary, with other weights: a reference to score against."""
+    return save_tiny(tmp_path_factory.mktemp("rm") / "other", "GPT2LMHeadModel", seed=1)
+
+
+@pytest.fixture
+def tiny_checkpoint():
+    """`save_tiny` itself, for a test that needs a checkpoint of its own to change."""
+    return save_tiny
