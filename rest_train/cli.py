@@ -26,7 +26,7 @@ def _show_config_help(ctx: click.Context, _param: click.Parameter, value: bool) 
 
 
 def _run_and_report(verb: str, action: Callable[[], Any], root: Path,
-                    render: Callable[[Any], str] | None = None) -> None:
+                    render: Callable[[Any], str] | None = None, report: str = "report.md") -> None:
     """Check the training stack, run `action` with progress logged, then print the summary (`render` of the
     results; default: the per-iteration table) and the report's place."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
@@ -37,7 +37,7 @@ def _run_and_report(verb: str, action: Callable[[], Any], root: Path,
     from rest_train.report import table
 
     click.echo((render or table)(results))
-    click.echo(f"\nreport: {root / 'report.md'}")
+    click.echo(f"\nreport: {root / report}")
 
 
 @click.command()
@@ -72,17 +72,23 @@ def run(config_file: Path, output: Path | None, iterations: int | None, device: 
 @click.option("--quick", is_flag=True, help="A tiny setting that finishes in seconds (for tests), not a result.")
 @click.option("--mode", type=click.Choice(["rest-em", "rest"]), default="rest-em", show_default=True,
               help="'rest': also learn a reward model from verifier labels and run ReST with it beside ReST-EM.")
-def demo(output: Path, device: str, iterations: int | None, seed: int, quick: bool, mode: str) -> None:
+@click.option("--reward-model", type=click.Choice(["likelihood", "classifier"]), default="likelihood",
+              show_default=True, help="--mode rest: the reward model to learn (see rest_train/README.md).")
+def demo(output: Path, device: str, iterations: int | None, seed: int, quick: bool, mode: str,
+         reward_model: str) -> None:
     """Pre-train a tiny LM from scratch on arithmetic, then improve it with ReST-EM iterations."""
     root = output.resolve()
     if mode == "rest":
-        from rest_train.demo_rest import comparison_table, run_rest_demo
+        from rest_train.demo_rest import comparison_table, report_name, run_rest_demo
 
         if iterations is not None:
             raise click.UsageError("--iterations applies to --mode rest-em; the ReST demo has a fixed schedule")
-        _run_and_report("demo", lambda: run_rest_demo(root, device=device, seed=seed, quick=quick), root,
-                        render=lambda runs: comparison_table(*runs))
+        _run_and_report("demo", lambda: run_rest_demo(root, device=device, seed=seed, quick=quick,
+                                                      reward_model=reward_model), root,
+                        render=lambda runs: comparison_table(*runs), report=report_name(reward_model))
         return
+    if reward_model != "likelihood":
+        raise click.UsageError("--reward-model applies to --mode rest")
     from rest_train.demo import run_demo
 
     _run_and_report("demo", lambda: run_demo(root, device=device, iterations=iterations, seed=seed, quick=quick), root)

@@ -1,9 +1,12 @@
 """`rest-em demo --mode rest`: ReST with a reward model learned here, beside ReST-EM with the exact verifier.
 
 The story: the demo's base model (rest_train/demo.py) samples solutions to training problems, the
-`arith` verifier labels them, and a sequence classifier started from the base model's weights learns
-those labels: a reward model, as
-ReST (Gulcehre et al. 2023) would have for a task without an exact verifier. ReST then grows one dataset
+`arith` verifier labels them, and a reward model learns those labels, as ReST (Gulcehre et al. 2023)
+would have one for a task without an exact verifier. By default that is a likelihood pair (scorer
+`rm-likelihood`): the base model fine-tuned on the correct samples against the base model fine-tuned on
+the wrong ones, judging a completion by its least likely token relative to the other; `classifier` is a
+sequence classifier started from the base model's weights (scorer `rm`), which ranks samples far worse
+and shows what a weak reward model costs. ReST then grows one dataset
 from the base model and improves on it at rising thresholds of that reward, each step warm-started;
 ReST-EM runs its usual iterations with the exact verifier. One report puts both side by side per step,
 with the fresh samples' mean reward, held-out pass@1 (always by the exact verifier), and the samples
@@ -25,14 +28,18 @@ from rest_verify.plugins import get_generator_factory, get_verifier
 from rest_train import loop
 from rest_train.config import GradingConfig, RestConfig, RunConfig, TrainConfig
 from rest_train.demo import CONTEXT, FULL, MAX_NEW_TOKENS, QUICK, DemoSettings, arith_task, demo_config, prepare_base
-from rest_train.files import read_json, write_jsonl, write_text
+from rest_train.files import read_json, read_jsonl, write_jsonl, write_text
 from rest_train.generation import Sampling
 from rest_train.report import PLOT
-from rest_train.reward_model import RECORD, from_language_model, separate_pairs, train_reward_model
+from rest_train.reward_model import (NEGATIVE, POSITIVE, RECORD, from_language_model, separate_pairs, train_likelihood_reward_model,
+                                     train_reward_model)
 
 log = logging.getLogger("rest_train")
 
-REWARD_MODEL = "reward_model"
+REWARD_MODELS = ("likelihood", "classifier")
+# How the `arith` task shows a problem to the policy (ArithTask.format_prompt): the likelihood reward
+# model reads prompts the same way.
+ARITH_PROMPT_FORMAT = "Q: {prompt}\n"
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,8 @@ class RewardDemoSettings:
     samples_per_problem: int
     epochs: float
     learning_rate: float
+    likelihood_epochs: float
+    likelihood_learning_rate: float
     improve_steps: int
     improve_epochs: float
     quantiles: tuple[float, ...]
@@ -50,20 +59,40 @@ class RewardDemoSettings:
 
 # 4 samples of 1500 problems give ~6000 labelled samples, about a third of them correct; quantile
 # thresholds keep the top half, then 30%, then 10% of the Grow dataset by reward. Improve steps build on
-# each other, so each trains fewer epochs than a ReST-EM M-step from the base.
+# each other, so each trains fewer epochs than a ReST-EM M-step from the base. `epochs` and
+# `learning_rate` train the classifier; the likelihood pair has its own.
 FULL_REWARD = RewardDemoSettings(labelled_problems=1500, samples_per_problem=4, epochs=4, learning_rate=5e-4,
-                                 improve_steps=3, improve_epochs=2, quantiles=(0.5, 0.7, 0.9))
+                                 likelihood_epochs=8, likelihood_learning_rate=1e-3, improve_steps=3,
+                                 improve_epochs=2, quantiles=(0.5, 0.7, 0.9))
 QUICK_REWARD = RewardDemoSettings(labelled_problems=24, samples_per_problem=2, epochs=1, learning_rate=1e-3,
-                                  improve_steps=2, improve_epochs=1, quantiles=(0.0, 0.5))
+                                  likelihood_epochs=1, likelihood_learning_rate=1e-3, improve_steps=2,
+                                  improve_epochs=1, quantiles=(0.0, 0.5))
 
 
-def check_reward_plugin() -> None:
+def reward_verifier(kind: str) -> str:
+    """The scorer that judges with a reward model of `kind`."""
+    if kind not in REWARD_MODELS:
+        raise RestEmError(f"reward model must be one of {', '.join(REWARD_MODELS)}, got {kind!r}")
+    return "rm-likelihood" if kind == "likelihood" else "rm"
+
+
+def check_reward_plugin(kind: str) -> None:
+    name = reward_verifier(kind)
     try:
-        get_verifier("rm")
+        get_verifier(name)
     except UnknownNameError:
-        raise RestEmError("the ReST demo needs the `rm` reward-model scorer of the rest-em-rm plugin: "
+        raise RestEmError(f"the ReST demo needs the `{name}` reward-model scorer of the rest-em-rm plugin: "
                           "pip install -e plugins/rm (and include rest-em-rm in REST_EM_PLUGINS if that "
                           "variable is set)") from None
+
+
+def reward_options(kind: str, reward_model: Path, *, device: str) -> dict[str, Any]:
+    """How ReST's reward verifier is configured to read the demo's reward model."""
+    options: dict[str, Any] = {"max_length": CONTEXT, "batch_size": 256, "device": device}
+    if kind == "classifier":
+        return {**options, "checkpoint": str(reward_model)}
+    return {**options, "checkpoint": str(reward_model / POSITIVE), "reference": str(reward_model / NEGATIVE),
+            "reduce": "min", "prompt_format": ARITH_PROMPT_FORMAT}
 
 
 def labelled_samples(base: Path, settings: DemoSettings, reward: RewardDemoSettings, *, seed: int, device: str,
@@ -84,27 +113,60 @@ def labelled_samples(base: Path, settings: DemoSettings, reward: RewardDemoSetti
             for (p, t), v in zip(pairs, verdicts)]
 
 
-def prepare_reward_model(root: Path, base: Path, settings: DemoSettings, reward: RewardDemoSettings, *, seed: int,
-                         device: str, progress: bool | None) -> Path:
-    """The reward model at `root/reward_model`, trained now from verifier labels unless it exists."""
+def reward_model_path(root: Path, kind: str) -> Path:
+    return root / f"reward_model{_suffix(kind)}"
+
+
+def rest_path(root: Path, kind: str) -> Path:
+    return root / f"rest{_suffix(kind)}"
+
+
+def report_name(kind: str) -> str:
+    return f"report{_suffix(kind)}.md"
+
+
+def _suffix(kind: str) -> str:
+    """What sets the folders and files of a non-default reward model apart, so that no run overwrites another."""
+    return "" if kind == "likelihood" else f"-{kind}"
+
+
+def prepare_reward_model(root: Path, base: Path, settings: DemoSettings, reward: RewardDemoSettings, *, kind: str,
+                         seed: int, device: str, progress: bool | None) -> Path:
+    """The reward model of `kind` (see REWARD_MODELS), trained now from verifier labels unless it exists."""
+    output = reward_model_path(root, kind)
+    if (output / RECORD).exists():
+        return output
+    data = root / "reward_data.jsonl"
+    if data.exists():
+        examples = read_jsonl(data)
+    else:
+        examples = labelled_samples(base, settings, reward, seed=seed, device=device, progress=progress)
+        write_jsonl(data, examples)
+    log.info("training a %s reward model on verifier-labelled samples (%d of %d correct)", kind,
+             sum(e["label"] for e in examples), len(examples))
+    if kind == "likelihood":
+        train = TrainConfig(learning_rate=reward.likelihood_learning_rate, epochs=reward.likelihood_epochs,
+                            batch_size=32, warmup_ratio=0.05, max_length=CONTEXT)
+        options = {k: v for k, v in reward_options(kind, output, device=device).items()
+                   if k not in ("checkpoint", "reference")}
+        record = train_likelihood_reward_model(examples, base, output, train, scorer_options=options, seed=seed,
+                                               device=device, progress=progress)
+    else:
+        record = train_classifier(examples, base, output, reward, seed=seed, device=device, progress=progress)
+    log.info("reward model on samples of held-out problems: ranking accuracy (AUC) %.3f, within problems %.3f",
+             record["held_out_auc"] or float("nan"), record["held_out_within_problem_auc"] or float("nan"))
+    return output
+
+
+def train_classifier(examples: list[dict[str, Any]], base: Path, output: Path, reward: RewardDemoSettings, *,
+                     seed: int, device: str, progress: bool | None) -> dict[str, Any]:
     from transformers import AutoTokenizer
 
-    output = root / REWARD_MODEL
-    if output.exists():
-        return output
-    examples = labelled_samples(base, settings, reward, seed=seed, device=device, progress=progress)
-    write_jsonl(root / "reward_data.jsonl", examples)
     tokenizer = separate_pairs(AutoTokenizer.from_pretrained(base))
     model = from_language_model(base)
-    log.info("training a reward model on %d verifier-labelled samples (%d correct)", len(examples),
-             sum(e["label"] for e in examples))
     train = TrainConfig(learning_rate=reward.learning_rate, epochs=reward.epochs, batch_size=32, warmup_ratio=0.05,
                         max_length=CONTEXT)
-    record = train_reward_model(examples, tokenizer, model, output, train, seed=seed, device=device,
-                                progress=progress)
-    log.info("reward model on samples of held-out problems: accuracy %.1f%%, ranking accuracy (AUC) %.3f",
-             100 * (record["held_out_accuracy"] or 0), record["held_out_auc"] or float("nan"))
-    return output
+    return train_reward_model(examples, tokenizer, model, output, train, seed=seed, device=device, progress=progress)
 
 
 def rest_em_config(settings: DemoSettings, root: Path, base: Path, *, device: str, seed: int) -> RunConfig:
@@ -113,16 +175,14 @@ def rest_em_config(settings: DemoSettings, root: Path, base: Path, *, device: st
 
 
 def rest_config(settings: DemoSettings, reward: RewardDemoSettings, root: Path, base: Path, reward_model: Path, *,
-                device: str, seed: int) -> RunConfig:
+                device: str, seed: int, kind: str = "likelihood") -> RunConfig:
     """ReST on the same problems and samples budget, with the learned reward: one Grow, rising quantiles."""
     config = rest_em_config(settings, root, base, device=device, seed=seed)
     return dataclasses.replace(
-        config, mode="rest", grading=GradingConfig(verifier="rm", workers=0),
+        config, mode="rest", grading=GradingConfig(verifier=reward_verifier(kind), workers=0),
         train=dataclasses.replace(config.train, init_from="previous", epochs=reward.improve_epochs),
         rest=RestConfig(grow_steps=1, improve_steps=reward.improve_steps, thresholds=list(reward.quantiles),
-                        threshold_kind="quantile",
-                        reward_options={"checkpoint": str(reward_model), "max_length": CONTEXT,
-                                        "batch_size": 256}))
+                        threshold_kind="quantile", reward_options=reward_options(kind, reward_model, device=device)))
 
 
 def comparison_table(rest_em: Sequence[dict[str, Any]], rest: Sequence[dict[str, Any]]) -> str:
@@ -180,41 +240,64 @@ def plot_comparison(rest_em: Sequence[dict[str, Any]], rest: Sequence[dict[str, 
     temporary.replace(path)
 
 
-def write_comparison(root: Path, rest_em: Sequence[dict[str, Any]], rest: Sequence[dict[str, Any]],
+def reward_model_summary(record: dict[str, Any]) -> str:
+    """One line on what the reward model is and how well it ranks samples it never saw."""
+    auc, within = record.get("held_out_auc"), record.get("held_out_within_problem_auc")
+    kind = ("a likelihood pair: the base model fine-tuned on the correct samples against the base model "
+            "fine-tuned on the wrong ones, a completion scored by its least likely token relative to the other "
+            "(scorer `rm-likelihood`, reduce `min`)" if record.get("kind") == "likelihood" else
+            "a sequence classifier started from the base model's weights (scorer `rm`)")
+    return (f"- reward model: {kind}, trained here on {record['examples']} samples of the base model labelled by "
+            f"the `arith` verifier ({100 * record['positive_share']:.0f}% correct); on samples of unseen problems "
+            f"its ranking accuracy (AUC: a correct sample outscores a wrong one) is {_ratio(auc)}, and "
+            f"{_ratio(within)} between samples of the same problem")
+
+
+def _ratio(value: float | None) -> str:
+    return "–" if value is None else f"{value:.3f}"
+
+
+def write_comparison(root: Path, kind: str, rest_em: Sequence[dict[str, Any]], rest: Sequence[dict[str, Any]],
                      reward_record: dict[str, Any]) -> Path:
-    plot_comparison(rest_em, rest, root / PLOT)
-    accuracy, auc = reward_record.get("held_out_accuracy"), reward_record.get("held_out_auc")
+    """`report.md` and `plot.png` in `root` (`report-classifier.md`, ... for the classifier reward model)."""
+    plot = f"{Path(PLOT).stem}{_suffix(kind)}{Path(PLOT).suffix}"
+    plot_comparison(rest_em, rest, root / plot)
+    name = rest_path(root, kind).name
     text = "\n".join([
         "# ReST-EM vs ReST on the demo task", "",
-        f"- reward model: a sequence classifier trained here on {reward_record['examples']} samples of the base "
-        f"model labelled by the `arith` verifier ({100 * reward_record['positive_share']:.0f}% correct), starting "
-        f"from the base model's weights; on samples of unseen problems its accuracy is {_percent(accuracy)}% and "
-        f"its ranking accuracy (AUC: a correct sample outscores a wrong one) {'–' if auc is None else f'{auc:.3f}'}",
+        reward_model_summary(reward_record),
         "- ReST-EM (`rest-em/`): each iteration samples afresh, keeps what the exact verifier accepts, "
         "fine-tunes the base model",
-        "- ReST (`rest/`): one Grow dataset scored by the reward model; each Improve step keeps the samples "
+        f"- ReST (`{name}/`): one Grow dataset scored by the reward model; each Improve step keeps the samples "
         "at or above a rising quantile of its rewards and fine-tunes the previous step's model", "",
         "pass@1 in percent on held-out problems, always judged by the exact verifier. \"verifier rejects\" "
         "columns count where the reward model is fooled: kept training samples the verifier marks wrong, and "
         "fresh held-out samples whose reward reaches the step's threshold but which the verifier marks wrong.",
         "", comparison_table(rest_em, rest), "",
-        f"![pass@1 and fresh reward per step]({PLOT})", "",
-        "Per-run reports: [rest-em/report.md](rest-em/report.md), [rest/report.md](rest/report.md).", ""])
-    path = root / "report.md"
+        f"![pass@1 and fresh reward per step]({plot})", "",
+        f"Per-run reports: [rest-em/report.md](rest-em/report.md), [{name}/report.md]({name}/report.md).", ""])
+    path = root / report_name(kind)
     write_text(path, text)
     return path
 
 
 def run_rest_demo(root: Path, *, device: str = "cpu", seed: int = 0, quick: bool = False,
+                  reward_model: str = "likelihood",
                   progress: bool | None = None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Pre-train, learn a reward model, run ReST-EM and ReST in `root`; returns both runs' metrics."""
-    check_reward_plugin()
+    """Pre-train, learn a reward model, run ReST-EM and ReST in `root`; returns both runs' metrics.
+
+    `reward_model` is one of REWARD_MODELS; each kind has its own folders and report (`reward_model/`,
+    `rest/`, `report.md` for the default; `reward_model-classifier/`, `rest-classifier/`,
+    `report-classifier.md`), so both can share one `root` and its base model and ReST-EM run.
+    """
+    check_reward_plugin(reward_model)
     settings, reward = (QUICK, QUICK_REWARD) if quick else (FULL, FULL_REWARD)
     root = Path(root)
     base = prepare_base(root, settings, seed=seed, device=device, progress=progress)
-    reward_model = prepare_reward_model(root, base, settings, reward, seed=seed, device=device, progress=progress)
+    model = prepare_reward_model(root, base, settings, reward, kind=reward_model, seed=seed, device=device,
+                                 progress=progress)
     rest_em = loop.run(rest_em_config(settings, root / "rest-em", base, device=device, seed=seed), progress=progress)
-    rest = loop.run(rest_config(settings, reward, root / "rest", base, reward_model, device=device, seed=seed),
-                    progress=progress)
-    write_comparison(root, rest_em, rest, read_json(reward_model / RECORD))
+    rest = loop.run(rest_config(settings, reward, rest_path(root, reward_model), base, model, device=device, seed=seed,
+                                kind=reward_model), progress=progress)
+    write_comparison(root, reward_model, rest_em, rest, read_json(model / RECORD))
     return rest_em, rest

@@ -1,10 +1,17 @@
-"""Train a small reward model here: a sequence classifier fitted to verifier-labelled samples.
+"""Train small reward models here from verifier-labelled samples, for the scorers of the `rest-em-rm` plugin.
 
-The model reads exactly what the `rm` plugin's scorer feeds it, `tokenizer(prompt, completion)` (the
-problem's prompt and the completion as a text pair), and learns the verifier's 0/1 label by regression,
-so its score reads as the probability that a sample is correct. As in ReST, it starts from a language
-model's weights (`from_language_model`): the policy's knowledge of the task is where judging it starts.
-The demo uses it to show ReST with a learned reward, and where that reward is fooled.
+Two kinds, both started from a language model's weights, as in ReST: the policy's knowledge of the task
+is where judging it starts.
+
+- A sequence classifier (`train_reward_model`, scorer `rm`): reads exactly what the scorer feeds it,
+  `tokenizer(prompt, completion)` (the problem's prompt and the completion as a text pair), and learns the
+  0/1 label by regression, so its score reads as the probability that a sample is correct.
+- A likelihood pair (`train_likelihood_reward_model`, scorer `rm-likelihood`): one copy of the language
+  model fine-tuned on the correct samples, one on the wrong ones; a completion's reward compares how
+  likely each finds it, token by token. Learning what correct text looks like is what a language model
+  does well, so this pair ranks samples far better than a classifier trained on the same labels.
+
+The demo uses them to show ReST with a learned reward, and where that reward is fooled.
 """
 
 from __future__ import annotations
@@ -18,8 +25,10 @@ from typing import Any, Mapping, Sequence
 from rest_train.config import TrainConfig
 from rest_train.files import atomic_directory, write_json
 from rest_train.generation import resolve_device
+from rest_train.improve import finetune
 
 RECORD = "rest_em_reward_model.json"
+POSITIVE, NEGATIVE = "positive", "negative"
 
 
 def build_reward_model(tokenizer: Any, *, layers: int, width: int, heads: int, context: int, seed: int) -> Any:
@@ -141,13 +150,73 @@ def train_reward_model(examples: Sequence[Mapping[str, Any]], tokenizer: Any, mo
                 batch.pop("labels")
                 scores += model(**{k: v.to(model.device) for k, v in batch.items()}).logits[:, 0].tolist()
         labels = [int(e["label"]) for e in unseen]
-        record = {"examples": len(train), "held_out": len(unseen),
+        record = {"kind": "classifier", "examples": len(train), "held_out": len(unseen),
                   "positive_share": sum(e["label"] for e in train) / max(len(train), 1),
                   "held_out_accuracy": sum((s >= 0.5) == bool(y) for s, y in zip(scores, labels)) / len(unseen)
                   if unseen else None,
-                  "held_out_auc": ranking_accuracy(scores, labels), "train_loss": result.training_loss}
+                  "held_out_auc": ranking_accuracy(scores, labels),
+                  "held_out_within_problem_auc": within_problem_accuracy(unseen, scores),
+                  "train_loss": result.training_loss}
         model.save_pretrained(temporary)
         tokenizer.save_pretrained(temporary)
         shutil.rmtree(temporary / "trainer-scratch", ignore_errors=True)
         write_json(temporary / RECORD, record)
+    return record
+
+
+def within_problem_accuracy(examples: Sequence[Mapping[str, Any]], scores: Sequence[float]) -> float | None:
+    """The chance that a correct sample outscores a wrong one *of the same problem* (ties count half).
+
+    A reward model can rank well overall by knowing which problems are easy; only this ranking tells
+    the samples of one problem apart, which is what a policy learns from when it imitates the best.
+    """
+    by_problem: dict[Any, list[tuple[float, int]]] = {}
+    for example, score in zip(examples, scores):
+        by_problem.setdefault(example["problem_id"], []).append((score, int(example["label"])))
+    wins = pairs = 0.0
+    for scored in by_problem.values():
+        for good, good_label in scored:
+            for bad, bad_label in scored:
+                if good_label and not bad_label:
+                    pairs += 1
+                    wins += 1.0 if good > bad else 0.5 if good == bad else 0.0
+    return wins / pairs if pairs else None
+
+
+def train_likelihood_reward_model(examples: Sequence[Mapping[str, Any]], base: str | Path, output: Path,
+                                  config: TrainConfig, *, scorer_options: Mapping[str, Any], seed: int,
+                                  device: str = "cpu", held_out: float = 0.2,
+                                  progress: bool | None = None) -> dict[str, Any]:
+    """Fine-tune `base` on the correct and on the wrong `examples`, into `output/positive` and `/negative`.
+
+    Examples carry `prompt` (the problem's text, as the scorer receives it), `completion`, `label` and
+    `problem_id`; `scorer_options` configure the `rm-likelihood` scorer (its `prompt_format` renders a
+    prompt as the policy saw it, for training as for scoring). A share `held_out` of the problems is
+    kept aside and scored by the finished pair: the record (`output/rest_em_reward_model.json`, written
+    last, so its presence means the pair is complete) gives the ranking accuracy there, overall and
+    within problems.
+    """
+    from rest_verify import Problem
+    from rest_verify.plugins import get_verifier
+
+    render = str(scorer_options.get("prompt_format", "{prompt}")).format
+    train, unseen = split_examples(examples, held_out, seed)
+    output.mkdir(parents=True, exist_ok=True)
+    for name, label in ((POSITIVE, 1), (NEGATIVE, 0)):
+        if not (output / name).exists():
+            rows = [{"prompt": render(prompt=e["prompt"]), "completion": e["completion"]}
+                    for e in train if int(e["label"]) == label]
+            finetune(base, rows, output / name, config, seed=seed, device=device, progress=progress,
+                     origin=f"{base} fine-tuned on the {name} samples")
+    scorer = get_verifier("rm-likelihood").configure(checkpoint=str(output / POSITIVE),
+                                                      reference=str(output / NEGATIVE), **scorer_options)
+    verdicts = scorer.verify_batch([Problem(str(e["problem_id"]), e["prompt"], None, "rm") for e in unseen],
+                                   [e["completion"] for e in unseen])
+    scores = [v.reward for v in verdicts]
+    record = {"kind": "likelihood", "examples": len(train), "held_out": len(unseen),
+              "positive_share": sum(int(e["label"]) for e in train) / max(len(train), 1),
+              "held_out_auc": ranking_accuracy(scores, [int(e["label"]) for e in unseen]),
+              "held_out_within_problem_auc": within_problem_accuracy(unseen, scores),
+              "scorer_options": dict(scorer_options)}
+    write_json(output / RECORD, record)
     return record

@@ -119,3 +119,29 @@ def test_the_rest_demo_has_a_fixed_schedule(tmp_path):
     result = CliRunner().invoke(main, ["demo", "--mode", "rest", "--iterations", "2", "--output", str(tmp_path)])
     assert result.exit_code == 2 and "--iterations applies to --mode rest-em" in result.output
     assert not any(tmp_path.iterdir())
+
+
+def test_the_quick_rest_demo_learns_each_reward_model_beside_the_other(tmp_path):
+    root = tmp_path / "demo"
+    for kind, report in (("likelihood", "report.md"), ("classifier", "report-classifier.md")):
+        result = CliRunner().invoke(main, ["demo", "--mode", "rest", "--quick", "--reward-model", kind,
+                                           "--output", str(root)])
+        assert result.exit_code == 0, result.output
+        assert f"report: {root / report}" in result.output
+    record = json.loads((root / "reward_model" / "rest_em_reward_model.json").read_text())
+    assert record["kind"] == "likelihood" and {"held_out_auc", "held_out_within_problem_auc"} <= set(record)
+    assert (root / "reward_model" / "positive" / "config.json").exists()
+    assert (root / "reward_model" / "negative" / "config.json").exists()
+    assert json.loads((root / "reward_model-classifier" / "rest_em_reward_model.json").read_text())["kind"] == \
+        "classifier"
+    verifiers = {name: json.loads((root / name / "run.json").read_text())["config"]["grading"]["verifier"]
+                 for name in ("rest", "rest-classifier")}
+    assert verifiers == {"rest": "rm-likelihood", "rest-classifier": "rm"}
+    assert "likelihood pair" in (root / "report.md").read_text()
+    assert "sequence classifier" in (root / "report-classifier.md").read_text()
+    assert (root / "plot.png").exists() and (root / "plot-classifier.png").exists()
+
+
+def test_the_reward_model_option_belongs_to_the_rest_demo(tmp_path):
+    result = CliRunner().invoke(main, ["demo", "--reward-model", "classifier", "--output", str(tmp_path)])
+    assert result.exit_code == 2 and "--reward-model applies to --mode rest" in result.output

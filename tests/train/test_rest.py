@@ -78,7 +78,7 @@ def test_an_improve_step_that_keeps_nothing_stops_naming_the_threshold_and_the_r
 
 def rest_run(root: Path, models: tuple[Path, Path]):
     base, reward_model = models
-    return rest_config(QUICK, QUICK_REWARD, root, base, reward_model, device="cpu", seed=0)
+    return rest_config(QUICK, QUICK_REWARD, root, base, reward_model, device="cpu", seed=0, kind="classifier")
 
 
 def test_rest_mode_resumes_at_improve_step_granularity_and_records_each_step(tmp_path, models):
