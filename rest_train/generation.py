@@ -16,6 +16,12 @@ import math
 from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
 
+from rest_verify.errors import RestEmError
+
+
+class GenerationError(RestEmError):
+    """The inference engine could not start, or could not generate for a prompt; the message says why."""
+
 
 @dataclass(frozen=True)
 class Sampling:
@@ -42,6 +48,14 @@ def adds_special_tokens(tokenizer: Any, prompt: str) -> bool:
     return not (bos and prompt.startswith(bos))
 
 
+def context_length(config: Any) -> int | None:
+    """The most tokens, prompt and completion together, a model reads: its config's
+    `max_position_embeddings` (GPT-2's `n_positions`), as vLLM's `max_model_len` defaults to; None for
+    a model that sets none (a recurrent one), which gets no check."""
+    limit = getattr(config.get_text_config(), "max_position_embeddings", None)
+    return limit if isinstance(limit, int) and limit > 0 else None
+
+
 def resolve_device(device: str) -> str:
     """'auto' becomes 'cuda' when a GPU is visible, else 'cpu'; anything else is returned unchanged."""
     if device != "auto":
@@ -63,7 +77,14 @@ class TransformersBackend:
 
 
 class TransformersGenerator:
-    """A causal LM and its tokenizer, loaded once and sampled in batches of `batch_size` sequences."""
+    """A causal LM and its tokenizer, loaded once and sampled in batches of `batch_size` sequences.
+
+    A completion never passes the model's context (`context_length`). A prompt with no room for one new
+    token is a `GenerationError` raised before its batch is sampled, so the batches before it have been
+    streamed. The cap is per prompt: a prompt within `max_new_tokens` of the context gets
+    `context - its length` new tokens, and its batch-mates keep their full `max_new_tokens` (prompts
+    with the same room are generated together). Output depends only on the seed and the batch size.
+    """
 
     def __init__(self, model_path: str, *, device: str = "auto", batch_size: int = 64, dtype: str | None = None,
                  progress: bool | None = None):
@@ -72,6 +93,7 @@ class TransformersGenerator:
 
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        self.model_path = model_path
         self.device = resolve_device(device)
         self.batch_size = batch_size
         self.progress = progress
@@ -84,6 +106,7 @@ class TransformersGenerator:
             raise ValueError(f"generation option dtype must name a torch dtype such as 'bfloat16', got {dtype!r}")
         self.model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch_dtype).to(self.device)
         self.model.eval()
+        self.context = context_length(self.model.config)
 
     def generate(self, prompts: Sequence[str], n: int, sampling: Sampling) -> list[list[str]]:
         results: list[list[str]] = [[] for _ in prompts]
@@ -106,25 +129,52 @@ class TransformersGenerator:
                    disable=None if self.progress is None else not self.progress)
         try:
             for start in range(0, len(prompts), prompts_per_batch):
-                chunk = list(prompts[start:start + prompts_per_batch])
-                texts_of: list[list[str]] = [[] for _ in chunk]
+                batch = self._encode(prompts[start:start + prompts_per_batch], start)
+                texts_of: list[list[str]] = [[] for _ in batch]
                 for repeat in range(math.ceil(distinct / per_call)):
                     count = min(per_call, distinct - repeat * per_call)
-                    texts = self._sample(chunk, count, sampling)
-                    for offset in range(len(chunk)):
+                    texts = self._sample(batch, count, sampling)
+                    for offset in range(len(batch)):
                         texts_of[offset].extend(texts[offset * count:(offset + 1) * count])
-                    bar.update(len(chunk) * count * n // distinct)
+                    bar.update(len(batch) * count * n // distinct)
                 for offset, texts in enumerate(texts_of):
                     yield start + offset, texts * (n // distinct)
         finally:
             bar.close()
 
-    def _sample(self, prompts: list[str], count: int, sampling: Sampling) -> list[str]:
+    def _encode(self, prompts: Sequence[str], first_index: int) -> list[list[int]]:
+        """Each prompt's token ids; a prompt that leaves no room for a new token is a `GenerationError`
+        naming its index among the prompts of the call (`first_index` is the first one's)."""
+        token_ids = self.tokenizer(list(prompts), add_special_tokens=adds_special_tokens(self.tokenizer, prompts[0])
+                                   )["input_ids"]
+        for offset, ids in enumerate(token_ids):
+            if self.context is not None and len(ids) >= self.context:
+                raise GenerationError(f"prompt {first_index + offset} has {len(ids)} tokens, more than the model's "
+                                      f"context of {self.context} allows (shorten it, or use a model with a "
+                                      f"longer context) [model {self.model_path}]")
+        return token_ids
+
+    def _sample(self, token_ids: list[list[int]], count: int, sampling: Sampling) -> list[str]:
+        """`count` completions per prompt, prompt by prompt. Prompts are generated in groups that have the
+        same room for new tokens, so that no sequence of a group passes the context."""
+        rooms = [self._room(len(ids), sampling.max_new_tokens) for ids in token_ids]
+        texts = [""] * (len(token_ids) * count)
+        for room in sorted(set(rooms), reverse=True):  # widest first: with no prompt near the limit, one group
+            members = [index for index, own in enumerate(rooms) if own == room]
+            generated = self._generate([token_ids[index] for index in members], count, sampling, room)
+            for position, index in enumerate(members):
+                texts[index * count:(index + 1) * count] = generated[position * count:(position + 1) * count]
+        return texts
+
+    def _room(self, prompt_length: int, max_new_tokens: int) -> int:
+        """How many new tokens fit after a prompt of `prompt_length` tokens, at most `max_new_tokens`."""
+        return max_new_tokens if self.context is None else min(max_new_tokens, self.context - prompt_length)
+
+    def _generate(self, token_ids: list[list[int]], count: int, sampling: Sampling, max_new_tokens: int) -> list[str]:
         import torch
 
-        encoded = self.tokenizer(prompts, return_tensors="pt", padding=True,
-                                 add_special_tokens=adds_special_tokens(self.tokenizer, prompts[0])).to(self.device)
-        options: dict[str, Any] = {"max_new_tokens": sampling.max_new_tokens, "num_return_sequences": count,
+        encoded = self.tokenizer.pad({"input_ids": token_ids}, return_tensors="pt").to(self.device)
+        options: dict[str, Any] = {"max_new_tokens": max_new_tokens, "num_return_sequences": count,
                                    "pad_token_id": self.tokenizer.pad_token_id}
         if sampling.temperature > 0:
             options.update(do_sample=True, temperature=sampling.temperature, top_k=sampling.top_k or None,

@@ -31,17 +31,11 @@ import time
 from pathlib import Path
 from typing import Any, Generator, Iterator, Sequence
 
-from rest_verify.errors import RestEmError
-
-from rest_train.generation import Sampling, resolve_device, truncate_at_stop
+from rest_train.generation import GenerationError, Sampling, resolve_device, truncate_at_stop
 from rest_train.model_files import check_model_folder
 
 WORKER = Path(__file__).with_name("vllm_worker.py")
 LOG_TAIL_LINES = 30
-
-
-class GenerationError(RestEmError):
-    """The inference engine could not start or failed while generating; the message says why."""
 
 
 class VllmBackend:

@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 
 import pytest
+from click.testing import CliRunner
 
-from rest_verify.plugins import PINNING_VARIABLE, get_generator_factory
-from rest_train.generation import Sampling, TransformersGenerator, truncate_at_stop
+from rest_verify import Problem
+from rest_verify.cli import main
+from rest_verify.plugins import PINNING_VARIABLE, get_generator_factory, get_task
+from rest_train.generation import GenerationError, Sampling, TransformersGenerator, truncate_at_stop
+from rest_train.resume import journal_path
 from rest_train.tinymodel import save_random_model
+
+CONTEXT = 64  # of the tiny model, whose tokenizer makes one token of each character and adds none
 
 
 @pytest.fixture(scope="module")
 def model_path(tmp_path_factory):
     return save_random_model(tmp_path_factory.mktemp("model"), alphabet="abc \n", layers=1, width=16, heads=2,
-                             context=64)
+                             context=CONTEXT)
 
 
 def test_truncate_at_the_earliest_stop_string():
@@ -74,3 +81,79 @@ def test_generate_stream_yields_each_prompt_once_per_batch_with_what_generate_re
     del generator._sample
     assert sorted(streamed) == list(range(5))
     assert [streamed[i] for i in range(5)] == generator.generate(prompts, 2, sampling)
+
+
+def test_a_prompt_with_no_room_for_a_new_token_is_named_before_its_batch_is_sampled(model_path):
+    generator = TransformersGenerator(str(model_path), device="cpu", batch_size=4, progress=False)
+    calls = []
+    generate = generator.model.generate
+    generator.model.generate = lambda **options: calls.append(len(options["input_ids"])) or generate(**options)
+    streamed = []
+    with pytest.raises(GenerationError) as caught:
+        for index, texts in generator.generate_stream(["a", "b", "c", "a" * CONTEXT], 2, Sampling(max_new_tokens=4)):
+            streamed.append(index)
+    assert streamed == [0, 1] and calls == [2]  # two prompts a batch: the second batch was never sampled
+    message = str(caught.value)
+    assert f"prompt 3 has {CONTEXT} tokens, more than the model's context of {CONTEXT} allows" in message
+    assert str(model_path) in message
+
+
+def test_a_prompt_near_the_context_gets_the_tokens_that_fit_and_its_batch_mates_all_theirs(model_path):
+    prompts = ["a", "b" * (CONTEXT - 4), "c" * (CONTEXT - 1)]
+    greedy = Sampling(temperature=0.0, max_new_tokens=8)
+    together = TransformersGenerator(str(model_path), device="cpu", batch_size=3, progress=False)
+    alone = TransformersGenerator(str(model_path), device="cpu", batch_size=1, progress=False)
+    texts = together.generate(prompts, 1, greedy)
+    assert [len(row[0]) for row in texts] == [8, 4, 1]  # this model's greedy choices are never special tokens
+    assert alone.generate(prompts, 1, greedy) == texts  # the cap is each prompt's own
+
+    sampling = Sampling(temperature=1.0, max_new_tokens=8, seed=2)
+    sampled = together.generate(prompts, 3, sampling)
+    assert together.generate(prompts, 3, sampling) == sampled
+    assert all(len(prompt) + len(text) <= CONTEXT for prompt, row in zip(prompts, sampled) for text in row)
+
+
+LOOP_CONFIG = """
+output_dir = "run"
+iterations = 0
+
+[model]
+path = "model"
+device = "cpu"
+
+[data]
+task = "gsm8k_jsonl"
+train_path = "problems.jsonl"
+eval_path = "problems.jsonl"
+
+[sampling]
+max_new_tokens = 4
+
+[generation]
+batch_size = 2    # two samples per prompt: one prompt a batch
+
+[grading]
+workers = 0
+
+[eval]
+ks = [1, 2]
+"""
+
+
+def test_a_run_stops_at_a_prompt_longer_than_the_context_and_keeps_what_it_sampled(tmp_path, monkeypatch):
+    questions = ["What is 1 + 1?", "What is 2 + 2?", "What is 3 + 3, added up " + "again and " * 20 + "again?"]
+    (tmp_path / "problems.jsonl").write_text("".join(json.dumps({"question": q, "answer": "#### 2"}) + "\n"
+                                                     for q in questions))
+    task = get_task("gsm8k_jsonl")
+    lengths = [len(task.format_prompt(Problem(id=str(i), prompt=q, reference="2"))) for i, q in enumerate(questions)]
+    save_random_model(tmp_path / "model", layers=1, width=16, heads=2, context=lengths[1] + 20)
+    (tmp_path / "run.toml").write_text(LOOP_CONFIG)
+    monkeypatch.chdir(tmp_path)
+
+    result = CliRunner().invoke(main, ["run", "run.toml"])
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    assert f"prompt 2 has {lengths[2]} tokens, more than the model's context of {lengths[1] + 20}" in result.output
+    samples = tmp_path / "run" / "iter_00" / "eval_samples.jsonl"
+    kept = [json.loads(line)["prompt"] for line in journal_path(samples).read_text().splitlines()]
+    assert [len(prompt) for prompt in kept] == lengths[:2]  # the prompts before it, kept for a rerun
+    assert not samples.exists()
