@@ -23,6 +23,22 @@ class GenerationError(RestEmError):
     """The inference engine could not start, or could not generate for a prompt; the message says why."""
 
 
+class PromptRefused(GenerationError):
+    """The backend refused one prompt (too long for the model's context, say); the others are fine.
+
+    It names the prompt by its index in the backend's call. A caller that handed the backend only some
+    of its prompts (a resumed stage) renames it with `renamed`, so the message points at the right one.
+    """
+
+    def __init__(self, index: int, reason: str, model: str, name: str | None = None):
+        self.index, self.reason, self.model = index, reason, model
+        label = f"prompt {index}" if name is None else f"prompt {index} (problem {name!r})"
+        super().__init__(f"{label} {reason} [model {model}]")
+
+    def renamed(self, index: int, name: str) -> "PromptRefused":
+        return PromptRefused(index, self.reason, self.model, name)
+
+
 @dataclass(frozen=True)
 class Sampling:
     """How to sample: the paper's knobs plus the seed that makes a stage reproducible."""
@@ -143,15 +159,15 @@ class TransformersGenerator:
             bar.close()
 
     def _encode(self, prompts: Sequence[str], first_index: int) -> list[list[int]]:
-        """Each prompt's token ids; a prompt that leaves no room for a new token is a `GenerationError`
+        """Each prompt's token ids; a prompt that leaves no room for a new token is a `PromptRefused`
         naming its index among the prompts of the call (`first_index` is the first one's)."""
         token_ids = self.tokenizer(list(prompts), add_special_tokens=adds_special_tokens(self.tokenizer, prompts[0])
                                    )["input_ids"]
         for offset, ids in enumerate(token_ids):
             if self.context is not None and len(ids) >= self.context:
-                raise GenerationError(f"prompt {first_index + offset} has {len(ids)} tokens, more than the model's "
-                                      f"context of {self.context} allows (shorten it, or use a model with a "
-                                      f"longer context) [model {self.model_path}]")
+                raise PromptRefused(first_index + offset, f"has {len(ids)} tokens, more than the model's context "
+                                    f"of {self.context} allows (shorten it, or use a model with a longer context)",
+                                    self.model_path)
         return token_ids
 
     def _sample(self, token_ids: list[list[int]], count: int, sampling: Sampling) -> list[str]:

@@ -17,7 +17,7 @@ from typing import Any, Iterator, Sequence, TextIO
 
 from rest_verify.errors import RestEmError
 
-from rest_train.generation import Sampling
+from rest_train.generation import PromptRefused, Sampling
 
 JOURNAL_SUFFIX = ".journal"
 log = logging.getLogger("rest_train")
@@ -60,6 +60,17 @@ class JournaledGenerator:
         missing = [index for index in range(len(prompts)) if index not in done]
         if not missing:
             return
+        try:
+            yield from self._generate_missing(prompts, missing, n, sampling, finished=len(done))
+        except PromptRefused as refused:  # the backend saw only the missing prompts: name it in the stage
+            if not 0 <= refused.index < len(missing):
+                raise
+            index = missing[refused.index]
+            raise refused.renamed(index, keys[index]) from None
+
+    def _generate_missing(self, prompts: Sequence[str], missing: Sequence[int], n: int, sampling: Sampling, *,
+                          finished: int) -> Iterator[tuple[int, list[str]]]:
+        keys, journal = self.keys, self.journal
         if getattr(self.generator, "generate_stream", None) is None:
             generated = self.generator.generate([prompts[index] for index in missing], n, sampling)
             if len(generated) != len(missing):
@@ -68,7 +79,6 @@ class JournaledGenerator:
             for index, texts in zip(missing, generated):
                 yield index, _checked(texts, n, keys[index])
             return
-        finished = len(done)
         with _appender(journal) as handle:
             try:
                 for position, texts in self.generator.generate_stream([prompts[i] for i in missing], n, sampling):

@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 from typing import Any, Generator, Iterator, Sequence
 
-from rest_train.generation import GenerationError, Sampling, resolve_device, truncate_at_stop
+from rest_train.generation import GenerationError, PromptRefused, Sampling, resolve_device, truncate_at_stop
 from rest_train.model_files import check_model_folder
 
 WORKER = Path(__file__).with_name("vllm_worker.py")
@@ -105,18 +105,18 @@ class VllmGenerator:
             if not finished:  # an error, or the caller stopped early: engines may still be busy
                 self.close()
         if refused:
-            raise GenerationError(refused)
+            raise refused
 
     def _collect(self, replies: "queue.Queue[tuple[int, dict[str, Any] | None]]", pending: set[int],
                  shares: list[list[int]], stop: Sequence[str],
-                 repeat: int) -> Generator[tuple[int, list[str]], None, str | None]:
+                 repeat: int) -> Generator[tuple[int, list[str]], None, PromptRefused | None]:
         """Yield results (each list of completions `repeat` times over) until every engine is done; returns
-        why a request was refused (None if none was)."""
+        the first prompt an engine refused (None if none was)."""
         refused = None
         while pending:
             rank, reply = self._next_reply(replies)
             if reply is not None and reply.get("engine_usable"):
-                refused = refused or f"prompt {shares[rank][reply['prompt']]} {reply['error']} [model {self.model_path}]"
+                refused = refused or PromptRefused(shares[rank][reply["prompt"]], reply["error"], self.model_path)
                 pending.discard(rank)  # the other engines finish their share, so all stay usable
             elif reply is None or "error" in reply:
                 raise GenerationError(self._engines_error(rank, reply))

@@ -150,10 +150,13 @@ def test_a_run_stops_at_a_prompt_longer_than_the_context_and_keeps_what_it_sampl
     (tmp_path / "run.toml").write_text(LOOP_CONFIG)
     monkeypatch.chdir(tmp_path)
 
-    result = CliRunner().invoke(main, ["run", "run.toml"])
-    assert result.exit_code != 0 and "Traceback" not in result.output
-    assert f"prompt 2 has {lengths[2]} tokens, more than the model's context of {lengths[1] + 20}" in result.output
+    third_id = list(task.load(str(tmp_path / "problems.jsonl")))[2].id
     samples = tmp_path / "run" / "iter_00" / "eval_samples.jsonl"
-    kept = [json.loads(line)["prompt"] for line in journal_path(samples).read_text().splitlines()]
-    assert [len(prompt) for prompt in kept] == lengths[:2]  # the prompts before it, kept for a rerun
-    assert not samples.exists()
+    for attempt in ("first", "rerun"):  # a rerun hands the backend only prompt 2, and still names it so
+        result = CliRunner().invoke(main, ["run", "run.toml"])
+        assert result.exit_code != 0 and "Traceback" not in result.output, attempt
+        assert (f"prompt 2 (problem {third_id!r}) has {lengths[2]} tokens, more than the model's context of "
+                f"{lengths[1] + 20}") in result.output, attempt
+        kept = [json.loads(line)["prompt"] for line in journal_path(samples).read_text().splitlines()]
+        assert [len(prompt) for prompt in kept] == lengths[:2]  # the prompts before it, kept for a rerun
+        assert not samples.exists()
