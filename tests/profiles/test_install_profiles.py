@@ -33,8 +33,9 @@ PROFILES = {profile.name: profile for profile in (
     Profile("grading", frozenset(CORE_VERIFIERS | {"math", "gsm8k"}), ("torch", "pytest", "datasets")),
     Profile("apps", frozenset(CORE_VERIFIERS | {"apps"}), ("torch", "pytest", "sympy")),
     Profile("arith", frozenset(CORE_VERIFIERS | {"arith"}), ("torch", "pytest", "sympy")),
-    Profile("train", frozenset(CORE_VERIFIERS | {"math", "gsm8k", "apps", "arith", "rm"}), ("pytest",)),
-    Profile("test", frozenset(CORE_VERIFIERS | {"math", "gsm8k", "apps", "arith", "rm"}), ()),
+    Profile("train", frozenset(CORE_VERIFIERS | {"math", "gsm8k", "apps", "arith", "rm", "rm-likelihood"}),
+            ("pytest",)),
+    Profile("test", frozenset(CORE_VERIFIERS | {"math", "gsm8k", "apps", "arith", "rm", "rm-likelihood"}), ()),
 )}
 
 
