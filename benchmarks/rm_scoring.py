@@ -1,11 +1,14 @@
 """Reward-model scoring: the engine's batched path against one-at-a-time scoring of the same model, same run.
 
-    python benchmarks/rm_scoring.py [--items 2000] [--batch-size 256] [--layers 2] [--width 64] [--threads 2]
+    python benchmarks/rm_scoring.py [--scorer classifier|likelihood] [--items 2000] [--batch-size 256]
+                                    [--layers 2] [--width 64] [--threads 2]
 
-A tiny GPT-2 sequence classifier (character tokenizer, built here, no download) scores `--items`
+A tiny reward model (character tokenizer, built here, no download) scores `--items`
 arithmetic-style completions (a) one at a time in process, as a per-item verifier would, and (b) through
 `grade(workers=1)`, which sends batches of `--batch-size` to one long-lived scoring process; the ratio
-b/a has a target of >= 10x on 2 cores. Also printed: the largest score difference between the two (the
+b/a has a target of >= 10x on 2 cores. `--scorer classifier` (the default) is a GPT-2 sequence
+classifier scored by `rm`; `--scorer likelihood` two GPT-2 causal LMs of the same size scored by
+`rm-likelihood` (one against the other, reduce `min`), which runs both models over every item. Also printed: the largest score difference between the two (the
 batch must not change a score, target < 1e-5), the scoring process's peak resident memory, and the
 caller's. Wall-clock rates depend on how busy the machine is, so the CPU seconds each path spent
 (caller and scoring process together) are printed too: their ratio holds on a shared machine.
@@ -23,9 +26,12 @@ import resource
 import tempfile
 import time
 
-from rest_em_rm import TransformersScorer
+from pathlib import Path
+from typing import Any, Callable
+
+from rest_em_rm import LikelihoodScorer, TransformersScorer
 from rest_train.reward_model import build_reward_model
-from rest_train.tinymodel import build_tokenizer
+from rest_train.tinymodel import build_model, build_tokenizer
 from rest_verify import Grader, Problem
 
 
@@ -46,6 +52,21 @@ def timed(function) -> tuple[float, object]:
     return time.perf_counter() - start, result
 
 
+def saved_scorer(kind: str, folder: Path, args: argparse.Namespace) -> Callable[[int], Any]:
+    """Save the reward model(s) of `kind` in `folder`; returns a maker of scorers for a batch size."""
+    tokenizer = build_tokenizer()
+    sizes = {"layers": args.layers, "width": args.width, "heads": 4, "context": 128}
+    if kind == "classifier":
+        build_reward_model(tokenizer, seed=0, **sizes).save_pretrained(folder)
+        tokenizer.save_pretrained(folder)
+        return lambda batch_size: TransformersScorer(str(folder), max_length=128, batch_size=batch_size)
+    for name, seed in (("positive", 0), ("negative", 1)):
+        build_model(tokenizer, seed=seed, **sizes).save_pretrained(folder / name)
+        tokenizer.save_pretrained(folder / name)
+    return lambda batch_size: LikelihoodScorer(str(folder / "positive"), reference=str(folder / "negative"),
+                                               reduce="min", max_length=128, batch_size=batch_size)
+
+
 def cpu_seconds(pid: int) -> float:
     """User plus system CPU time of process `pid`, all threads (from /proc)."""
     with open(f"/proc/{pid}/stat") as stat:
@@ -55,6 +76,7 @@ def cpu_seconds(pid: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scorer", choices=["classifier", "likelihood"], default="classifier")
     parser.add_argument("--items", type=int, default=2000)
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--layers", type=int, default=2)
@@ -68,13 +90,8 @@ def main() -> None:
 
     problems, completions = items(args.items)
     with tempfile.TemporaryDirectory(prefix="rm-bench-") as folder:
-        tokenizer = build_tokenizer()
-        model = build_reward_model(tokenizer, layers=args.layers, width=args.width, heads=4, context=128, seed=0)
-        model.save_pretrained(folder)
-        tokenizer.save_pretrained(folder)
-        scorer = TransformersScorer(folder, max_length=128, batch_size=args.batch_size)
-
-        single = TransformersScorer(folder, max_length=128, batch_size=1)
+        make = saved_scorer(args.scorer, Path(folder), args)
+        scorer, single = make(args.batch_size), make(1)
         single.verify(problems[0], completions[0])  # model loaded, as in a running grader
         cpu = time.process_time()
         one_time, one = timed(lambda: [single.verify(p, c) for p, c in zip(problems, completions)])
@@ -90,7 +107,8 @@ def main() -> None:
                 peak_kb = next(int(line.split()[1]) for line in status if line.startswith("VmHWM"))
 
     difference = max(abs(a.reward - b.reward) for a, b in zip(one, batched))  # type: ignore[union-attr]
-    print(f"model: GPT-2 classifier, {args.layers} layers x {args.width} wide; {args.items} items; "
+    model = "GPT-2 classifier" if args.scorer == "classifier" else "two GPT-2 causal LMs (rm-likelihood)"
+    print(f"model: {model}, {args.layers} layers x {args.width} wide; {args.items} items; "
           f"{args.threads} torch thread(s) on both paths; load average {os.getloadavg()[0]:.1f}")
     print(f"(a) one at a time, in process     : {args.items / one_time:8.0f} items/s")
     print(f"(b) grade(), batches of {args.batch_size:<4}      : {args.items / batched_time:8.0f} items/s "
