@@ -45,10 +45,19 @@ class LikelihoodScorer(CheckpointScorer):
         self.reference = str(reference) if reference else None
         self.reduce = reduce
         self.score_eos = bool(score_eos)
+        self._reference_model: Any = None
         super().__init__(checkpoint, name=name, **options)
+        if self.reference is not None and self.checkpoint is None:  # the checkpoint comes later: check q now
+            check_architecture(self.reference, self.architecture)
+
+    def _check(self, path: str) -> None:
+        """Both models are causal LMs that read the same tokens (checked before anything is scored)."""
+        super()._check(path)
         if self.reference is not None:
             check_architecture(self.reference, self.architecture)
-        self._reference_model: Any = None
+            if load_tokenizer(self.reference).get_vocab() != load_tokenizer(path).get_vocab():
+                raise RewardModelError(f"the reference {self.reference} has another vocabulary than {path}; "
+                                       f"both models must read the same tokens")
 
     def _version_parts(self, path: str | None) -> list[str]:
         return [checkpoint_fingerprint(path), checkpoint_fingerprint(self.reference) if self.reference else "none",
@@ -59,9 +68,6 @@ class LikelihoodScorer(CheckpointScorer):
         from transformers import AutoModelForCausalLM
 
         tokenizer = load_tokenizer(path)
-        if self.reference is not None and load_tokenizer(self.reference).get_vocab() != tokenizer.get_vocab():
-            raise RewardModelError(f"the reference {self.reference} has another vocabulary than {path}; both "
-                                   f"models must read the same tokens")
         device = self._device()
         self._model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32).to(device).eval()
         if self.reference is not None:

@@ -95,8 +95,8 @@ def test_wrong_checkpoints_are_clear_errors(causal_lm, reward_model, tmp_path, t
     tokenizer = AutoTokenizer.from_pretrained(other_vocabulary)
     tokenizer.add_tokens(["<extra>"])
     tokenizer.save_pretrained(other_vocabulary)
-    verdict = LikelihoodScorer(str(causal_lm), reference=str(other_vocabulary)).verify(PROBLEMS[0], "Answer: 1")
-    assert verdict.status is Status.ERROR and "another vocabulary" in verdict.detail
+    with pytest.raises(RewardModelError, match="has another vocabulary"):
+        LikelihoodScorer(str(causal_lm), reference=str(other_vocabulary))
 
 
 def test_the_engine_scores_it_in_batches(causal_lm, other_lm):
