@@ -31,8 +31,8 @@ from rest_train.demo import CONTEXT, FULL, MAX_NEW_TOKENS, QUICK, DemoSettings, 
 from rest_train.files import read_json, read_jsonl, write_jsonl, write_text
 from rest_train.generation import Sampling
 from rest_train.report import PLOT
-from rest_train.reward_model import (NEGATIVE, POSITIVE, RECORD, from_language_model, separate_pairs, train_likelihood_reward_model,
-                                     train_reward_model)
+from rest_train.reward_model import (NEGATIVE, POSITIVE, RECORD, from_language_model, separate_pairs,
+                                     train_likelihood_reward_model, train_reward_model)
 
 log = logging.getLogger("rest_train")
 

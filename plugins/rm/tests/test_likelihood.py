@@ -76,7 +76,8 @@ def test_the_prompt_format_renders_problems_as_the_policy_saw_them(causal_lm):
     plain = LikelihoodScorer(str(causal_lm), max_length=64)
     formatted = plain.configure(prompt_format="Q: {prompt}\n")
     rendered = Problem("p", f"Q: {PROBLEMS[2].prompt}\n", None, "arith")
-    assert formatted.verify(PROBLEMS[2], "Answer: 3").reward == pytest.approx(plain.verify(rendered, "Answer: 3").reward)
+    expected = plain.verify(rendered, "Answer: 3").reward
+    assert formatted.verify(PROBLEMS[2], "Answer: 3").reward == pytest.approx(expected)
     assert formatted.version != plain.version
     with pytest.raises(ValueError, match="prompt_format must be a format string with one field"):
         plain.configure(prompt_format="Q: {question}")
