@@ -87,13 +87,20 @@ def check_reward_plugin(kind: str) -> None:
                           "variable is set)") from None
 
 
+def scorer_options(kind: str, *, device: str) -> dict[str, Any]:
+    """How the demo's scorer of `kind` reads a reward model, whichever checkpoints it holds."""
+    options: dict[str, Any] = {"max_length": CONTEXT, "batch_size": 256, "device": device}
+    if kind == "likelihood":
+        options.update(reduce="min", prompt_format=ARITH_PROMPT_FORMAT)
+    return options
+
+
 def reward_options(kind: str, reward_model: Path, *, device: str) -> dict[str, Any]:
     """How ReST's reward verifier is configured to read the demo's reward model."""
-    options: dict[str, Any] = {"max_length": CONTEXT, "batch_size": 256, "device": device}
     if kind == "classifier":
-        return {**options, "checkpoint": str(reward_model)}
-    return {**options, "checkpoint": str(reward_model / POSITIVE), "reference": str(reward_model / NEGATIVE),
-            "reduce": "min", "prompt_format": ARITH_PROMPT_FORMAT}
+        return {**scorer_options(kind, device=device), "checkpoint": str(reward_model)}
+    return {**scorer_options(kind, device=device), "checkpoint": str(reward_model / POSITIVE),
+            "reference": str(reward_model / NEGATIVE)}
 
 
 def labelled_samples(base: Path, settings: DemoSettings, reward: RewardDemoSettings, *, seed: int, device: str,
@@ -148,9 +155,8 @@ def prepare_reward_model(root: Path, base: Path, settings: DemoSettings, reward:
     if kind == "likelihood":
         train = TrainConfig(learning_rate=reward.likelihood_learning_rate, epochs=reward.likelihood_epochs,
                             batch_size=32, warmup_ratio=0.05, max_length=CONTEXT)
-        options = {k: v for k, v in reward_options(kind, output, device=device).items()
-                   if k not in ("checkpoint", "reference")}
-        record = train_likelihood_reward_model(examples, base, output, train, scorer_options=options, seed=seed,
+        record = train_likelihood_reward_model(examples, base, output, train,
+                                               scorer_options=scorer_options(kind, device=device), seed=seed,
                                                device=device, progress=progress)
     else:
         record = train_classifier(examples, base, output, reward, seed=seed, device=device, progress=progress)

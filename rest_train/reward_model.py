@@ -150,12 +150,9 @@ def train_reward_model(examples: Sequence[Mapping[str, Any]], tokenizer: Any, mo
                 batch.pop("labels")
                 scores += model(**{k: v.to(model.device) for k, v in batch.items()}).logits[:, 0].tolist()
         labels = [int(e["label"]) for e in unseen]
-        record = {"kind": "classifier", "examples": len(train), "held_out": len(unseen),
-                  "positive_share": sum(e["label"] for e in train) / max(len(train), 1),
+        record = {**held_out_record("classifier", train, unseen, scores),
                   "held_out_accuracy": sum((s >= 0.5) == bool(y) for s, y in zip(scores, labels)) / len(unseen)
                   if unseen else None,
-                  "held_out_auc": ranking_accuracy(scores, labels),
-                  "held_out_within_problem_auc": within_problem_accuracy(unseen, scores),
                   "train_loss": result.training_loss}
         model.save_pretrained(temporary)
         tokenizer.save_pretrained(temporary)
@@ -169,18 +166,30 @@ def within_problem_accuracy(examples: Sequence[Mapping[str, Any]], scores: Seque
 
     A reward model can rank well overall by knowing which problems are easy; only this ranking tells
     the samples of one problem apart, which is what a policy learns from when it imitates the best.
+    Each problem's ranking accuracy counts as many times as it has (correct, wrong) pairs.
     """
-    by_problem: dict[Any, list[tuple[float, int]]] = {}
+    by_problem: dict[Any, tuple[list[float], list[int]]] = {}
     for example, score in zip(examples, scores):
-        by_problem.setdefault(example["problem_id"], []).append((score, int(example["label"])))
+        problem_scores, problem_labels = by_problem.setdefault(example["problem_id"], ([], []))
+        problem_scores.append(score)
+        problem_labels.append(int(example["label"]))
     wins = pairs = 0.0
-    for scored in by_problem.values():
-        for good, good_label in scored:
-            for bad, bad_label in scored:
-                if good_label and not bad_label:
-                    pairs += 1
-                    wins += 1.0 if good > bad else 0.5 if good == bad else 0.0
+    for problem_scores, problem_labels in by_problem.values():
+        accuracy = ranking_accuracy(problem_scores, problem_labels)
+        if accuracy is not None:
+            positives = sum(problem_labels)
+            count = positives * (len(problem_labels) - positives)
+            wins, pairs = wins + accuracy * count, pairs + count
     return wins / pairs if pairs else None
+
+
+def held_out_record(kind: str, train: Sequence[Mapping[str, Any]], unseen: Sequence[Mapping[str, Any]],
+                    scores: Sequence[float]) -> dict[str, Any]:
+    """What every trained reward model records: its data, and how it ranks the held-out samples."""
+    return {"kind": kind, "examples": len(train), "held_out": len(unseen),
+            "positive_share": sum(int(e["label"]) for e in train) / max(len(train), 1),
+            "held_out_auc": ranking_accuracy(scores, [int(e["label"]) for e in unseen]),
+            "held_out_within_problem_auc": within_problem_accuracy(unseen, scores)}
 
 
 def train_likelihood_reward_model(examples: Sequence[Mapping[str, Any]], base: str | Path, output: Path,
@@ -212,11 +221,7 @@ def train_likelihood_reward_model(examples: Sequence[Mapping[str, Any]], base: s
                                                       reference=str(output / NEGATIVE), **scorer_options)
     verdicts = scorer.verify_batch([Problem(str(e["problem_id"]), e["prompt"], None, "rm") for e in unseen],
                                    [e["completion"] for e in unseen])
-    scores = [v.reward for v in verdicts]
-    record = {"kind": "likelihood", "examples": len(train), "held_out": len(unseen),
-              "positive_share": sum(int(e["label"]) for e in train) / max(len(train), 1),
-              "held_out_auc": ranking_accuracy(scores, [int(e["label"]) for e in unseen]),
-              "held_out_within_problem_auc": within_problem_accuracy(unseen, scores),
+    record = {**held_out_record("likelihood", train, unseen, [v.reward for v in verdicts]),
               "scorer_options": dict(scorer_options)}
     write_json(output / RECORD, record)
     return record

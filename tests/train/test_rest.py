@@ -12,7 +12,7 @@ from rest_train.config import ConfigError, GradingConfig, RestConfig, from_dict
 from rest_train.demo import QUICK
 from rest_train.demo_rest import QUICK_REWARD, comparison_table, rest_config
 from rest_train.rest import EmptyImproveStep, grow_rewards, threshold_of
-from rest_train.reward_model import build_reward_model, ranking_accuracy
+from rest_train.reward_model import build_reward_model, ranking_accuracy, within_problem_accuracy
 from rest_verify.errors import RestEmError
 
 from .test_loop import Crash, comparable
@@ -64,6 +64,13 @@ def test_ranking_accuracy_is_the_share_of_correct_over_wrong_pairs_ordered_right
     assert ranking_accuracy([0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1]) == 0.75
     assert ranking_accuracy([0.5, 0.5, 0.9], [1, 0, 0]) == 0.25
     assert ranking_accuracy([0.2, 0.3], [1, 1]) is None
+
+
+def test_within_problem_accuracy_only_pairs_samples_of_one_problem():
+    examples = [{"problem_id": p, "label": int(y)} for p, y in ["a1", "a0", "a0", "b1", "b0", "c1"]]
+    # a: 0.9 beats 0.1, loses to 0.95; b: a tie; c has no wrong sample; across problems 5 > everything
+    assert within_problem_accuracy(examples, [0.9, 0.1, 0.95, 0.2, 0.2, 5.0]) == 0.5
+    assert within_problem_accuracy(examples[-1:], [1.0]) is None
 
 
 def test_an_improve_step_that_keeps_nothing_stops_naming_the_threshold_and_the_rewards(tmp_path, models):

@@ -95,7 +95,7 @@ class LikelihoodScorer(CheckpointScorer):
             targets = scored[:, 1:]  # the logits at position i predict token i + 1
             for row, index in enumerate(batch):
                 values = per_token[row][targets[row]]
-                scores[index] = float({"sum": values.sum, "mean": values.mean, "min": values.min}[self.reduce]())
+                scores[index] = float(getattr(values, self.reduce)())  # each reduction is a tensor method
         return [(score, {"truncated": truncated, "reduce": self.reduce})
                 for score, (_, _, truncated) in zip(scores, encoded)]
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from abc import abstractmethod
 from pathlib import Path
 from typing import Any
 
@@ -215,8 +216,9 @@ class CheckpointScorer(BatchScorer):
     def _version_parts(self, path: str | None) -> list[str]:
         return [checkpoint_fingerprint(path)]
 
+    @abstractmethod
     def _load(self, path: str) -> None:
-        raise NotImplementedError
+        """Load the model(s) and tokenizer from `path` (already checked) onto the scorer's device."""
 
     def _device(self) -> str:
         import torch
