@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 from typing import Any, Sequence
 
-from rest_train import loop
+from rest_train import runner
 from rest_train.chat import ChatFormat
 from rest_train.config import (ChatConfig, DataConfig, EvalConfig, GenerationConfig, GradingConfig,
                                ModelConfig, RunConfig, SamplingConfig, TrainConfig)
@@ -153,7 +153,7 @@ def main() -> None:
     print(f"throughput on {len(prompts)} prompts x 4 samples: vllm {vllm_rate:.0f} tok/s, "
           f"transformers {transformers_rate:.0f} tok/s", flush=True)
 
-    results = loop.run(run_config(model, data, output / "run", args.python, args.device, args))
+    results = runner.run(run_config(model, data, output / "run", args.python, args.device, args))
     elapsed = time.monotonic() - started
     print(table(results))
     print(f"run directory: {output}")

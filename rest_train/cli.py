@@ -50,7 +50,7 @@ def _run_and_report(verb: str, action: Callable[[], Any], root: Path,
               help="Print every config key with its default and meaning, then exit.")
 def run(config_file: Path, output: Path | None, iterations: int | None, device: str | None) -> None:
     """Run ReST-EM as described by the TOML CONFIG_FILE (or resume it where it stopped)."""
-    from rest_train import loop
+    from rest_train import runner
     from rest_train.config import load_config
 
     config = load_config(config_file)
@@ -60,7 +60,7 @@ def run(config_file: Path, output: Path | None, iterations: int | None, device: 
         config = dataclasses.replace(config, iterations=iterations)
     if device is not None:
         config = dataclasses.replace(config, model=dataclasses.replace(config.model, device=device))
-    _run_and_report("run", lambda: loop.run(config), Path(config.output_dir))
+    _run_and_report("run", lambda: runner.run(config), Path(config.output_dir))
 
 
 @click.command()

@@ -95,9 +95,11 @@ class GenerationConfig:
 @dataclass
 class GradingConfig:
     verifier: str | None = field(default=None, metadata=_help(
-        "Registered verifier giving the reward (None: the task's verifier, e.g. math for MATH)."))
+        "Registered verifier giving the reward the run trains on (None: the task's verifier, e.g. math for "
+        "MATH); in mode 'rest-em' it also gives pass@k."))
     verifier_options: dict[str, Any] = field(default_factory=dict, metadata=_help(
-        "Options for the verifier's `configure` (e.g. extraction = 'strict' for math)."))
+        "Options for the `configure` of the verifier that judges correctness (e.g. extraction = 'strict' for "
+        "math): grading.verifier in mode 'rest-em', the task's verifier (pass@k) in mode 'rest'."))
     workers: int = field(default=2, metadata=_help(
         "Grading worker processes; 0 grades in-process without deadline (trusted verifiers only).", minimum=0))
     timeout: float | None = field(default=None, metadata=_help(
@@ -110,8 +112,8 @@ class GradingConfig:
     address: str | None = field(default=None, metadata=_help(
         "Ray cluster to join with backend = 'ray' (HOST:PORT or ray://HOST:PORT; None: start a local one)."))
     sandbox_options: dict[str, Any] = field(default_factory=dict, metadata=_help(
-        "Options for the verifier's sandbox (e.g. runtime = 'runsc': Docker under gVisor), checked before "
-        "the run starts."))
+        "Options for the sandbox of every verifier of the run that runs one (e.g. runtime = 'runsc': Docker "
+        "under gVisor), checked before the run starts."))
 
 
 @dataclass
@@ -178,8 +180,8 @@ class RestConfig:
         "'zscore': rewards become per-prompt z-scores over the Grow dataset before thresholds apply, so one "
         "threshold means 'better than this prompt's typical sample' for easy and hard prompts alike."))
     reward_options: dict[str, Any] = field(default_factory=dict, metadata=_help(
-        "Options for the reward verifier's configure(), e.g. {checkpoint = 'rm/', normalise = 'sigmoid'} "
-        "for the rm plugin's reward model."))
+        "mode 'rest': options for the reward source's (grading.verifier's) configure(), e.g. "
+        "{checkpoint = 'rm/', normalise = 'sigmoid'} for the rm plugin's reward model."))
 
 
 @dataclass

@@ -19,7 +19,7 @@ from typing import Any
 from rest_verify.errors import RestEmError, UnknownNameError
 from rest_verify.plugins import get_task
 
-from rest_train import loop
+from rest_train import runner
 from rest_train.config import (DataConfig, EvalConfig, FilterConfig, GenerationConfig, GradingConfig, ModelConfig,
                                RunConfig, SamplingConfig, TrainConfig)
 from rest_train.files import remove_partials, write_json
@@ -143,4 +143,4 @@ def run_demo(root: Path, *, device: str = "cpu", iterations: int | None = None, 
     prepare_base(root, settings, seed=seed, device=device, progress=progress)
     config = demo_config(settings, root, device=device, seed=seed,
                          iterations=settings.iterations if iterations is None else iterations)
-    return loop.run(config, progress=progress)
+    return runner.run(config, progress=progress)

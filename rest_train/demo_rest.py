@@ -25,7 +25,7 @@ import rest_verify
 from rest_verify.errors import RestEmError, UnknownNameError
 from rest_verify.plugins import get_generator_factory, get_verifier
 
-from rest_train import loop
+from rest_train import runner
 from rest_train.config import GradingConfig, RestConfig, RunConfig, TrainConfig
 from rest_train.demo import CONTEXT, FULL, MAX_NEW_TOKENS, QUICK, DemoSettings, arith_task, demo_config, prepare_base
 from rest_train.files import read_json, read_jsonl, write_jsonl, write_text
@@ -303,8 +303,8 @@ def run_rest_demo(root: Path, *, device: str = "cpu", seed: int = 0, quick: bool
     base = prepare_base(root, settings, seed=seed, device=device, progress=progress)
     model = prepare_reward_model(root, base, settings, reward, kind=reward_model, seed=seed, device=device,
                                  progress=progress)
-    rest_em = loop.run(rest_em_config(settings, root / "rest-em", base, device=device, seed=seed), progress=progress)
-    rest = loop.run(rest_config(settings, reward, rest_path(root, reward_model), base, model, device=device, seed=seed,
+    rest_em = runner.run(rest_em_config(settings, root / "rest-em", base, device=device, seed=seed), progress=progress)
+    rest = runner.run(rest_config(settings, reward, rest_path(root, reward_model), base, model, device=device, seed=seed,
                                 kind=reward_model), progress=progress)
     write_comparison(root, reward_model, rest_em, rest, read_json(model / RECORD))
     return rest_em, rest

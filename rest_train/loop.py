@@ -33,20 +33,17 @@ from typing import Any, Callable, Sequence
 
 import rest_verify
 from rest_verify import Problem, Verdict
-from rest_verify.backends import open_grader
 from rest_verify.audit import RUN_PROBLEMS
-from rest_verify.engine import AUTO, resolve_verifier
-from rest_verify.verifier_options import configured
 from rest_verify.errors import RestEmError
 from rest_verify.plugins import PINNING_VARIABLE, get_generator_factory, get_task
-from rest_verify.sandbox_options import with_sandbox_options
 
 from rest_train import filtering, metrics
 from rest_train.chat import ChatFormat
-from rest_train.distributed import Ranks, joined
+from rest_train.distributed import Ranks
 from rest_train.config import ConfigError, RunConfig, from_dict
 from rest_train.files import read_json, read_jsonl, remove_partials, write_json, write_jsonl
 from rest_train.generation import Sampling
+from rest_train.graders import RunGraders, role_verifiers
 from rest_train.improve import TRAINING_RECORD, finetune
 from rest_train.overlap import sample_and_grade
 from rest_train.report import write_report
@@ -78,7 +75,7 @@ class Loop:
 
     `stage_hook(iteration, stage)` is called after each stage that actually ran and wrote its output;
     tests use it to crash a run at a chosen point, tools to watch progress. `ranks` places this process
-    in a multi-process run.
+    in a multi-process run. Every grading goes through `self.graders`, by role (rest_train.graders).
     """
 
     def __init__(self, config: RunConfig, *, stage_hook: StageHook | None = None, progress: bool | None = None,
@@ -93,19 +90,14 @@ class Loop:
         self.progress = progress
         self.ranks = ranks
         self.task = get_task(config.data.task)
-        self.verifier = config.grading.verifier or getattr(self.task, "verifier", None)
-        if not self.verifier:
-            raise ConfigError(f"grading.verifier is required: task {config.data.task!r} names no verifier")
         # Options are applied, and checked, now: a bad one stops the run before anything is generated.
-        self.scorer = configured(self.verifier, config.grading.verifier_options)
-        if config.grading.sandbox_options:
-            self.scorer = with_sandbox_options(resolve_verifier(self.scorer), config.grading.sandbox_options)
+        self.graders = RunGraders(role_verifiers(config, getattr(self.task, "verifier", None)), config,
+                                  progress=progress)
         self._generator: tuple[str, Any] | None = None
         self._chat: ChatFormat | None = None
-        self._grader: Any = None  # the run's one grader (local pool or Ray), opened on first use
-        # Verdicts made while sampling, held until their own stage writes them: the run directory and
-        # its resume points stay what they were before generation and grading overlapped.
-        self._graded_while_sampling: dict[Path, list[Verdict]] = {}
+        # Verdicts made while sampling, with the grader that made them, held until their own stage writes
+        # them: the run directory and its resume points stay what they were before the two overlapped.
+        self._graded_while_sampling: dict[Path, tuple[Any, list[Verdict]]] = {}
         self.train_problems: list[Problem] = []
         self.eval_problems: list[Problem] = []
 
@@ -125,9 +117,7 @@ class Loop:
                 results.append(self._iterate(iteration))
         finally:
             self._release_generator()
-            if self._grader is not None:
-                self._grader.close()
-                self._grader = None
+            self.graders.close()
         if self.ranks.is_main:
             self._write_report(results)
         return results
@@ -145,9 +135,9 @@ class Loop:
         previous = self._model_of(iteration - 1)
         self._stage(iteration, "samples", lambda path: self._sample(
             previous, self.train_problems, self.config.sampling.samples_per_problem, path,
-            self._seed(iteration, "samples")))
+            self._seed(iteration, "samples"), self.graders.reward()))
         self._stage(iteration, "verdicts", lambda path: self._grade(
-            directory / OUTPUTS["samples"], self.train_problems, path))
+            directory / OUTPUTS["samples"], self.train_problems, path, self.graders.reward()))
         self._stage(iteration, "train", lambda path: self._filter(iteration, directory, path))
         init = self.config.model.path if self.config.train.init_from == "base" else previous
         self._stage(iteration, "checkpoint", lambda path: self._improve(init, directory, path, iteration))
@@ -156,9 +146,10 @@ class Loop:
     def _evaluate(self, iteration: int, model_path: str) -> dict[str, Any]:
         directory = iteration_dir(self.root, iteration)
         self._stage(iteration, "eval_samples", lambda path: self._sample(
-            model_path, self.eval_problems, self.config.eval_samples, path, self._seed(iteration, "eval_samples")))
+            model_path, self.eval_problems, self.config.eval_samples, path, self._seed(iteration, "eval_samples"),
+            self.graders.exact()))
         self._stage(iteration, "eval_verdicts", lambda path: self._grade(
-            directory / OUTPUTS["eval_samples"], self.eval_problems, path))
+            directory / OUTPUTS["eval_samples"], self.eval_problems, path, self.graders.exact()))
         self._stage(iteration, "metrics", lambda path: self._metrics(iteration, model_path, directory, path))
         return read_json(directory / OUTPUTS["metrics"])
 
@@ -170,6 +161,9 @@ class Loop:
             self.ranks.wait()  # for rank 0 to finish the stage
             return
         done = self.ranks.from_main(output.exists()) if every_rank else output.exists()
+        if done and self.ranks.is_main:
+            # A kill between writing a sampling stage and removing its journal leaves the journal behind.
+            journal_path(output).unlink(missing_ok=True)
         if not done:
             if self.ranks.is_main:
                 directory.mkdir(parents=True, exist_ok=True)
@@ -183,7 +177,9 @@ class Loop:
         if not every_rank:
             self.ranks.wait()  # the other ranks may read the output now
 
-    def _sample(self, model_path: str, problems: Sequence[Problem], n: int, output: Path, seed: int) -> None:
+    def _sample(self, model_path: str, problems: Sequence[Problem], n: int, output: Path, seed: int,
+                grader: Any) -> None:
+        """`n` samples per problem into `output`, graded by `grader` as they come (kept for `_grade`)."""
         sampling = self.config.sampling
         stop = sampling.stop if sampling.stop is not None else getattr(self.task, "stop", ())
         prompts = [self._prompt(problem) for problem in problems]
@@ -193,25 +189,23 @@ class Loop:
             generator, prompts, problems, n,
             Sampling(temperature=sampling.temperature, top_k=sampling.top_k, top_p=sampling.top_p,
                      max_new_tokens=sampling.max_new_tokens, stop=tuple(stop), seed=seed),
-            self._run_grader(), backend=self.config.generation.backend)
+            grader, backend=self.config.generation.backend)
         write_jsonl(output, ({"problem_id": problem.id, "sample": index, "prompt": prompt, "completion": text}
                              for problem, prompt, texts in zip(problems, prompts, generated)
                              for index, text in enumerate(texts)))
-        self._graded_while_sampling[output] = [verdict for row in verdicts for verdict in row]
+        self._graded_while_sampling[output] = (grader, [verdict for row in verdicts for verdict in row])
         journal.unlink(missing_ok=True)
 
-    def _grade(self, samples_path: Path, problems: Sequence[Problem], output: Path, verifier: Any = None) -> None:
-        """Verdicts of the samples: by the run's grader (made while sampling when it could be), or by `verifier`."""
+    def _grade(self, samples_path: Path, problems: Sequence[Problem], output: Path, grader: Any) -> None:
+        """`grader`'s verdicts of the samples: those it made while sampling, else it grades the file now
+        (a resumed run, or a grader of another role than the one that graded while sampling)."""
         samples = read_jsonl(samples_path)
-        own = verifier is None or verifier == self.verifier
-        verdicts = self._graded_while_sampling.pop(samples_path, None) if own else None
-        if verdicts is None:  # another verifier, or resumed after the samples were written: grade the file
+        made_by, verdicts = self._graded_while_sampling.get(samples_path, (None, None))
+        if made_by is grader:
+            del self._graded_while_sampling[samples_path]
+        else:
             by_id = {problem.id: problem for problem in problems}
-            pairs = ([by_id[s["problem_id"]] for s in samples], [s["completion"] for s in samples])
-            grading = self.config.grading
-            verdicts = (self._run_grader().grade(*pairs) if own else
-                        rest_verify.grade(*pairs, verifier, workers=grading.workers, progress=self.progress,
-                                          timeout=AUTO if grading.timeout is None else grading.timeout))
+            verdicts = grader.grade([by_id[s["problem_id"]] for s in samples], [s["completion"] for s in samples])
         write_jsonl(output, ({"problem_id": s["problem_id"], "sample": s["sample"], **v.to_dict()}
                              for s, v in zip(samples, verdicts)))
 
@@ -287,16 +281,6 @@ class Loop:
             raise RestEmError(f"the {what} problems have repeated ids; every problem needs a unique id")
         return problems
 
-    def _run_grader(self) -> Any:
-        """The run's one grader: its workers (and a verifier's warm sandboxes) serve every stage."""
-        if self._grader is None:
-            grading = self.config.grading
-            self._grader = open_grader(self.scorer if grading.verifier_options or grading.sandbox_options else self.verifier,
-                                       backend=grading.backend, address=grading.address,
-                                       workers=grading.workers, progress=self.progress,
-                                       timeout=AUTO if grading.timeout is None else grading.timeout)
-        return self._grader
-
     def _generator_for(self, model_path: str) -> Any:
         if self._generator is not None and self._generator[0] == model_path:
             return self._generator[1]
@@ -330,7 +314,8 @@ class Loop:
             "config": current, "seed": self.config.seed,
             "plugins": rest_verify.get_registry().provenance(),
             PINNING_VARIABLE: os.environ.get(PINNING_VARIABLE),
-            "versions": _versions(), "verifier": self.verifier,
+            "versions": _versions(), "verifier": self.graders.verifiers.reward.name,
+            "graders": self.graders.verifiers.describe(),
         })
 
 
@@ -356,18 +341,3 @@ def _versions() -> dict[str, str]:
         except importlib.metadata.PackageNotFoundError:
             versions[name] = "not installed"
     return versions
-
-
-def run(config: RunConfig, *, stage_hook: StageHook | None = None,
-        progress: bool | None = None) -> list[dict[str, Any]]:
-    """Run (or resume) the loop described by `config`; returns the metrics of iterations 0..N.
-
-    Started by `torchrun` or `accelerate launch`, the launcher's processes run it together.
-    """
-    loop_class = Loop
-    if config.mode == "rest":
-        from rest_train.rest import RestLoop  # rest.py builds on this module
-
-        loop_class = RestLoop
-    with joined() as ranks:
-        return loop_class(config, stage_hook=stage_hook, progress=progress, ranks=ranks).run()

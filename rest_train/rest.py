@@ -31,13 +31,11 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any, Sequence
 
-import rest_verify
 from rest_verify import Verdict
-from rest_verify.errors import RestEmError, VerifierOptionError
-from rest_verify.verifier_options import configured
+from rest_verify.errors import RestEmError
 
 from rest_train import filtering
-from rest_train.config import ConfigError, RestConfig, RunConfig
+from rest_train.config import RestConfig, RunConfig
 from rest_train.files import read_json, read_jsonl, write_jsonl
 from rest_train.loop import OUTPUTS, Loop, iteration_dir
 from rest_train.rest_report import write_rest_report
@@ -49,14 +47,6 @@ EVAL_REWARDS = "eval_rewards.jsonl"
 
 class EmptyImproveStep(RestEmError):
     """An Improve step's threshold keeps no sample: there is nothing to fine-tune on."""
-
-
-def reward_source(name: str, options: dict[str, Any]) -> Any:
-    """The registered verifier `name`, configured with `options`; a bad option is a ConfigError naming the key."""
-    try:
-        return configured(name, options)
-    except VerifierOptionError as exc:
-        raise ConfigError(f"rest.reward_options: {exc}") from None
 
 
 def judged(status: str, real_valued: bool) -> bool:
@@ -131,17 +121,16 @@ def _format_distribution(summary: dict[str, Any]) -> str:
 
 
 class RestLoop(Loop):
-    """The loop in mode 'rest': Grow / Improve in place of E-step / M-step (module docstring)."""
+    """The loop in mode 'rest': Grow / Improve in place of E-step / M-step (module docstring).
+
+    The Grow dataset is scored by the reward role's grader; held-out pass@k and the check of kept samples
+    come from the exact role's (rest_train.graders), which is the same grader when the two are one.
+    """
 
     def __init__(self, config: RunConfig, **options: Any):
         super().__init__(config, **options)
-        reward_name = self.verifier
-        self.exact: str | None = getattr(self.task, "verifier", None)
-        self.reward = reward_source(reward_name, config.rest.reward_options)
-        # A separate reward source is judged by the exact verifier; otherwise the two are one.
-        self.separate_reward = self.exact is None or reward_name != self.exact or bool(config.rest.reward_options)
-        self.real_valued = bool(getattr(self.reward, "real_valued_rewards", False))
-        self.verifier = self.exact or reward_name
+        self.has_exact = self.graders.verifiers.exact is not None
+        self.real_valued = bool(getattr(self.graders.verifiers.reward, "real_valued_rewards", False))
 
     # -- schedule -------------------------------------------------------------------------------------
 
@@ -164,9 +153,9 @@ class RestLoop(Loop):
         if directory == grow_dir:
             self._stage(iteration, "samples", lambda path: self._sample(
                 previous, self.train_problems, self.config.sampling.samples_per_problem, path,
-                self._seed(iteration, "samples")))
+                self._seed(iteration, "samples"), self.graders.reward()))
             self._stage(iteration, "verdicts", lambda path: self._grade(
-                grow_dir / OUTPUTS["samples"], self.train_problems, path, verifier=self.reward))
+                grow_dir / OUTPUTS["samples"], self.train_problems, path, self.graders.reward()))
         self._stage(iteration, "train", lambda path: self._keep(iteration, path))
         self._stage(iteration, "checkpoint", lambda path: self._improve(previous, directory, path, iteration))
         return self._evaluate(iteration, str(directory / OUTPUTS["checkpoint"]))
@@ -174,16 +163,17 @@ class RestLoop(Loop):
     def _evaluate(self, iteration: int, model_path: str) -> dict[str, Any]:
         directory = iteration_dir(self.root, iteration)
         self._stage(iteration, "eval_samples", lambda path: self._sample(
-            model_path, self.eval_problems, self.config.eval_samples, path, self._seed(iteration, "eval_samples")))
+            model_path, self.eval_problems, self.config.eval_samples, path, self._seed(iteration, "eval_samples"),
+            self.graders.exact()))
         self._stage(iteration, "eval_verdicts", lambda path: self._grade_fresh(directory, path))
         self._stage(iteration, "metrics", lambda path: self._metrics(iteration, model_path, directory, path))
         return read_json(directory / OUTPUTS["metrics"])
 
     def _grade_fresh(self, directory: Path, output: Path) -> None:
         samples = directory / OUTPUTS["eval_samples"]
-        if self.separate_reward and self.exact is not None:
-            self._grade(samples, self.eval_problems, directory / EVAL_REWARDS, verifier=self.reward)
-        self._grade(samples, self.eval_problems, output, verifier=self.exact or self.reward)
+        if self.graders.separate:
+            self._grade(samples, self.eval_problems, directory / EVAL_REWARDS, self.graders.reward())
+        self._grade(samples, self.eval_problems, output, self.graders.exact())
 
     def _keep(self, iteration: int, output: Path) -> None:
         grow, step = self._position(iteration)
@@ -202,21 +192,34 @@ class RestLoop(Loop):
             raise RestEmError(f"Improve step {step}: loss 'reward_weighted' needs non-negative rewards, but kept "
                               f"rewards go down to {min(k['reward'] for k in kept):.4g}; score with "
                               f"rest.reward_options.normalise = 'sigmoid' or use loss 'nll'")
-        for example, verified in zip(kept, self._verified(kept)):
+        for example, verified in zip(kept, self._verified(iteration, kept)):
             example["verified"] = verified
         write_jsonl(output, kept)
         log.info("Improve step %d (Grow %d): threshold %.4g keeps %d of %d samples", step, grow, threshold,
                  len(kept), len(samples))
 
-    def _verified(self, kept: list[dict[str, Any]]) -> list[bool | None]:
-        """The task verifier's judgement of each kept sample, where a separate reward source chose them."""
-        if self.exact is None or not self.separate_reward:
+    def _verified(self, iteration: int, kept: list[dict[str, Any]]) -> list[bool | None]:
+        """The exact verifier's judgement of each kept sample, where a separate reward source chose them.
+
+        The Improve steps of one Grow keep overlapping samples: those an earlier step judged (its
+        train.jsonl says) are not graded again.
+        """
+        if not self.graders.separate:
             return [None] * len(kept)
+        known = self._judged_earlier(iteration)
+        todo = [k for k in kept if (k["problem_id"], k["completion"]) not in known]
         by_id = {problem.id: problem for problem in self.train_problems}
-        verdicts = rest_verify.grade([by_id[k["problem_id"]] for k in kept], [k["completion"] for k in kept],
-                                     self.exact, workers=self.config.grading.workers,
-                                     timeout=self.config.grading.timeout, progress=self.progress)
-        return [verdict.correct for verdict in verdicts]
+        verdicts = self.graders.exact().grade([by_id[k["problem_id"]] for k in todo], [k["completion"] for k in todo])
+        known.update(((k["problem_id"], k["completion"]), v.correct) for k, v in zip(todo, verdicts, strict=True))
+        return [known[(k["problem_id"], k["completion"])] for k in kept]
+
+    def _judged_earlier(self, iteration: int) -> dict[tuple[str, str], bool]:
+        """(problem id, completion) -> the exact verdict, from the earlier Improve steps of this Grow."""
+        first = iteration - self._position(iteration)[1] + 1
+        return {(k["problem_id"], k["completion"]): k["verified"]
+                for earlier in range(first, iteration)
+                for k in read_jsonl(iteration_dir(self.root, earlier) / OUTPUTS["train"])
+                if k.get("verified") is not None}
 
     # -- records --------------------------------------------------------------------------------------
 
@@ -240,7 +243,7 @@ class RestLoop(Loop):
 
     def _metrics_record(self, iteration: int, model_path: str, directory: Path) -> dict[str, Any]:
         record = super()._metrics_record(iteration, model_path, directory)
-        if self.exact is None:  # every scored sample is `correct`: pass@k would only count scored samples
+        if not self.has_exact:  # every scored sample is `correct`: pass@k would only count scored samples
             record.update({"pass@1": None, "pass@k": dict.fromkeys(record["pass@k"]),
                            "maj@k": dict.fromkeys(record["maj@k"])})
         record["fresh"] = self._fresh_record(directory, record.get("estep"))

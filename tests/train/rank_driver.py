@@ -21,7 +21,7 @@ def main() -> None:
     config_path, log_dir = Path(sys.argv[1]), Path(sys.argv[2])
     import torch
 
-    from rest_train import loop
+    from rest_train import runner
     from rest_train.config import from_dict
 
     torch.set_num_threads(1)
@@ -52,7 +52,7 @@ def main() -> None:
             record(write=event, path=target)
 
     sys.addaudithook(watch)
-    loop.run(config, stage_hook=lambda iteration, stage: record(stage=[iteration, stage]), progress=False)
+    runner.run(config, stage_hook=lambda iteration, stage: record(stage=[iteration, stage]), progress=False)
 
 
 if __name__ == "__main__":

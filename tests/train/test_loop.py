@@ -10,8 +10,7 @@ import pytest
 
 from rest_verify import backends
 from rest_verify.plugins import get_task, get_verifier
-from rest_verify.sandbox_options import SandboxOptionError
-from rest_train import loop
+from rest_train import loop, runner
 from rest_train.config import ConfigError, FilterConfig, TrainConfig
 from rest_train.demo import QUICK, demo_config
 
@@ -53,7 +52,7 @@ def comparable(root: Path) -> dict[str, object]:
 
 def test_resume_after_a_crash_at_every_stage_matches_an_uninterrupted_run(tmp_path, base_model):
     reference = tmp_path / "reference"
-    loop.run(quick_config(reference, base_model), progress=False)
+    runner.run(quick_config(reference, base_model), progress=False)
 
     interrupted = tmp_path / "interrupted"
     finished: list[tuple[int, str]] = []
@@ -64,7 +63,7 @@ def test_resume_after_a_crash_at_every_stage_matches_an_uninterrupted_run(tmp_pa
 
     for _ in range(STAGE_COUNT + 1):
         try:
-            results = loop.run(quick_config(interrupted, base_model), stage_hook=crash_after_first_stage,
+            results = runner.run(quick_config(interrupted, base_model), stage_hook=crash_after_first_stage,
                                progress=False)
             break
         except Crash:
@@ -80,11 +79,11 @@ def test_a_finished_run_redoes_nothing_and_can_be_extended(tmp_path, base_model)
     root = tmp_path / "run"
     config = quick_config(root, base_model)
     config = dataclasses.replace(config, train=dataclasses.replace(config.train, init_from="previous"))
-    loop.run(config, progress=False)
+    runner.run(config, progress=False)
     ran: list[tuple[int, str]] = []
-    loop.run(config, stage_hook=lambda i, s: ran.append((i, s)), progress=False)
+    runner.run(config, stage_hook=lambda i, s: ran.append((i, s)), progress=False)
     assert ran == []
-    loop.run(dataclasses.replace(config, iterations=2), stage_hook=lambda i, s: ran.append((i, s)), progress=False)
+    runner.run(dataclasses.replace(config, iterations=2), stage_hook=lambda i, s: ran.append((i, s)), progress=False)
     assert ran == [(2, stage) for stage in loop.STAGES]
     # ReST's `previous`: iteration 2 starts from iteration 1's checkpoint, iteration 1 from the base
     first = json.loads((root / "iter_01" / "metrics.json").read_text())
@@ -100,17 +99,17 @@ def test_leftovers_of_a_killed_write_are_removed(tmp_path, base_model):
     (root / "iter_00").mkdir(parents=True)
     leftover = root / "iter_00" / "eval_samples.jsonl.partial-abc"
     leftover.write_text('{"truncated')
-    loop.run(config, progress=False)
+    runner.run(config, progress=False)
     assert not leftover.exists()
     assert (root / "iter_00" / "metrics.json").exists() and (root / "report.md").exists()
 
 
 def test_a_different_config_does_not_resume_into_an_old_run(tmp_path, base_model):
     root = tmp_path / "run"
-    loop.run(quick_config(root, base_model, iterations=0), progress=False)
+    runner.run(quick_config(root, base_model, iterations=0), progress=False)
     changed = quick_config(root, base_model, iterations=0, train=TrainConfig(learning_rate=0.5))
     with pytest.raises(ConfigError, match="train.learning_rate"):
-        loop.run(changed, progress=False)
+        runner.run(changed, progress=False)
 
 
 def test_one_grader_serves_the_run_with_the_verifiers_own_deadline_and_is_closed_even_on_error(
@@ -134,7 +133,7 @@ def test_one_grader_serves_the_run_with_the_verifiers_own_deadline_and_is_closed
     monkeypatch.setattr(backends, "Grader", Recorded)
     monkeypatch.setattr(type(get_verifier("arith")), "deadline", 42.0, raising=False)
     with pytest.raises(Crash):
-        loop.run(quick_config(tmp_path / "run", base_model), stage_hook=crash_after_grading_training_samples,
+        runner.run(quick_config(tmp_path / "run", base_model), stage_hook=crash_after_grading_training_samples,
                  progress=False)
     assert len(built) == 1  # iteration 0's evaluation and iteration 1's samples shared it
     assert built[0].timeout == 42.0 and built[0].closed
@@ -147,7 +146,7 @@ def test_a_run_graded_on_a_local_ray_cluster_equals_the_local_run(tmp_path, base
     for backend in ("local", "ray"):
         config = quick_config(tmp_path / backend, base_model)
         config = dataclasses.replace(config, grading=dataclasses.replace(config.grading, backend=backend))
-        loop.run(config, progress=False)
+        runner.run(config, progress=False)
         runs[backend] = comparable(tmp_path / backend)
     assert runs["ray"] == runs["local"]
 
@@ -156,6 +155,6 @@ def test_sandbox_options_for_a_verifier_without_a_sandbox_stop_the_run_before_it
     config = demo_config(QUICK, tmp_path / "run", device="cpu", iterations=1, seed=0)
     config = dataclasses.replace(config, grading=dataclasses.replace(config.grading,
                                                                      sandbox_options={"runtime": "runsc"}))
-    with pytest.raises(SandboxOptionError, match="runs no sandbox"):
+    with pytest.raises(ConfigError, match="grading.sandbox_options: verifier 'arith' runs no sandbox"):
         loop.Loop(config)
     assert not (tmp_path / "run").exists()

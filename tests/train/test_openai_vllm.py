@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from rest_verify.plugins import get_generator_factory
-from rest_train import loop
+from rest_train import runner
 from rest_train.config import (DataConfig, EvalConfig, GenerationConfig, GradingConfig, ModelConfig, RunConfig,
                                SamplingConfig)
 from rest_train.generation import Sampling
@@ -139,7 +139,7 @@ def test_a_run_samples_through_the_server(server, tmp_path):
         sampling=SamplingConfig(max_new_tokens=16),
         generation=GenerationConfig(backend="openai", options={"base_urls": [url], "concurrency": 4}),
         grading=GradingConfig(verifier="arith", workers=0), eval=EvalConfig(ks=[1, 2]))
-    [metrics] = loop.run(config, progress=False)
+    [metrics] = runner.run(config, progress=False)
     samples = [json.loads(line) for line in (tmp_path / "run" / "iter_00" / "eval_samples.jsonl").open()]
     assert len(samples) == 6 * 2 and metrics["problems"] == 6
     assert not (tmp_path / "run" / "iter_00" / "eval_samples.jsonl.journal").exists()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from rest_train import loop
+from rest_train import runner
 from rest_train.config import ConfigError, GradingConfig, RestConfig, from_dict
 from rest_train.demo import QUICK
 from rest_train.demo_rest import QUICK_REWARD, comparison_table, rest_config
@@ -80,7 +80,7 @@ def test_an_improve_step_that_keeps_nothing_stops_naming_the_threshold_and_the_r
                                  rest=RestConfig(improve_steps=2, thresholds=[2.0, 3.0], threshold_kind="absolute"))
     with pytest.raises(EmptyImproveStep, match=r"Improve step 1 of Grow step 1: threshold 2 \(absolute 2.0\) "
                                                r"keeps no sample; Grow rewards: 48 of 48 samples scored: min 0"):
-        loop.run(config, progress=False)
+        runner.run(config, progress=False)
 
 
 def rest_run(root: Path, models: tuple[Path, Path]):
@@ -89,7 +89,7 @@ def rest_run(root: Path, models: tuple[Path, Path]):
 
 
 def test_rest_mode_resumes_at_improve_step_granularity_and_records_each_step(tmp_path, models):
-    reference = loop.run(rest_run(tmp_path / "reference", models), progress=False)
+    reference = runner.run(rest_run(tmp_path / "reference", models), progress=False)
 
     crash_points = {(1, "verdicts"), (1, "checkpoint"), (2, "train"), (2, "eval_verdicts")}
     ran: list[tuple[int, str]] = []
@@ -101,7 +101,7 @@ def test_rest_mode_resumes_at_improve_step_granularity_and_records_each_step(tmp
 
     for _ in range(len(crash_points) + 1):
         try:
-            results = loop.run(rest_run(tmp_path / "interrupted", models), stage_hook=crash, progress=False)
+            results = runner.run(rest_run(tmp_path / "interrupted", models), stage_hook=crash, progress=False)
             break
         except Crash:
             continue
@@ -126,4 +126,4 @@ def test_reward_weighted_loss_refuses_negative_rewards(tmp_path, models):
     config = rest_run(tmp_path / "run", models)  # raw logits of a random reward model straddle 0
     config = dataclasses.replace(config, train=dataclasses.replace(config.train, loss="reward_weighted"))
     with pytest.raises(RestEmError, match="Improve step 1: loss 'reward_weighted' needs non-negative rewards"):
-        loop.run(config, progress=False)
+        runner.run(config, progress=False)
