@@ -5,7 +5,9 @@ deadlines and, for a sandboxed verifier, its own warm sandbox pool — sized to 
 guarantee of the local engine holds on every node. The driver reads the input lazily, answers what its
 cache knows, sends the rest in chunks to the node with the least work in flight, and yields verdicts in
 input order. A chunk whose node dies (or overruns the chunk's deadline and is killed) is sent again; each
-chunk's verdicts are accepted once, so no item is lost or graded into the output twice.
+chunk's verdicts are accepted once, so no item is lost or graded into the output twice. A node that has died
+for good (its restarts used up) gets no more chunks: the live nodes grade the rest, and only when none is
+left alive do items become `error` verdicts that say so.
 
 Before any work is sent, every node must build the verifier from its own installed plugins and grade the
 verifier's own `examples` correctly: a node without the plugin, or without Docker for `apps`, is an error
@@ -40,6 +42,9 @@ CHUNK_SECONDS = 2.0
 NODE_ROUND_SECONDS = 0.001  # a node collects its workers' verdicts at most this often (see Grader)
 CHUNKS_PER_NODE = 3  # in flight per node: one grading, the next queued behind it, one more on its way
 CHUNK_ATTEMPTS = 3  # a chunk is tried on at most this many node lives before its items become `error`
+# A chunk's deadline is this much plus the per-item timeout for every item on its node: room for Ray's round
+# trip and for the node replacing killed workers, so that only a node that is truly stuck is killed.
+CHUNK_DEADLINE_SLACK = 60.0
 CONNECT_TIMEOUT = 10.0
 READY_TIMEOUT = 300.0  # nodes import the verifier and start their pools (and sandboxes) before this
 
@@ -203,9 +208,11 @@ def _pack(value: Any) -> bytes:
 @dataclass
 class _Chunk:
     items: list[tuple[int, Problem, str, str | None]]  # (input index, problem, completion, cache key)
-    deaths: int = 0  # node deaths while this chunk was on the node
+    deaths: int = 0  # node lives this chunk is charged with: lost with its node, or overran and had it killed
+    last_loss: str = ""  # why the chunk was last lost: named in its items' verdicts once it is given up
     node: int = -1
     deadline: float = 0.0  # past it, the node holding the chunk is killed (and restarted by Ray)
+    killed: bool = False  # its node was killed here: the loss is already charged (or not this chunk's fault)
     sent_at: float = 0.0
     not_before: float = 0.0  # a resent chunk waits for its node to come back
 
@@ -238,6 +245,7 @@ class RayGrader:
         self.node_reports: list[dict[str, Any]] = []
         self.resent_chunks = 0  # chunks sent again after their node died or overran: visible in logs and tests
         self.nodes: list[Any] = []
+        self.dead_nodes: dict[int, str] = {}  # index in `nodes` -> why it died for good; it gets no more chunks
         try:
             self.nodes = self._start_nodes(spec, workers_per_node, timeout, memory_mb)
         except BaseException:
@@ -255,20 +263,28 @@ class RayGrader:
                                       scheduling_strategy=NodeAffinitySchedulingStrategy(node["NodeID"], soft=False))
                   .remote(spec, workers, timeout, memory_mb) for node in alive]
         try:
+            self.node_reports = self._ready_reports(actors)
+        except BaseException:  # none may outlive the error: each holds a worker pool (and sandboxes)
+            for actor in actors:
+                ray.kill(actor)
+            raise
+        return actors
+
+    def _ready_reports(self, actors: list) -> list[dict[str, Any]]:
+        """Every node's `NodeGrader.ready` report, or a RayClusterError naming why a node cannot grade."""
+        ray = self._ray
+        try:
             reports = ray.get([actor.ready.remote() for actor in actors], timeout=READY_TIMEOUT)
         except ray.exceptions.GetTimeoutError as exc:
             raise RayClusterError(f"Ray nodes did not get ready to grade within {READY_TIMEOUT:.0f} s") from exc
         except ray.exceptions.RayError as exc:  # e.g. a node cannot even unpickle the verifier object
             raise RayClusterError(f"a Ray node could not start grading with verifier {self.name!r}: "
-                                  f"{str(exc).strip().splitlines()[-1]}") from exc
-        self.node_reports = reports
+                                  f"{_last_line(exc)}") from exc
         broken = [f"node {report['node']}: {report['problem']}" for report in reports if report["problem"]]
         if broken:
-            for actor in actors:
-                ray.kill(actor)
             raise RayClusterError(f"verifier {self.name!r} cannot run on every Ray node; install its plugin (and "
                                   f"what it needs, e.g. Docker for sandboxed code) on each: " + "; ".join(broken))
-        return actors
+        return reports
 
     def __enter__(self) -> "RayGrader":
         return self
@@ -291,6 +307,7 @@ class RayGrader:
         for actor in getattr(self, "nodes", []):
             self._ray.kill(actor)
         self.nodes = []
+        self.dead_nodes = {}
         if getattr(self, "_connected_here", False):
             self._ray.shutdown()  # a cluster this grader started (or joined) ends with it
             self._connected_here = False
@@ -312,10 +329,10 @@ class _Run:
         self.chunk_size = grader.chunk_size or FIRST_CHUNK_SIZE
 
     def verdicts(self, source: Iterator[tuple[int, tuple[Problem, str]]]) -> Iterator[Verdict]:
-        window = max(1, CHUNKS_PER_NODE * len(self.grader.nodes))
         next_index, exhausted = 0, False
         while True:
             self._resend_due()
+            window = max(1, CHUNKS_PER_NODE * len(self._live_nodes()))
             while not exhausted and len(self.in_flight) + len(self.waiting) < window:
                 chunk = self._read_chunk(source)
                 if chunk is None:
@@ -354,36 +371,36 @@ class _Run:
                 chunk.items.append((index, problem, completion, key))
         return chunk
 
+    def _live_nodes(self) -> list[int]:
+        return [node for node in range(len(self.grader.nodes)) if node not in self.grader.dead_nodes]
+
     def _send(self, chunk: _Chunk) -> None:
+        """Send the chunk to the live node with the least work in flight; with none alive, give it up."""
         grader = self.grader
         if not grader.nodes:
             raise RayClusterError("no Ray node is left to grade on (the grader is closed or every node is gone)")
-        chunk.node = min(range(len(grader.nodes)), key=lambda n: self.load[n])
+        live = self._live_nodes()
+        if not live:
+            causes = "; ".join(f"node {node}: {cause}" for node, cause in sorted(grader.dead_nodes.items()))
+            self._give_up(chunk, f"no Ray node is left alive to grade this item ({causes})")
+            return
+        chunk.node = min(live, key=lambda n: self.load[n])
+        chunk.killed = False
         per_item = grader.timeout if grader.timeout is not None else DEFAULT_TIMEOUT
         chunk.sent_at = time.monotonic()
         self.load[chunk.node] += len(chunk.items)
         # The node grades its chunks one after another: this one is done once everything before it is.
-        chunk.deadline = chunk.sent_at + 60.0 + per_item * self.load[chunk.node]
+        chunk.deadline = chunk.sent_at + CHUNK_DEADLINE_SLACK + per_item * self.load[chunk.node]
         problems, completions = [p for _, p, _, _ in chunk.items], [c for _, _, c, _ in chunk.items]
         self.in_flight[grader.nodes[chunk.node].grade.remote(_pack((problems, completions)))] = chunk
 
     def _receive(self, ref: Any) -> None:
         chunk = self.in_flight.pop(ref)
         self.load[chunk.node] -= len(chunk.items)
-        errors = self.ray.exceptions
         try:
             verdicts = pickle.loads(self.ray.get(ref))
-        except errors.ActorUnavailableError:  # the node is restarting: not a new death, try again shortly
-            self._wait_and_resend(chunk, delay=0.5)
-            return
-        except errors.RayActorError as exc:
-            chunk.deaths += 1
-            if chunk.deaths >= CHUNK_ATTEMPTS:
-                for index, *_ in chunk.items:
-                    self.done[index] = Verdict.error(f"Ray node died {chunk.deaths} times while grading this item "
-                                                     f"({type(exc).__name__})")
-                return
-            self._wait_and_resend(chunk, delay=0.0)
+        except self.ray.exceptions.RayActorError as exc:
+            self._lost(chunk, exc)
             return
         if self.grader.chunk_size is None and time.monotonic() - chunk.sent_at < CHUNK_SECONDS:
             self.chunk_size = min(MAX_CHUNK_SIZE, 2 * self.chunk_size)
@@ -392,6 +409,30 @@ class _Run:
             if key is not None and cache is not None and verdict.status.value not in ("error", "timeout"):
                 cache.put(key, verdict)
             self.done[index] = verdict
+
+    def _lost(self, chunk: _Chunk, exc: Exception) -> None:
+        """A chunk whose node stopped before answering: sent again, or given up once its lives are spent.
+
+        Ray's ActorUnavailableError means the node is restarting (resent shortly, not charged: the call may
+        not even have reached it); ActorDiedError means it will never come back, so it gets no more chunks.
+        A node killed here for overrunning has already charged the chunks at fault in `_expire`.
+        """
+        errors = self.ray.exceptions
+        if isinstance(exc, errors.ActorDiedError):
+            self.grader.dead_nodes.setdefault(chunk.node, f"{type(exc).__name__}: {_last_line(exc)}")
+        restarting = isinstance(exc, errors.ActorUnavailableError)
+        if not restarting and not chunk.killed:
+            chunk.deaths += 1
+            chunk.last_loss = f"its node died ({type(exc).__name__})"
+        if chunk.deaths >= CHUNK_ATTEMPTS:
+            self._give_up(chunk, f"a Ray node was lost {chunk.deaths} times while grading this item; "
+                                 f"last, {chunk.last_loss}")
+        else:
+            self._wait_and_resend(chunk, delay=0.5 if restarting else 0.0)
+
+    def _give_up(self, chunk: _Chunk, reason: str) -> None:
+        for index, *_ in chunk.items:
+            self.done[index] = Verdict.error(reason)
 
     def _wait_and_resend(self, chunk: _Chunk, delay: float) -> None:
         self.grader.resent_chunks += 1
@@ -402,13 +443,30 @@ class _Run:
         now = time.monotonic()
         due = [chunk for chunk in self.waiting if chunk.not_before <= now]
         self.waiting = [chunk for chunk in self.waiting if chunk.not_before > now]
-        for chunk in due:  # Ray ends the wait: once a node's restarts are spent, calls fail as deaths
+        for chunk in due:
             self._send(chunk)
 
     def _expire(self) -> None:
-        """Kill a node that holds a chunk past its deadline; Ray restarts it and the chunk is sent again."""
+        """Kill a node that holds a chunk past its deadline; Ray restarts it and its chunks are sent again."""
         now = time.monotonic()
-        for chunk in list(self.in_flight.values()):
-            if now > chunk.deadline:
-                self.ray.kill(self.grader.nodes[chunk.node], no_restart=False)
-                chunk.deadline = float("inf")  # its failure arrives through _receive
+        overdue = {chunk.node for chunk in self.in_flight.values() if now > chunk.deadline and not chunk.killed}
+        for node in overdue:
+            on_node = [chunk for chunk in self.in_flight.values() if chunk.node == node and not chunk.killed]
+            self._charge_overrun(min(on_node, key=lambda chunk: chunk.sent_at))
+            for chunk in on_node:
+                chunk.killed = True  # its failure arrives through _receive, and is not charged again there
+            self.ray.kill(self.grader.nodes[node], no_restart=False)
+
+    @staticmethod
+    def _charge_overrun(chunk: _Chunk) -> None:
+        """Charge the node's death to the chunk that held it up: the node grades its chunks in order and
+        returns each one's verdicts in order, so the oldest one is stuck and the ones behind it only wait.
+        Charging those too would spend their attempts on one slow neighbour."""
+        chunk.deaths += 1
+        chunk.last_loss = "its chunk overran its deadline and the node was killed"
+
+
+def _last_line(exc: BaseException) -> str:
+    """The line of a Ray error that says what happened (its first lines are Ray's own boilerplate)."""
+    lines = str(exc).strip().splitlines()
+    return lines[-1][:300] if lines else type(exc).__name__

@@ -68,3 +68,37 @@ def _load_outside_workers() -> BrokenInWorkers:
     if sys.argv[0] == "-c":
         raise RuntimeError("this verifier cannot load in a grading worker")
     return BrokenInWorkers()
+
+
+class Recording:
+    """Appends `<problem id> <pid of the process that started this worker>` to `log` on every call, after
+    `pause` seconds: tests count real verifications and see which Ray node made each. Right for 'yes'."""
+
+    name = "recording"
+    version = "1"
+
+    def __init__(self, log: str, pause: float = 0.0):
+        self.log, self.pause = log, pause
+
+    def verify(self, problem: Problem, completion: str) -> Verdict:
+        time.sleep(self.pause)
+        self.node = getattr(self, "node", None) or os.getppid()  # read while the node lives: orphans see 1
+        with Path(self.log).open("a") as handle:
+            handle.write(f"{problem.id} {self.node}\n")
+        return Verdict.right(id=problem.id) if completion == "yes" else Verdict.wrong(id=problem.id)
+
+
+class SlowToReady(Behaving):
+    """Writes the pid of the process reading its `examples` to `pid_file`, then holds that read for
+    `seconds`: a Ray node that never gets ready to grade."""
+
+    name = "slow-to-ready"
+
+    def __init__(self, pid_file: str, seconds: float):
+        self.pid_file, self.seconds = pid_file, seconds
+
+    @property
+    def examples(self) -> list:
+        Path(self.pid_file).write_text(str(os.getpid()))
+        time.sleep(self.seconds)
+        return []

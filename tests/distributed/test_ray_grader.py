@@ -23,8 +23,6 @@ from rest_verify.engine import Grader  # noqa: E402
 from rest_verify.ray_grader import RayClusterError, RayGrader, connect  # noqa: E402
 from rest_verify.types import Problem  # noqa: E402
 
-HERE = Path(__file__).resolve().parent
-SAMPLES = HERE.parent / "core"  # sample_verifiers.py: the misbehaving verifiers of the engine tests
 pytestmark = pytest.mark.slow
 
 
@@ -33,11 +31,6 @@ def local_cluster():
     connect(None)
     yield
     ray.shutdown()
-
-
-def runtime_env(**variables: str) -> dict:
-    """Node actors import the test verifiers from the same path as this process."""
-    return {"env_vars": {"PYTHONPATH": os.pathsep.join([str(SAMPLES), *sys.path]), **variables}}
 
 
 def math_items(count: int) -> tuple[list[Problem], list[str]]:
@@ -59,14 +52,11 @@ def test_ray_verdicts_equal_the_local_backend_in_input_order():
     assert {v.status.value for v in remote} >= {"correct", "wrong", "no_answer", "invalid_input"}
 
 
-def test_a_node_killed_mid_batch_has_its_chunks_rerun_never_lost_or_doubled():
-    sys.path.insert(0, str(SAMPLES))
-    from sample_verifiers import Behaving  # noqa: PLC0415 (the nodes import it through runtime_env's path)
-
+def test_a_node_killed_mid_batch_has_its_chunks_rerun_never_lost_or_doubled(runtime_env, sample_verifiers):
     count = 48
     problems = [Problem(id=str(i), prompt="", reference="", domain="t") for i in range(count)]
     completions = [f"sleep:{0.15 + i * 1e-5:.5f}" for i in range(count)]  # distinct: none deduplicated
-    with RayGrader(Behaving(), workers_per_node=2, timeout=10, chunk_size=4,
+    with RayGrader(sample_verifiers.Behaving(), workers_per_node=2, timeout=10, chunk_size=4,
                    runtime_env=runtime_env()) as grader:
         pid = grader.node_reports[0]["pid"]
         killer = threading.Timer(1.0, os.kill, (pid, signal.SIGKILL))
@@ -81,15 +71,48 @@ def test_a_node_killed_mid_batch_has_its_chunks_rerun_never_lost_or_doubled():
     assert all(v.correct for v in verdicts)
 
 
-def test_a_node_whose_pool_cannot_start_fails_every_chunk_with_the_reason_and_never_hangs():
-    sys.path.insert(0, str(SAMPLES))
-    from sample_verifiers import BrokenInWorkers  # noqa: PLC0415
-
+def test_a_node_whose_pool_cannot_start_fails_every_chunk_with_the_reason_and_never_hangs(runtime_env,
+                                                                                         sample_verifiers):
     problems = [Problem(id=str(i)) for i in range(40)]
-    with RayGrader(BrokenInWorkers(), workers_per_node=1, timeout=10, chunk_size=8,
+    with RayGrader(sample_verifiers.BrokenInWorkers(), workers_per_node=1, timeout=10, chunk_size=8,
                    runtime_env=runtime_env()) as grader:
         with pytest.raises(ray.exceptions.RayTaskError, match="could not be loaded in a worker process"):
             grader.grade(problems, ["x"] * 40)
+
+
+def test_with_every_node_dead_for_good_items_are_errors_that_say_so(runtime_env, sample_verifiers):
+    problems = [Problem(id=str(i)) for i in range(12)]
+    with RayGrader(sample_verifiers.Behaving(), workers_per_node=1, timeout=10, chunk_size=4,
+                   runtime_env=runtime_env()) as grader:
+        ray.kill(grader.nodes[0], no_restart=True)  # the local cluster's only node
+        verdicts = grader.grade(problems, ["ok"] * 12)
+    assert [v.status.value for v in verdicts] == ["error"] * 12
+    assert all("no Ray node is left alive" in v.detail and "ActorDiedError" in v.detail for v in verdicts)
+
+
+def test_nodes_not_ready_in_time_are_killed_before_the_error(tmp_path, monkeypatch, runtime_env, sample_verifiers):
+    from rest_verify import ray_grader
+
+    monkeypatch.setattr(ray_grader, "READY_TIMEOUT", 10.0)
+    pid_file = tmp_path / "ready.pid"
+    with pytest.raises(RayClusterError, match="did not get ready to grade within 10 s"):
+        RayGrader(sample_verifiers.SlowToReady(str(pid_file), seconds=120), workers_per_node=1,
+                  runtime_env=runtime_env())
+    assert pid_file.exists(), "the node never reached ready(): raise READY_TIMEOUT here on this machine"
+    assert ended_within(int(pid_file.read_text()), seconds=30), "the node actor outlived the start-up error"
+
+
+def ended_within(pid: int, seconds: float) -> bool:
+    """Whether process `pid` is gone (or a zombie) within `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] == "Z":
+                return True
+        except FileNotFoundError:
+            return True
+        time.sleep(0.2)
+    return False
 
 
 def test_cache_answers_repeats_without_the_cluster(tmp_path):
@@ -114,13 +137,13 @@ def test_unreachable_address_is_refused_before_grading():
         ray_grader._probe("no-port-here")
 
 
-def test_a_node_without_the_plugin_is_named_before_grading():
+def test_a_node_without_the_plugin_is_named_before_grading(runtime_env):
     pytest.importorskip("rest_em_math")
     with pytest.raises(RayClusterError, match=r"cannot run on every Ray node.*node .*no verifier named 'math'"):
         RayGrader("math", runtime_env=runtime_env(REST_EM_PLUGINS="rest-em"))
 
 
-def test_a_node_without_docker_is_named_before_grading_apps():
+def test_a_node_without_docker_is_named_before_grading_apps(runtime_env):
     pytest.importorskip("rest_em_apps")
     with pytest.raises(RayClusterError, match=r"node .*own examples were not graded correct here: error"):
         RayGrader("apps", workers_per_node=1, runtime_env=runtime_env(DOCKER_HOST="unix:///nonexistent.sock"))
