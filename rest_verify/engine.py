@@ -35,6 +35,9 @@ from rest_verify.worker import run_one
 
 DEFAULT_TIMEOUT = 10.0
 AUTO = "auto"  # the verifier's own `deadline` attribute when it declares one, else DEFAULT_TIMEOUT
+# The longest the engine waits without looking again at its input and workers: even with no deadline
+# to enforce, a wake-up that never comes (a descriptor that stays silent) costs a second, not the run.
+_RECHECK_SECONDS = 1.0
 
 
 def resolve_verifier(verifier: Any) -> Any:
@@ -265,11 +268,11 @@ class Grader:
         if self.round_seconds and busy:  # let a round's verdicts arrive, never sleeping past a deadline
             time.sleep(max(0.0, min([self.round_seconds, *(d - now for d in deadlines)])))
             now = time.monotonic()
-        wait_for = min(deadlines) - now if deadlines else None
+        wait_for = min([_RECHECK_SECONDS, *(d - now for d in deadlines)])
         connections: list[Any] = [w.conn for w in self._pool]
         if not reader.exhausted:
             connections.append(reader)
-        ready = wait_for_connections(connections, timeout=None if wait_for is None else max(0.0, wait_for))
+        ready = wait_for_connections(connections, timeout=max(0.0, wait_for))
         by_conn = {id(w.conn): w for w in self._pool}
         for conn in ready:
             worker = by_conn.get(id(conn))
