@@ -20,13 +20,13 @@ from __future__ import annotations
 import itertools
 import os
 import pickle
-import socket
 import subprocess
 import sys
 import weakref
 from multiprocessing.connection import Connection
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
+from rest_verify import children
 from rest_verify.errors import PluginError
 from rest_verify.types import Problem, Verdict
 from rest_verify.worker import run_one
@@ -115,10 +115,10 @@ class BatchedScoring:
     def _score(self, problems: list[Problem], completions: list[Any]) -> list[Verdict]:
         if self.in_process:
             return score_batch(self.verifier, problems, completions)
-        conn = self._started()
+        process, conn = self._started()
         try:
             conn.send((problems, completions))
-            if not conn.poll(self.timeout):
+            if not children.wait_readable(conn, process, self.timeout):
                 self._stop()
                 return [Verdict.timeout(f"the batch of {len(problems)} was not scored within {self.timeout:g} s; "
                                         f"the scoring process was killed").with_elapsed(self.timeout or 0.0)
@@ -130,27 +130,22 @@ class BatchedScoring:
             return [Verdict.error(f"the scoring process died during the batch ({reason})")] * len(problems)
         return verdicts
 
-    def _started(self) -> Connection:
+    def _started(self) -> tuple[subprocess.Popen, Connection]:
+        """The scoring process and its connection, started (and its scorer loaded) if need be."""
         if self._conn is not None and self._process is not None and self._process.poll() is None:
-            return self._conn
+            return self._process, self._conn
         self._stop()
-        from rest_verify.engine import _worker_environment  # imported here: the engine imports this module
-
-        parent_end, child_end = socket.socketpair()
-        with child_end:
-            self._process = subprocess.Popen(
-                [sys.executable, "-c", "from rest_verify.batched import main; main()", str(child_end.fileno())],
-                pass_fds=(child_end.fileno(),), stdin=subprocess.DEVNULL, env=_worker_environment())
+        process, conn = children.spawn("rest_verify.batched")
+        self._process, self._conn = process, conn
         self._finalizer.detach()
-        self._finalizer = weakref.finalize(self, _kill_process, [self._process])
-        self._conn = Connection(parent_end.detach())
+        self._finalizer = weakref.finalize(self, _kill_process, [process])
         name = getattr(self.verifier, "name", "?")
         try:
-            self._conn.send(pickle.dumps(self.verifier))
-            if not self._conn.poll(START_TIMEOUT):
+            conn.send(pickle.dumps(self.verifier))
+            if not children.wait_readable(conn, process, START_TIMEOUT):
                 self._stop()
                 raise PluginError(f"scorer {name!r} did not start within {START_TIMEOUT:g} s")
-            tag, value = self._conn.recv()
+            tag, value = conn.recv()
         except (EOFError, OSError):
             reason = self._death_reason()
             self._stop()
@@ -158,16 +153,10 @@ class BatchedScoring:
         if tag == "failed":
             self._stop()
             raise PluginError(f"scorer {name!r} could not be loaded in its scoring process: {value}")
-        return self._conn
+        return process, conn
 
     def _death_reason(self) -> str:
-        if self._process is None:
-            return "not started"
-        try:
-            code = self._process.wait(timeout=1)
-        except subprocess.TimeoutExpired:
-            return "connection lost"
-        return f"killed by signal {-code}" if code < 0 else f"exit code {code}"
+        return "not started" if self._process is None else children.exit_reason(self._process)
 
     def _stop(self) -> None:
         if self._conn is not None:
@@ -179,14 +168,8 @@ class BatchedScoring:
 
 
 def _kill_process(holder: list[subprocess.Popen | None]) -> None:
-    process = holder[0]
-    if process is None or process.poll() is not None:
-        return
-    process.kill()
-    try:
-        process.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        pass
+    if holder[0] is not None:
+        children.kill(holder[0])
 
 
 def serve(conn: Connection) -> None:

@@ -362,3 +362,23 @@ def test_the_engine_looks_again_at_its_input_even_when_no_wake_up_ever_comes(mon
     os.close(silent)
     os.close(unused)
     assert [v.correct for v in received] == [True] * 3
+
+
+def alive(pid):
+    try:
+        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_a_worker_killed_at_its_deadline_takes_the_processes_it_started_with_it(tmp_path):
+    pid_file = tmp_path / "grandchild.pid"
+    verdicts = grade(problems(2), [f"orphan:{pid_file}", "ok"], Behaving(), workers=1, timeout=1.0)
+    assert [v.status for v in verdicts] == [Status.TIMEOUT, Status.CORRECT]
+    grandchild = int(pid_file.read_text())
+    deadline = time.monotonic() + 5
+    while alive(grandchild) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if alive(grandchild):
+        os.kill(grandchild, 9)
+        pytest.fail("the verifier's own child outlived the worker killed at its deadline")
