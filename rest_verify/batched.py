@@ -13,6 +13,10 @@ that dies gives its batch `error` verdicts and a fresh process takes the next ba
 `verify_batch` is isolated by verifying that batch's items one by one. The deadline bounds one batch (one
 forward pass, not n verifications); loading the model before the first batch has its own bound,
 START_TIMEOUT. No address-space limit is set: the scorer is trusted model code, not untrusted output.
+
+Each batch carries a number that its reply repeats. A batch interrupted between sending and reading its
+reply (Ctrl-C, an exception, a timeout) ends its process, so the reply it leaves behind is never read as
+the next batch's; the number makes sure of it, as any reply to an earlier batch is discarded.
 """
 
 from __future__ import annotations
@@ -20,13 +24,14 @@ from __future__ import annotations
 import itertools
 import os
 import pickle
-import socket
 import subprocess
 import sys
+import time
 import weakref
 from multiprocessing.connection import Connection
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
+from rest_verify import children
 from rest_verify.errors import PluginError
 from rest_verify.types import Problem, Verdict
 from rest_verify.worker import run_one
@@ -69,6 +74,7 @@ class BatchedScoring:
         self._remember = remember
         self._process: subprocess.Popen | None = None
         self._conn: Connection | None = None
+        self._sent = 0  # the number of the last batch sent, which its reply repeats
         self._finalizer = weakref.finalize(self, _kill_process, [None])
 
     def grade_iter(self, pairs: Iterable[tuple[Any, Any]]) -> Iterator[Verdict]:
@@ -115,59 +121,63 @@ class BatchedScoring:
     def _score(self, problems: list[Problem], completions: list[Any]) -> list[Verdict]:
         if self.in_process:
             return score_batch(self.verifier, problems, completions)
-        conn = self._started()
+        process, conn = self._started()
+        self._sent += 1
         try:
-            conn.send((problems, completions))
-            if not conn.poll(self.timeout):
-                self._stop()
-                return [Verdict.timeout(f"the batch of {len(problems)} was not scored within {self.timeout:g} s; "
-                                        f"the scoring process was killed").with_elapsed(self.timeout or 0.0)
-                        ] * len(problems)
-            _tag, verdicts = conn.recv()
+            conn.send((self._sent, problems, completions))
+            verdicts = self._reply(process, conn, self._sent)
         except (EOFError, OSError):
             reason = self._death_reason()
             self._stop()
             return [Verdict.error(f"the scoring process died during the batch ({reason})")] * len(problems)
+        except BaseException:  # interrupted with the reply still to come: that channel is never read again
+            self._stop()
+            raise
+        if verdicts is None:
+            self._stop()
+            return [Verdict.timeout(f"the batch of {len(problems)} was not scored within {self.timeout:g} s; "
+                                    f"the scoring process was killed").with_elapsed(self.timeout or 0.0)
+                    ] * len(problems)
         return verdicts
 
-    def _started(self) -> Connection:
-        if self._conn is not None and self._process is not None and self._process.poll() is None:
-            return self._conn
-        self._stop()
-        from rest_verify.engine import _worker_environment  # imported here: the engine imports this module
+    def _reply(self, process: subprocess.Popen, conn: Connection, number: int) -> list[Verdict] | None:
+        """The verdicts of batch `number`, discarding replies to earlier batches; None past the deadline."""
+        deadline = None if self.timeout is None else time.monotonic() + self.timeout
+        while children.wait_readable(conn, process, None if deadline is None else deadline - time.monotonic()):
+            answered, verdicts = conn.recv()
+            if answered == number:
+                return verdicts
+        return None
 
-        parent_end, child_end = socket.socketpair()
-        with child_end:
-            self._process = subprocess.Popen(
-                [sys.executable, "-c", "from rest_verify.batched import main; main()", str(child_end.fileno())],
-                pass_fds=(child_end.fileno(),), stdin=subprocess.DEVNULL, env=_worker_environment())
+    def _started(self) -> tuple[subprocess.Popen, Connection]:
+        """The scoring process and its connection, started (and its scorer loaded) if need be."""
+        if self._conn is not None and self._process is not None and self._process.poll() is None:
+            return self._process, self._conn
+        self._stop()
+        process, conn = children.spawn("rest_verify.batched")
+        self._process, self._conn = process, conn
         self._finalizer.detach()
-        self._finalizer = weakref.finalize(self, _kill_process, [self._process])
-        self._conn = Connection(parent_end.detach())
+        self._finalizer = weakref.finalize(self, _kill_process, [process])
         name = getattr(self.verifier, "name", "?")
         try:
-            self._conn.send(pickle.dumps(self.verifier))
-            if not self._conn.poll(START_TIMEOUT):
-                self._stop()
+            conn.send(pickle.dumps(self.verifier))
+            if not children.wait_readable(conn, process, START_TIMEOUT):
                 raise PluginError(f"scorer {name!r} did not start within {START_TIMEOUT:g} s")
-            tag, value = self._conn.recv()
+            tag, value = conn.recv()
         except (EOFError, OSError):
             reason = self._death_reason()
             self._stop()
             raise PluginError(f"the scoring process for {name!r} died while starting ({reason})") from None
+        except BaseException:  # not started, or interrupted: a half-started process is never reused
+            self._stop()
+            raise
         if tag == "failed":
             self._stop()
             raise PluginError(f"scorer {name!r} could not be loaded in its scoring process: {value}")
-        return self._conn
+        return process, conn
 
     def _death_reason(self) -> str:
-        if self._process is None:
-            return "not started"
-        try:
-            code = self._process.wait(timeout=1)
-        except subprocess.TimeoutExpired:
-            return "connection lost"
-        return f"killed by signal {-code}" if code < 0 else f"exit code {code}"
+        return "not started" if self._process is None else children.exit_reason(self._process)
 
     def _stop(self) -> None:
         if self._conn is not None:
@@ -179,14 +189,8 @@ class BatchedScoring:
 
 
 def _kill_process(holder: list[subprocess.Popen | None]) -> None:
-    process = holder[0]
-    if process is None or process.poll() is not None:
-        return
-    process.kill()
-    try:
-        process.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        pass
+    if holder[0] is not None:
+        children.kill(holder[0])
 
 
 def serve(conn: Connection) -> None:
@@ -203,8 +207,8 @@ def serve(conn: Connection) -> None:
         conn.send(("failed", f"{type(exc).__name__}: {exc}"))
         return
     conn.send(("ready", os.getpid()))
-    for problems, completions in batches(conn):
-        conn.send(("verdicts", score_batch(verifier, problems, completions)))
+    for number, problems, completions in batches(conn):
+        conn.send((number, score_batch(verifier, problems, completions)))
 
 
 def main() -> None:

@@ -12,19 +12,17 @@ from __future__ import annotations
 import atexit
 import collections
 import itertools
-import os
 import pickle
 import select
-import socket
-import subprocess
 import sys
 import threading
 import time
 import weakref
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection, wait as wait_for_connections
+from multiprocessing.connection import wait as wait_for_connections
 from typing import Any, Iterable, Iterator
 
+from rest_verify import children
 from rest_verify.batched import BatchedScoring, scores_in_batches
 from rest_verify.cache import VerdictCache, cache_key, open_cache
 from rest_verify.errors import PluginError
@@ -35,6 +33,9 @@ from rest_verify.worker import run_one
 
 DEFAULT_TIMEOUT = 10.0
 AUTO = "auto"  # the verifier's own `deadline` attribute when it declares one, else DEFAULT_TIMEOUT
+# The longest the engine waits without looking again at its input and workers: even with no deadline
+# to enforce, a wake-up that never comes (a descriptor that stays silent) costs a second, not the run.
+_RECHECK_SECONDS = 1.0
 
 
 def resolve_verifier(verifier: Any) -> Any:
@@ -220,14 +221,7 @@ class Grader:
             self._pool.append(self._start_worker())
 
     def _start_worker(self) -> _Worker:
-        # A fresh interpreter rather than multiprocessing: it never re-imports the caller's __main__
-        # and is safe to start from any thread of a multi-threaded trainer.
-        parent_end, child_end = socket.socketpair()
-        with child_end:
-            process = subprocess.Popen(
-                [sys.executable, "-c", "from rest_verify.worker import main; main()", str(child_end.fileno())],
-                pass_fds=(child_end.fileno(),), stdin=subprocess.DEVNULL, env=_worker_environment())
-        conn = Connection(parent_end.detach())
+        process, conn = children.spawn("rest_verify.worker")
         conn.send((self._payload, self.memory_mb))
         readable = select.poll()
         readable.register(conn.fileno(), select.POLLIN)
@@ -265,11 +259,11 @@ class Grader:
         if self.round_seconds and busy:  # let a round's verdicts arrive, never sleeping past a deadline
             time.sleep(max(0.0, min([self.round_seconds, *(d - now for d in deadlines)])))
             now = time.monotonic()
-        wait_for = min(deadlines) - now if deadlines else None
+        wait_for = min([_RECHECK_SECONDS, *(d - now for d in deadlines)])
         connections: list[Any] = [w.conn for w in self._pool]
         if not reader.exhausted:
             connections.append(reader)
-        ready = wait_for_connections(connections, timeout=None if wait_for is None else max(0.0, wait_for))
+        ready = wait_for_connections(connections, timeout=max(0.0, wait_for))
         by_conn = {id(w.conn): w for w in self._pool}
         for conn in ready:
             worker = by_conn.get(id(conn))
@@ -282,7 +276,7 @@ class Grader:
                     if not worker.readable.poll(0):
                         break
             except (EOFError, OSError):
-                yield from self._lost(worker, pending, self._death_reason(worker))
+                yield from self._lost(worker, pending, children.exit_reason(worker.process))
         if self.timeout:
             now = time.monotonic()
             for worker in list(self._pool):
@@ -326,13 +320,6 @@ class Grader:
         index = self._pool.index(worker)
         self._pool[index] = self._start_worker()
 
-    @staticmethod
-    def _death_reason(worker: _Worker) -> str:
-        code = _wait(worker.process, 1)
-        if code is None:
-            return "connection lost"
-        return f"killed by signal {-code}" if code < 0 else f"exit code {code}"
-
     # ---- cache ------------------------------------------------------------------------------------
 
     def _lookup(self, problem: Any, completion: Any) -> tuple[Verdict | None, str | None]:
@@ -346,13 +333,6 @@ class Grader:
             self.cache.put(key, verdict)
 
 
-def _worker_environment() -> dict[str, str]:
-    """The caller's environment, with its import path, so workers unpickle what the caller defined."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(os.path.abspath(p) if p else os.getcwd() for p in sys.path)
-    return env
-
-
 def _invalid_problem(problem: Any) -> Verdict | None:
     if isinstance(problem, Problem):
         return None
@@ -360,9 +340,7 @@ def _invalid_problem(problem: Any) -> Verdict | None:
 
 
 def _kill(worker: _Worker) -> None:
-    if worker.process.poll() is None:
-        worker.process.kill()
-    _wait(worker.process, 5)
+    children.kill(worker.process)
     worker.conn.close()
 
 
@@ -371,22 +349,13 @@ def _stop(worker: _Worker) -> None:
         worker.conn.send(None)
     except (OSError, EOFError):
         pass
-    _wait(worker.process, 1)
+    children.wait(worker.process, 1)
     _kill(worker)
-
-
-def _wait(process: subprocess.Popen, seconds: float) -> int | None:
-    try:
-        return process.wait(timeout=seconds)
-    except subprocess.TimeoutExpired:
-        return None
 
 
 def _kill_all(pool: list[_Worker]) -> None:
     for worker in pool:
-        if worker.process.poll() is None:
-            worker.process.kill()
-            _wait(worker.process, 5)
+        children.kill(worker.process)
 
 
 def _pairs(problems: Iterable[Problem], completions: Iterable[str]) -> Iterator[tuple[Problem, str]]:

@@ -3,11 +3,13 @@
 The engine waits on worker connections; if it also pulled items from the caller's iterator, a producer
 that takes its time (a trainer still generating, a pipe into `rest-em grade -`) would block it from
 dispatching what has already arrived, from collecting verdicts and from enforcing deadlines. Here a
-daemon thread pulls items and hands them over through a deque, and wakes the engine through a pipe
-that it waits on beside its workers (one byte per batch the engine takes, not one per item). The thread
-reads at most `window` items ahead of what the engine has given back (`release`), so memory stays
-bounded however long the input; once the window is full it waits for a quarter of it to free up, so
-that it wakes once per batch rather than once per item.
+daemon thread pulls items and hands them over through a deque, and wakes the engine through an eventfd
+that it waits on beside its workers. The eventfd is a counter, not a flag: every item adds one, `take`
+reads it back to zero before it pops, so an item appended at any moment is either popped by that `take`
+or still counted afterwards, and no wake-up is ever lost (it needs Linux, as the engine's workers do).
+The thread reads at most `window` items ahead of what the engine has given back (`release`), so memory
+stays bounded however long the input; once the window is full it waits for a quarter of it to free up,
+so that it wakes once per batch rather than once per item.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any, Iterable
 
 _END = object()
 _JOIN_SECONDS = 0.5  # how long `close` waits for a thread that may be blocked inside the source
+_RECHECK_SECONDS = 1.0  # the longest the thread waits for room before it looks again whether it was closed
 
 
 class _Failure:
@@ -35,9 +38,9 @@ class BoundedReader:
         self._refill = max(1, window // 4)
         self._freed = threading.Condition()
         self._arrived: collections.deque = collections.deque()
-        self._wake_read, self._wake_write = os.pipe()
-        self._signalled = False  # a wake-up byte is on its way for items not yet taken
-        os.set_blocking(self._wake_read, False)
+        # Two descriptors of one counter, each closed by its own side: the thread may outlive `close`.
+        self._wake = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
+        self._wake_thread = os.dup(self._wake)
         self._closed = threading.Event()
         self.exhausted = False  # the end of the input (or an error in it) has been taken
         self.error: BaseException | None = None  # what the input raised, to re-raise after its verdicts
@@ -46,15 +49,13 @@ class BoundedReader:
 
     def fileno(self) -> int:
         """Readable when items have arrived: lets the engine wait on the input and its workers at once."""
-        return self._wake_read
+        return self._wake
 
     def take(self) -> list[Any]:
         """Every item that has arrived, without waiting; sets `exhausted` once the input has ended."""
-        # Reset, drain, then pop: an item appended after the pop finds `_signalled` false and writes a
-        # byte after itself, so the engine never waits while an item sits unannounced.
-        self._signalled = False
+        # Zero the count, then pop: an item counted after the zeroing is popped now or announced later.
         try:
-            os.read(self._wake_read, 1 << 16)
+            os.eventfd_read(self._wake)
         except BlockingIOError:
             pass
         items = []
@@ -80,7 +81,7 @@ class BoundedReader:
             self._closed.set()
             self._freed.notify()
         self._thread.join(timeout=_JOIN_SECONDS)
-        os.close(self._wake_read)
+        os.close(self._wake)
 
     def _run(self) -> None:
         try:
@@ -97,13 +98,13 @@ class BoundedReader:
         except BaseException as exc:  # the caller sees it in order, after the verdicts before it
             self._hand_over(_Failure(exc))
         finally:
-            os.close(self._wake_write)
+            os.close(self._wake_thread)
 
     def _wait_for_room(self) -> int:
         """How many items to read now: all the free room, once there is enough; 0 once closed."""
         with self._freed:
             while self._room < self._refill and not self._closed.is_set():
-                self._freed.wait()
+                self._freed.wait(_RECHECK_SECONDS)
             if self._closed.is_set():
                 return 0
             allowance, self._room = self._room, 0
@@ -113,10 +114,4 @@ class BoundedReader:
         if self._closed.is_set():
             return
         self._arrived.append(item)
-        if self._signalled:
-            return
-        self._signalled = True
-        try:
-            os.write(self._wake_write, b".")
-        except OSError:  # the engine closed its end between the check and the write: nobody is waiting
-            pass
+        os.eventfd_write(self._wake_thread, 1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -12,7 +13,8 @@ from rest_verify import Problem, Verdict
 
 
 class Behaving:
-    """Does whatever the completion names: 'ok', 'sleep:S', 'loop', 'csleep', 'raise', 'crash', 'segv', 'junk'."""
+    """Does whatever the completion names: 'ok', 'sleep:S', 'loop', 'csleep', 'raise', 'crash', 'segv', 'junk',
+    'hog', or 'orphan:PATH' (start a long `sleep`, write its pid to PATH, then loop)."""
 
     name = "behaving"
     version = "1"
@@ -36,6 +38,10 @@ class Behaving:
             return "not a verdict"  # type: ignore[return-value]
         elif command == "hog":
             _ = bytearray(8 << 30)
+        elif command == "orphan":
+            Path(argument).write_text(str(subprocess.Popen(["sleep", "600"]).pid))
+            while True:
+                pass
         return Verdict.right(echo=completion, id=problem.id)
 
 

@@ -290,3 +290,95 @@ def test_verify_keeps_one_grader_for_repeated_calls_with_the_default_timeout(mon
     finally:
         for grader in built:
             grader.close()
+
+
+class _DrainHook:
+    """Stands in for `os` in rest_verify.reader: runs `hook` once, just before `take` drains its wake-ups."""
+
+    def __init__(self, hook):
+        self._hook = hook
+
+    def __getattr__(self, name):
+        real = getattr(os, name)
+        if name not in ("read", "eventfd_read"):
+            return real
+
+        def drain(*args):
+            hook, self._hook = self._hook, None
+            if hook is not None:
+                hook()
+            return real(*args)
+        return drain
+
+
+def test_an_item_that_arrives_while_the_engine_takes_items_is_never_left_unannounced(monkeypatch):
+    import queue
+    import select
+
+    import rest_verify.reader as reader_module
+    from rest_verify.reader import BoundedReader
+
+    feed: queue.Queue = queue.Queue()
+
+    def source():
+        while (item := feed.get(timeout=10)) is not None:
+            yield item
+
+    def announced(seconds):
+        return bool(select.select([reader.fileno()], [], [], seconds)[0])
+
+    def an_item_arrives_mid_take():  # on the engine's thread, inside take(), after any reset of its state
+        feed.put("first")
+        assert announced(5), "the first item was never announced"
+
+    reader = BoundedReader(source(), window=8)
+    try:
+        monkeypatch.setattr(reader_module, "os", _DrainHook(an_item_arrives_mid_take))
+        assert reader.take() == ["first"]
+        feed.put("second")
+        assert announced(2), "an item sits in the reader while the engine would wait for ever"
+        assert reader.take() == ["second"]
+        feed.put(None)
+        assert announced(2) and reader.take() == [] and reader.exhausted
+    finally:
+        feed.put(None)
+        reader.close()
+
+
+def test_the_engine_looks_again_at_its_input_even_when_no_wake_up_ever_comes(monkeypatch):
+    from rest_verify.reader import BoundedReader
+
+    silent, unused = os.pipe()  # never written: the input's wake-ups are all lost
+    monkeypatch.setattr(BoundedReader, "fileno", lambda self: silent)
+    received: list[Verdict] = []
+    grader = Grader(Behaving(), workers=1, timeout=None, cache=False)
+    grader.grade(problems(1), ["ok"])  # a warm, idle worker: nothing else will wake the engine
+    stream = grader.grade_iter(slow_source(3, 0.2, []))  # items that arrive while the engine waits
+    thread = threading.Thread(target=lambda: received.extend(stream), daemon=True)
+    thread.start()
+    thread.join(15)
+    assert not thread.is_alive(), "the engine waits for ever on input whose wake-up never came"
+    grader.close()  # (it would wait on the hung thread's lock)
+    os.close(silent)
+    os.close(unused)
+    assert [v.correct for v in received] == [True] * 3
+
+
+def alive(pid):
+    try:
+        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_a_worker_killed_at_its_deadline_takes_the_processes_it_started_with_it(tmp_path):
+    pid_file = tmp_path / "grandchild.pid"
+    verdicts = grade(problems(2), [f"orphan:{pid_file}", "ok"], Behaving(), workers=1, timeout=1.0)
+    assert [v.status for v in verdicts] == [Status.TIMEOUT, Status.CORRECT]
+    grandchild = int(pid_file.read_text())
+    deadline = time.monotonic() + 5
+    while alive(grandchild) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if alive(grandchild):
+        os.kill(grandchild, 9)
+        pytest.fail("the verifier's own child outlived the worker killed at its deadline")

@@ -1,4 +1,5 @@
-"""Arrows point one way: a domain plugin works with the training package absent.
+"""Arrows point one way: a domain plugin works with the training package absent, and no module of the core
+imports, even lazily, a module that imports it back.
 
 Each installed plugin (entry point group `rest_em`) is imported, every module of its package with it, and
 its hooks are called, in a fresh interpreter where importing `rest_train` fails as it does in an install
@@ -7,11 +8,15 @@ without it.
 
 from __future__ import annotations
 
+import ast
+import graphlib
 import json
 import subprocess
 import sys
 import tomllib
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -58,3 +63,35 @@ def test_every_plugin_imports_and_registers_without_rest_train():
     assert in_repo_plugins() <= set(report["plugins"])
     assert {"math_jsonl", "gsm8k_jsonl", "math", "gsm8k"} <= set(report["plugins"]["math"])
     assert {"apps", "apps-cpp"} == set(report["plugins"]["apps"])
+
+
+def imported_modules(tree: ast.AST, known: set[str]) -> set[str]:
+    """The modules of `known` that a module's code imports anywhere, inside functions too."""
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:  # the core uses absolute imports only
+            # `from package import module` imports that module; `from module import name`, the module
+            found |= {f"{node.module}.{alias.name}" if f"{node.module}.{alias.name}" in known else node.module
+                      for alias in node.names}
+    return found & known
+
+
+def core_import_graph() -> dict[str, set[str]]:
+    files = {}
+    for path in (ROOT / "rest_verify").rglob("*.py"):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        files[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    known = set(files)
+    return {name: imported_modules(ast.parse(path.read_text()), known) - {name} for name, path in files.items()}
+
+
+def test_the_core_has_no_import_cycle():
+    graph = core_import_graph()
+    assert "rest_verify.batched" in graph["rest_verify.engine"]
+    assert "rest_verify.engine" in graph["rest_verify.audit"]  # imported inside a function: still an arrow
+    try:
+        graphlib.TopologicalSorter(graph).prepare()
+    except graphlib.CycleError as cycle:
+        pytest.fail(f"import cycle: {' -> '.join(cycle.args[1])}")

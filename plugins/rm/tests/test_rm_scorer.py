@@ -27,6 +27,10 @@ def fails_on_seven(prompts: list[str], completions: list[str]) -> list[float]:
     return [1.0] * len(completions)
 
 
+def numbered(prompts: list[str], completions: list[str]) -> list[float]:
+    return [float(c) for c in completions]
+
+
 def sleeps(prompts: list[str], completions: list[str]) -> list[float]:
     time.sleep(30)
     return [0.0] * len(completions)
@@ -108,6 +112,51 @@ def test_a_batch_past_its_deadline_gets_timeouts_and_the_next_batch_a_fresh_proc
     verdicts = grade(PROBLEMS[:4], COMPLETIONS[:4], scorer, workers=1, timeout=1.0, cache=False, progress=False)
     assert time.monotonic() - started < 25
     assert [v.status for v in verdicts] == [Status.TIMEOUT] * 4
+
+
+def test_a_batch_interrupted_after_sending_never_hands_its_scores_to_the_next_batch(monkeypatch):
+    from multiprocessing.connection import Connection
+
+    scorer = CallableScorer(numbered, name="numbered", version="1", batch_size=2)
+    interrupt = []
+    real_poll = Connection.poll
+
+    def ctrl_c_once_the_reply_is_in(conn, timeout=0.0):  # Ctrl-C lands between send and recv
+        readable = real_poll(conn, timeout)
+        if readable and interrupt:
+            interrupt.clear()
+            raise KeyboardInterrupt
+        return readable
+
+    monkeypatch.setattr(Connection, "poll", ctrl_c_once_the_reply_is_in)
+    pairs = [(Problem(f"n{i}", "?", None, "rm"), str(i)) for i in range(1, 7)]
+    with Grader(scorer, workers=1, timeout=30, progress=False) as grader:
+        assert [v.reward for v in grader.grade(*zip(*pairs[:2]))] == [1.0, 2.0]  # the process is up
+        interrupt.append(True)
+        with pytest.raises(KeyboardInterrupt):
+            grader.grade(*zip(*pairs[2:4]))
+        assert [v.reward for v in grader.grade(*zip(*pairs[4:]))] == [5.0, 6.0]
+        assert [v.reward for v in grader.grade(*zip(*pairs[2:4]))] == [3.0, 4.0]  # nothing wrong was cached
+
+
+def test_a_reply_to_an_earlier_batch_is_discarded_not_read_as_the_current_ones():
+    import subprocess
+    from multiprocessing import Pipe
+
+    from rest_verify.batched import BatchedScoring
+
+    scorer = CallableScorer(numbered, name="numbered", version="1")
+    scoring = BatchedScoring(scorer, in_process=False, timeout=5, lookup=lambda p, c: (None, None),
+                             remember=lambda key, verdict: None)
+    ours, theirs = Pipe()
+    theirs.send((1, ["stale"]))
+    theirs.send((2, ["fresh"]))
+    process = subprocess.Popen(["sleep", "30"])  # a scoring process that is alive, as far as the wait can tell
+    try:
+        assert scoring._reply(process, ours, 2) == ["fresh"]
+    finally:
+        process.kill()
+        process.wait(5)
 
 
 def test_the_scorer_survives_pickling_without_its_model(reward_model):
