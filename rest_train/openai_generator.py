@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import itertools
 from collections import defaultdict
 from typing import Any, AsyncIterator, Iterator, Sequence, TypeVar
 
@@ -94,21 +95,40 @@ class OpenAIGenerator:
     async def _stream(self, prompts: list[str], n: int, sampling: Sampling) -> AsyncIterator[tuple[int, list[str]]]:
         distinct = n if sampling.temperature > 0 else 1  # greedy decoding gives one answer, repeated
         sizes = _request_sizes(distinct, self.samples_per_request or distinct)
+        work = ((index, prompt, part, size) for index, prompt in enumerate(prompts) for part, size in enumerate(sizes))
+        parts: dict[int, dict[int, list[str]]] = defaultdict(dict)
         async with ServerPool(self.base_urls, **self._pool_options) as pool:
-            requests = [asyncio.ensure_future(self._request(pool, index, prompt, part, size, sampling))
-                        for index, prompt in enumerate(prompts) for part, size in enumerate(sizes)]
-            parts: dict[int, dict[int, list[str]]] = defaultdict(dict)
-            try:
-                for finished in asyncio.as_completed(requests):
-                    index, part, texts = await finished
-                    parts[index][part] = texts
-                    if len(parts[index]) == len(sizes):
-                        done = parts.pop(index)
-                        yield index, [text for part in range(len(sizes)) for text in done[part]] * (n // distinct)
-            finally:
-                for request in requests:
-                    request.cancel()
-                await asyncio.gather(*requests, return_exceptions=True)
+            async for index, part, texts in self._answers(pool, work, sampling):
+                parts[index][part] = texts
+                if len(parts[index]) == len(sizes):
+                    done = parts.pop(index)
+                    yield index, [text for part in range(len(sizes)) for text in done[part]] * (n // distinct)
+
+    async def _answers(self, pool: ServerPool, work: Iterator[tuple[int, str, int, int]],
+                       sampling: Sampling) -> AsyncIterator[tuple[int, int, list[str]]]:
+        """The answer to each request of `work` as it comes in; a request is made only when the pool has a
+        slot for it, so thousands of prompts cost no more event-loop work each than a few.
+
+        The first failure is raised after the answers that came in with it have been given.
+        """
+        in_flight: set[asyncio.Future[tuple[int, int, list[str]]]] = set()
+        try:
+            while True:
+                for index, prompt, part, size in itertools.islice(work, pool.capacity - len(in_flight)):
+                    in_flight.add(asyncio.ensure_future(self._request(pool, index, prompt, part, size, sampling)))
+                if not in_flight:
+                    return
+                finished, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+                failures = [request.exception() for request in finished if request.exception() is not None]
+                for request in finished:
+                    if request.exception() is None:
+                        yield request.result()
+                if failures:
+                    raise failures[0]
+        finally:
+            for request in in_flight:
+                request.cancel()
+            await asyncio.gather(*in_flight, return_exceptions=True)
 
     async def _request(self, pool: ServerPool, index: int, prompt: str, part: int, size: int,
                        sampling: Sampling) -> tuple[int, int, list[str]]:

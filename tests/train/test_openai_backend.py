@@ -3,6 +3,7 @@ deadlines, requests in flight, several servers, streaming."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
@@ -16,7 +17,7 @@ from rest_verify.plugins import PINNING_VARIABLE, get_generator_factory
 from rest_train.config import ConfigError
 from rest_train.generation import Sampling
 from rest_train.openai_generator import request_seed
-from rest_train.server_pool import RequestRejected, RetryPolicy, ServerError, ServerUnavailable
+from rest_train.server_pool import RequestRejected, RetryPolicy, ServerError, ServerPool, ServerUnavailable
 
 from .openai_stub import Reply, StubServer
 
@@ -212,6 +213,61 @@ def test_a_failure_ends_the_stream_after_the_prompts_finished_before_it(stub):
         for index, texts in make(stub, concurrency=1).generate_stream(["a", "b", "bad", "c"], 1, SAMPLING):
             finished.append(index)
     assert finished == [0, 1]
+
+
+async def _instant_answer(pool, server, method, path, body, what):
+    """Stands in for an HTTP exchange: the served model, or the prompt as its one completion."""
+    await asyncio.sleep(0)
+    if method == "GET":
+        return {"data": [{"id": "stub-model"}]}
+    return {"choices": [{"index": 0, "text": body["prompt"]}]}
+
+
+@pytest.fixture
+def loop_work(monkeypatch):
+    """Counts the callbacks event loops schedule (task steps, wake-ups): the event-loop work done."""
+    counted = {"callbacks": 0}
+    call_soon = asyncio.BaseEventLoop.call_soon
+
+    def counting(loop, *args, **kwargs):
+        counted["callbacks"] += 1
+        return call_soon(loop, *args, **kwargs)
+
+    monkeypatch.setattr(asyncio.BaseEventLoop, "call_soon", counting)
+    monkeypatch.setattr(ServerPool, "_attempt", _instant_answer)
+
+    def work(run) -> int:
+        before = counted["callbacks"]
+        run()
+        return counted["callbacks"] - before
+
+    return work
+
+
+def test_a_freed_slot_wakes_one_waiter_not_all(loop_work):
+    async def burst(count: int) -> None:  # more requests at once than the pool has slots
+        async with ServerPool(["http://127.0.0.1:9/v1"], concurrency=2) as pool:
+            await asyncio.gather(*(pool.request("POST", "/completions", {"prompt": "p"}) for _ in range(count)))
+
+    small, large = (loop_work(lambda: asyncio.run(burst(count))) for count in (100, 400))
+    assert large < 5 * small  # linear in the requests waiting: 4x, where waking all of them costs 16x
+
+
+def test_a_stage_makes_requests_only_as_slots_free(loop_work, monkeypatch):
+    tasks_alive = []
+
+    async def answer(pool, server, method, path, body, what):
+        tasks_alive.append(len(asyncio.all_tasks()))
+        return await _instant_answer(pool, server, method, path, body, what)
+
+    monkeypatch.setattr(ServerPool, "_attempt", answer)
+    generator = make("http://127.0.0.1:9/v1", "http://127.0.0.1:10/v1", concurrency=2)
+    prompts = [f"p{i}" for i in range(800)]
+    small = loop_work(lambda: generator.generate(prompts[:200], 1, SAMPLING))
+    large = loop_work(lambda: generator.generate(prompts, 1, SAMPLING))
+    assert generator.generate(prompts[:3], 1, SAMPLING) == [["p0"], ["p1"], ["p2"]]
+    assert max(tasks_alive) <= 2 * 2 + 1  # the pool's slots, and the task that collects their answers
+    assert large < 5 * small  # linear in the prompts
 
 
 def test_backoff_doubles_with_jitter_and_respects_its_cap():
