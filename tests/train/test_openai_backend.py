@@ -4,6 +4,7 @@ deadlines, requests in flight, several servers, streaming."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import socket
 import subprocess
@@ -17,6 +18,7 @@ from rest_verify.plugins import PINNING_VARIABLE, get_generator_factory
 from rest_train.config import ConfigError
 from rest_train.generation import Sampling
 from rest_train.openai_generator import request_seed
+from rest_train.resume import sample_resumably
 from rest_train.server_pool import RequestRejected, RetryPolicy, ServerError, ServerPool, ServerUnavailable
 
 from .openai_stub import Reply, StubServer
@@ -53,7 +55,7 @@ def test_n_completions_per_prompt_in_prompt_order_with_the_sampling_knobs(stub):
     assert make(stub).generate(["a", "b"], 3, sampling) == [["a#0", "a#1", "a#2"], ["b#0", "b#1", "b#2"]]
     [body] = [body for body in completion_bodies(stub) if body["prompt"] == "a"]
     assert body == {"model": "stub-model", "prompt": "a", "n": 3, "max_tokens": 7, "temperature": 0.7,
-                    "top_p": 0.9, "top_k": 5, "stop": ["\n\n"], "seed": request_seed(1, "a", 0)}
+                    "top_p": 0.9, "top_k": 5, "stop": ["\n\n"], "seed": request_seed(1, "0", "a", 0)}
     assert stub.requests[0] == ("/v1/models", {})  # the served model is checked before anything is sampled
 
 
@@ -80,16 +82,39 @@ def test_samples_per_request_splits_the_samples_of_a_prompt(stub):
     assert texts == [["a#0", "a#1", "a#0", "a#1", "a#0"]]
 
 
-def test_per_request_seeds_depend_on_the_prompt_not_its_position(stub):
+def test_per_request_seeds_follow_the_prompts_key_and_text(stub):
     generator = make(stub)
-    generator.generate(["a", "b"], 1, SAMPLING)
-    generator.generate(["b"], 1, SAMPLING)
+    generator.generate(["a", "b"], 1, SAMPLING, keys=["x", "y"])
+    generator.generate(["b"], 1, SAMPLING, keys=["y"])
     seeds: dict[str, set[int]] = {}
     for body in completion_bodies(stub):
         seeds.setdefault(body["prompt"], set()).add(body["seed"])
     assert seeds["a"] != seeds["b"] and len(seeds["b"]) == 1
     make(stub, send_seed=False).generate(["c"], 1, SAMPLING)
     assert "seed" not in completion_bodies(stub)[-1]
+
+
+def test_problems_with_the_same_prompt_get_their_own_seeds(stub):
+    make(stub).generate(["a", "a"], 1, SAMPLING)
+    assert len({body["seed"] for body in completion_bodies(stub)}) == 2
+
+
+def test_a_resumed_stage_sends_each_problem_the_seed_it_had(stub, tmp_path):
+    keys, prompts = ["x", "y", "z"], ["a", "a", "b"]
+    expected = {key: request_seed(SAMPLING.seed, key, prompt, 0) for key, prompt in zip(keys, prompts)}
+    journal = tmp_path / "samples.jsonl.journal"
+    sample_resumably(make(stub), keys, prompts, 1, SAMPLING, journal)
+    assert sorted(body["seed"] for body in completion_bodies(stub)) == sorted(expected.values())
+    first_line = journal.read_text().splitlines(keepends=True)[0]
+    journal.write_text(first_line)  # killed after its first finished prompt
+    resumed = StubServer()
+    try:
+        sample_resumably(make(resumed), keys, prompts, 1, SAMPLING, journal)
+        seeds = sorted(body["seed"] for body in completion_bodies(resumed))
+    finally:
+        resumed.close()
+    kept = json.loads(first_line)["key"]
+    assert seeds == sorted(seed for key, seed in expected.items() if key != kept)
 
 
 def test_rate_limits_and_server_errors_are_retried_with_backoff(stub):
