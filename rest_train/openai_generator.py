@@ -111,8 +111,9 @@ class OpenAIGenerator:
         work = ((index, _Request(keys[index], prompt, part, size))
                 for index, prompt in enumerate(prompts) for part, size in enumerate(sizes))
         parts: dict[int, dict[int, list[str]]] = defaultdict(dict)
-        async with ServerPool(self.base_urls, **self._pool_options) as pool:
-            async for index, part, texts in self._answers(pool, work, sampling):
+        async with (ServerPool(self.base_urls, **self._pool_options) as pool,
+                    contextlib.aclosing(self._answers(pool, work, sampling)) as answers):  # cancels what is in flight
+            async for index, part, texts in answers:
                 parts[index][part] = texts
                 if len(parts[index]) == len(sizes):
                     done = parts.pop(index)
@@ -133,15 +134,15 @@ class OpenAIGenerator:
                 if not in_flight:
                     return
                 finished, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
-                failures = [request.exception() for request in finished if request.exception() is not None]
-                for request in finished:
-                    if request.exception() is None:
-                        yield request.result()
+                failures = [task.exception() for task in finished if task.exception() is not None]
+                for task in finished:
+                    if task.exception() is None:
+                        yield task.result()
                 if failures:
                     raise failures[0]
         finally:
-            for request in in_flight:
-                request.cancel()
+            for task in in_flight:
+                task.cancel()
             await asyncio.gather(*in_flight, return_exceptions=True)
 
     async def _request(self, pool: ServerPool, index: int, request: _Request,
