@@ -15,7 +15,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import itertools
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any, AsyncIterator, Iterator, Sequence, TypeVar
 
 from rest_train.config import ConfigError
@@ -30,9 +32,13 @@ class OpenAIGenerator:
     """Samples `model` from the servers at `base_urls` (each like `http://127.0.0.1:8000/v1`).
 
     `concurrency` is per server; `timeout` is the deadline of one attempt in seconds; `send_seed` adds
-    a per-request `seed` derived from the stage seed and the prompt, so a stage (and a resumed one)
-    samples the same texts from the same server; turn it off for a server that rejects `seed`.
+    a per-request `seed` derived from the stage seed, the prompt's key and its text, so a stage (and a
+    resumed one) samples the same texts from the same server, and two problems with the same prompt
+    get different samples; turn it off for a server that rejects `seed`. A prompt's key is the one the
+    caller names it by (`keys`, e.g. problem ids, which `rest_train.resume` passes), else its position.
     """
+
+    accepts_prompt_keys = True  # rest_train.resume hands `keys` to generate_stream
 
     def __init__(self, model: str, *, base_urls: Sequence[str], endpoint: str = "completions",
                  concurrency: int = 8, timeout: float = 600.0, attempts: int = 6, backoff: float = 0.5,
@@ -66,24 +72,31 @@ class OpenAIGenerator:
         self.base_urls = list(base_urls)
         asyncio.run(self._check_served())
 
-    def generate(self, prompts: Sequence[str], n: int, sampling: Sampling) -> list[list[str]]:
-        finished = dict(self.generate_stream(prompts, n, sampling))
+    def generate(self, prompts: Sequence[str], n: int, sampling: Sampling,
+                 keys: Sequence[str] | None = None) -> list[list[str]]:
+        finished = dict(self.generate_stream(prompts, n, sampling, keys))
         return [finished[index] for index in range(len(prompts))]
 
-    def generate_stream(self, prompts: Sequence[str], n: int, sampling: Sampling) -> Iterator[tuple[int, list[str]]]:
+    def generate_stream(self, prompts: Sequence[str], n: int, sampling: Sampling,
+                        keys: Sequence[str] | None = None) -> Iterator[tuple[int, list[str]]]:
         """(prompt index, its n completions) for each prompt as soon as it is finished, in any order.
 
-        The first request that fails for good stops the stream with its `ServerError`; every prompt
-        finished before it has been yielded.
+        `keys` name the prompts for their seeds (default: their positions in this call). The first request
+        that fails for good stops the stream with its `ServerError`; every prompt finished before it has
+        been yielded.
         """
         from tqdm import tqdm
 
         if n < 1:
             raise ValueError(f"n must be >= 1, got {n}")
+        if keys is None:
+            keys = [str(index) for index in range(len(prompts))]
+        elif len(keys) != len(prompts):
+            raise ValueError(f"{len(keys)} keys for {len(prompts)} prompts")
         bar = tqdm(total=len(prompts) * n, desc="generating", unit="sample", dynamic_ncols=True,
                    disable=None if self.progress is None else not self.progress)
         try:
-            for index, texts in _iterate(self._stream(list(prompts), n, sampling)):
+            for index, texts in _iterate(self._stream(list(prompts), list(keys), n, sampling)):
                 bar.update(n)
                 yield index, texts
         finally:
@@ -91,41 +104,64 @@ class OpenAIGenerator:
 
     # -- requests -------------------------------------------------------------------------------------
 
-    async def _stream(self, prompts: list[str], n: int, sampling: Sampling) -> AsyncIterator[tuple[int, list[str]]]:
+    async def _stream(self, prompts: list[str], keys: list[str], n: int,
+                      sampling: Sampling) -> AsyncIterator[tuple[int, list[str]]]:
         distinct = n if sampling.temperature > 0 else 1  # greedy decoding gives one answer, repeated
         sizes = _request_sizes(distinct, self.samples_per_request or distinct)
-        async with ServerPool(self.base_urls, **self._pool_options) as pool:
-            requests = [asyncio.ensure_future(self._request(pool, index, prompt, part, size, sampling))
-                        for index, prompt in enumerate(prompts) for part, size in enumerate(sizes)]
-            parts: dict[int, dict[int, list[str]]] = defaultdict(dict)
-            try:
-                for finished in asyncio.as_completed(requests):
-                    index, part, texts = await finished
-                    parts[index][part] = texts
-                    if len(parts[index]) == len(sizes):
-                        done = parts.pop(index)
-                        yield index, [text for part in range(len(sizes)) for text in done[part]] * (n // distinct)
-            finally:
-                for request in requests:
-                    request.cancel()
-                await asyncio.gather(*requests, return_exceptions=True)
+        work = ((index, _Request(keys[index], prompt, part, size))
+                for index, prompt in enumerate(prompts) for part, size in enumerate(sizes))
+        parts: dict[int, dict[int, list[str]]] = defaultdict(dict)
+        async with (ServerPool(self.base_urls, **self._pool_options) as pool,
+                    contextlib.aclosing(self._answers(pool, work, sampling)) as answers):  # cancels what is in flight
+            async for index, part, texts in answers:
+                parts[index][part] = texts
+                if len(parts[index]) == len(sizes):
+                    done = parts.pop(index)
+                    yield index, [text for part in range(len(sizes)) for text in done[part]] * (n // distinct)
 
-    async def _request(self, pool: ServerPool, index: int, prompt: str, part: int, size: int,
+    async def _answers(self, pool: ServerPool, work: Iterator[tuple[int, _Request]],
+                       sampling: Sampling) -> AsyncIterator[tuple[int, int, list[str]]]:
+        """The answer to each request of `work` as it comes in; a request is made only when the pool has a
+        slot for it, so thousands of prompts cost no more event-loop work each than a few.
+
+        The first failure is raised after the answers that came in with it have been given.
+        """
+        in_flight: set[asyncio.Future[tuple[int, int, list[str]]]] = set()
+        try:
+            while True:
+                for index, request in itertools.islice(work, pool.capacity - len(in_flight)):
+                    in_flight.add(asyncio.ensure_future(self._request(pool, index, request, sampling)))
+                if not in_flight:
+                    return
+                finished, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+                failures = [task.exception() for task in finished if task.exception() is not None]
+                for task in finished:
+                    if task.exception() is None:
+                        yield task.result()
+                if failures:
+                    raise failures[0]
+        finally:
+            for task in in_flight:
+                task.cancel()
+            await asyncio.gather(*in_flight, return_exceptions=True)
+
+    async def _request(self, pool: ServerPool, index: int, request: _Request,
                        sampling: Sampling) -> tuple[int, int, list[str]]:
-        what = f"prompt {index} ({_excerpt(prompt)})"
-        answer = await pool.request("POST", ENDPOINTS[self.endpoint], self._body(prompt, part, size, sampling),
-                                    what=what)
-        return index, part, [truncate_at_stop(text, sampling.stop) for text in self._texts(answer, size, what)]
+        what = f"prompt {index} ({_excerpt(request.prompt)})"
+        answer = await pool.request("POST", ENDPOINTS[self.endpoint], self._body(request, sampling), what=what)
+        texts = self._texts(answer, request.size, what)
+        return index, request.part, [truncate_at_stop(text, sampling.stop) for text in texts]
 
-    def _body(self, prompt: str, part: int, size: int, sampling: Sampling) -> dict[str, Any]:
-        body: dict[str, Any] = {"model": self.model, "n": size, "max_tokens": sampling.max_new_tokens,
+    def _body(self, request: _Request, sampling: Sampling) -> dict[str, Any]:
+        prompt = request.prompt
+        body: dict[str, Any] = {"model": self.model, "n": request.size, "max_tokens": sampling.max_new_tokens,
                                 "temperature": sampling.temperature, "top_p": sampling.top_p}
         if sampling.top_k > 0:
             body["top_k"] = sampling.top_k  # outside OpenAI's own API; vLLM, llama.cpp and TGI read it
         if sampling.stop:
             body["stop"] = list(sampling.stop)
         if self.send_seed:
-            body["seed"] = request_seed(sampling.seed, prompt, part)
+            body["seed"] = request_seed(sampling.seed, request.key, prompt, request.part)
         if self.endpoint == "chat":
             system = [{"role": "system", "content": self.system_prompt}] if self.system_prompt else []
             body["messages"] = system + [{"role": "user", "content": prompt}]
@@ -162,10 +198,21 @@ class OpenAIGenerator:
         await asyncio.gather(*(check(url) for url in self.base_urls))
 
 
-def request_seed(seed: int, prompt: str, part: int) -> int:
-    """A per-request seed fixed by the stage seed and the prompt's text, not its position, so a resumed
-    stage sends the same seeds as an uninterrupted one."""
-    digest = hashlib.blake2b(f"{seed}\0{part}\0{prompt}".encode(), digest_size=4).digest()
+@dataclass(frozen=True)
+class _Request:
+    """Part `part` (of `size` samples) of the samples of the prompt named `key`."""
+
+    key: str
+    prompt: str
+    part: int
+    size: int
+
+
+def request_seed(seed: int, key: str, prompt: str, part: int) -> int:
+    """A per-request seed fixed by the stage seed, the prompt's key and its text: two problems with the
+    same prompt get different samples, and a resumed stage, which names its prompts by the same keys,
+    sends the same seeds as an uninterrupted one."""
+    digest = hashlib.blake2b(f"{seed}\0{part}\0{key}\0{prompt}".encode(), digest_size=4).digest()
     return int.from_bytes(digest, "big") & 0x7FFFFFFF
 
 

@@ -81,7 +81,7 @@ class JournaledGenerator:
             return
         with _appender(journal) as handle:
             try:
-                for position, texts in self.generator.generate_stream([prompts[i] for i in missing], n, sampling):
+                for position, texts in self._stream(prompts, missing, n, sampling):
                     index = missing[position]
                     handle.write(json.dumps({"key": keys[index], "prompt": prompts[index],
                                              "completions": _checked(texts, n, keys[index])},
@@ -93,6 +93,15 @@ class JournaledGenerator:
                 log.warning("%d of %d prompts are finished and kept in %s; rerun to continue from there",
                             finished, len(prompts), journal)
                 raise
+
+    def _stream(self, prompts: Sequence[str], missing: Sequence[int], n: int,
+                sampling: Sampling) -> Iterator[tuple[int, list[str]]]:
+        """The generator's stream of the missing prompts; one that derives something from the prompts'
+        names (per-request seeds, `accepts_prompt_keys`) gets their keys, the same in a resumed stage."""
+        subset = [prompts[index] for index in missing]
+        if getattr(self.generator, "accepts_prompt_keys", False):
+            return self.generator.generate_stream(subset, n, sampling, keys=[self.keys[index] for index in missing])
+        return self.generator.generate_stream(subset, n, sampling)
 
 
 def sample_resumably(generator: Any, keys: Sequence[str], prompts: Sequence[str], n: int, sampling: Sampling,

@@ -7,6 +7,9 @@ wall-clock deadline (enforced around the whole exchange, so a server that trickl
 it); transient failures are retried with exponential backoff and jitter, honouring `Retry-After`.
 A request the server refuses for what it is (any other 4xx, such as a prompt longer than the context)
 is not retried: it would fail the same way again.
+
+Retries are written here, not taken from `tenacity` or the `openai` client: neither is a dependency of
+rest-em, and a retry here moves to another server, which the `openai` client (one base URL) cannot do.
 """
 
 from __future__ import annotations
@@ -113,8 +116,13 @@ class ServerPool:
         self._client: httpx.AsyncClient | None = None
         self._changed: asyncio.Condition | None = None  # a slot was freed
 
+    @property
+    def capacity(self) -> int:
+        """Requests the pool can have in flight at once; a caller with more keeps the rest unstarted."""
+        return self.concurrency * len(self._servers)
+
     async def __aenter__(self) -> "ServerPool":
-        total = self.concurrency * len(self._servers)
+        total = self.capacity
         self._changed = asyncio.Condition()
         self._client = httpx.AsyncClient(
             timeout=httpx.Timeout(self.timeout), headers=self.headers, verify=_tls_context(),
@@ -156,6 +164,8 @@ class ServerPool:
 
         Waiting, rather than falling back to a failing server with free slots, is what keeps a dead
         server from burning every request's attempts: it gets one probe each time its cool-down ends.
+        A freed slot wakes one waiter, not all of them: every waiter takes any usable slot, so one can use
+        it; a slot on a cooling server is left to the waiter it woke, which sleeps until the cool-down ends.
         """
         assert self._changed is not None, "use ServerPool inside `async with`"
         async with self._changed:
@@ -175,7 +185,7 @@ class ServerPool:
         finally:
             async with self._changed:
                 server.in_flight -= 1
-                self._changed.notify_all()
+                self._changed.notify()
 
     async def _attempt(self, server: _Server, method: str, path: str, body: Mapping[str, Any] | None,
                        what: str) -> Any:

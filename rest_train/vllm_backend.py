@@ -5,7 +5,7 @@ this interpreter; point it at an environment built by `scripts/envs/vllm.sh` whe
 rest-em's). A child that exits frees every byte of GPU memory, which is how the loop's improve step
 gets the memory back; the engine starts once per model and serves both training-set and held-out
 sampling of that model. `data_parallel_size` children each hold a replica (and `tensor_parallel_size`
-GPUs of their own); every other option is passed to `vllm.LLM` as it is.
+GPUs of their own, disjoint from the others'); every other option is passed to `vllm.LLM` as it is.
 
 Reproducibility without per-request seeds (they crash vLLM's CPU sampler): each child is seeded at start
 and its workers' generators are reseeded with the call's seed before each call; replica r gets seed + r.
@@ -20,6 +20,7 @@ times slower than one.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -29,13 +30,14 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any, Generator, Iterator, Sequence
+from typing import Any, Generator, Iterator, Mapping, Sequence
 
-from rest_train.generation import GenerationError, PromptRefused, Sampling, resolve_device, truncate_at_stop
+from rest_train.generation import GenerationError, PromptRefused, Sampling, truncate_at_stop
 from rest_train.model_files import check_model_folder
 
 WORKER = Path(__file__).with_name("vllm_worker.py")
 LOG_TAIL_LINES = 30
+STOP_TIMEOUT = 30.0  # seconds for all engines together to exit after their stdin closes; then killed
 
 
 class VllmBackend:
@@ -111,7 +113,8 @@ class VllmGenerator:
                  shares: list[list[int]], stop: Sequence[str],
                  repeat: int) -> Generator[tuple[int, list[str]], None, PromptRefused | None]:
         """Yield results (each list of completions `repeat` times over) until every engine is done; returns
-        the first prompt an engine refused (None if none was)."""
+        the first prompt an engine refused (None if none was). The other engines' results are still
+        yielded after a refusal, so the caller's journal keeps them."""
         refused = None
         while pending:
             rank, reply = self._next_reply(replies)
@@ -122,21 +125,28 @@ class VllmGenerator:
                 raise GenerationError(self._engines_error(rank, reply))
             elif reply.get("done"):
                 pending.discard(rank)
-            elif refused is None:
+            else:
                 yield shares[rank][reply["index"]], [truncate_at_stop(t, stop) for t in reply["completions"]] * repeat
         return refused
 
     def close(self) -> None:
-        """Stop the engine children (their memory, GPU memory included, is freed when they exit)."""
+        """Stop the engine children (their memory, GPU memory included, is freed when they exit).
+
+        All are asked at once and share one deadline, so closing takes as long as the slowest engine.
+        """
         engines, self._engines = self._engines, []
+        deadline = time.monotonic() + STOP_TIMEOUT
         for engine in engines:
-            engine.stop()
+            engine.request_stop()
+        for engine in engines:
+            engine.finish(deadline)
 
     def _start(self, seed: int) -> None:
         if self._engines:
             return
-        groups = device_groups(self.device, self.data_parallel_size, self._gpus_per_engine())
-        threads = cpu_threads(self.data_parallel_size) if resolve_device(self.device) == "cpu" else None
+        gpu_count = 0 if self.device == "cpu" else visible_gpu_count()
+        groups = device_groups(self.device, self.data_parallel_size, self._gpus_per_engine(), os.environ, gpu_count)
+        threads = cpu_threads(self.data_parallel_size) if engine_device(self.device, gpu_count) == "cpu" else None
         try:
             for rank, group in enumerate(groups):
                 self._engines.append(_EngineProcess(self.python, self.model_path, seed + rank,
@@ -239,16 +249,21 @@ class _EngineProcess:
         lines = Path(self.log.name).read_text(encoding="utf-8", errors="replace").splitlines()
         return "engine log (last lines):\n" + "\n".join(lines[-LOG_TAIL_LINES:])
 
-    def stop(self) -> None:
+    def request_stop(self) -> None:
+        """Ask for a clean end: the child leaves its loop and exits."""
         try:
-            self.process.stdin.close()  # a clean end: the child leaves its loop and exits
+            self.process.stdin.close()
         except BrokenPipeError:
             pass
+
+    def finish(self, deadline: float) -> None:
+        """Wait for the child until `deadline` (time.monotonic()), then kill it; remove its log."""
         try:
-            self.process.wait(timeout=30)
+            self.process.wait(timeout=max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             self.process.kill()
-            self.process.wait()
+            with contextlib.suppress(subprocess.TimeoutExpired):  # only a hung kernel call outlasts SIGKILL
+                self.process.wait(timeout=10)
         self.log.close()
         Path(self.log.name).unlink(missing_ok=True)
 
@@ -274,19 +289,48 @@ def cpu_threading(python: str, threads: int, environment: dict[str, str]) -> dic
     return {name: value for name, value in settings.items() if name not in environment}
 
 
-def device_groups(device: str, replicas: int, per_engine: int) -> list[list[str] | None]:
-    """The CUDA devices of each replica: consecutive blocks of the visible ones; None leaves them as they are."""
+def visible_gpu_count() -> int:
+    """How many CUDA devices this process sees (0 without a CUDA build of torch)."""
+    import torch
+
+    return torch.cuda.device_count()
+
+
+def engine_device(device: str, gpu_count: int) -> str:
+    """`device` as configured, with "auto" resolved: "cuda" when this process sees a GPU, else "cpu"."""
+    if device != "auto":
+        return device
+    return "cuda" if gpu_count > 0 else "cpu"
+
+
+def device_groups(device: str, replicas: int, per_engine: int, environment: Mapping[str, str],
+                  gpu_count: int) -> list[list[str] | None]:
+    """Each replica's CUDA_VISIBLE_DEVICES entries: disjoint consecutive blocks of this process's devices;
+    None leaves a child's as they are (one replica on an unindexed device).
+
+    `environment` is this process's and `gpu_count` how many GPUs it sees. An index is relative to the
+    devices this process sees, as in torch: cuda:1 under CUDA_VISIBLE_DEVICES=2,3 is physical GPU 3.
+    """
+    device = engine_device(device, gpu_count)
     if not device.startswith("cuda"):
         return [None] * replicas
+    listed = environment.get("CUDA_VISIBLE_DEVICES")
+    visible = ([entry for entry in listed.split(",") if entry] if listed is not None
+               else [str(i) for i in range(gpu_count)])
     if ":" in device:
-        visible = [device.split(":", 1)[1]]
-    elif os.environ.get("CUDA_VISIBLE_DEVICES"):
-        visible = os.environ["CUDA_VISIBLE_DEVICES"].split(",")
+        visible = [_indexed_device(device, visible)]
     elif replicas == 1:
         return [None]
-    else:
-        visible = [str(i) for i in range(replicas * per_engine)]
     if len(visible) < replicas * per_engine:
         raise GenerationError(f"{replicas} replicas x {per_engine} GPUs need {replicas * per_engine} devices, "
                               f"but only {len(visible)} are visible ({', '.join(visible)})")
     return [visible[r * per_engine:(r + 1) * per_engine] for r in range(replicas)]
+
+
+def _indexed_device(device: str, visible: list[str]) -> str:
+    """The entry of `visible` that `device` ("cuda:N") names."""
+    index = device.split(":", 1)[1]
+    if not index.isdigit() or int(index) >= len(visible):
+        raise GenerationError(f"device {device!r} names none of the {len(visible)} CUDA devices this process "
+                              f"sees ({', '.join(visible) or 'none'}); the index counts from 0 among them")
+    return visible[int(index)]

@@ -3,6 +3,8 @@ deadlines, requests in flight, several servers, streaming."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import socket
 import subprocess
@@ -16,7 +18,8 @@ from rest_verify.plugins import PINNING_VARIABLE, get_generator_factory
 from rest_train.config import ConfigError
 from rest_train.generation import Sampling
 from rest_train.openai_generator import request_seed
-from rest_train.server_pool import RequestRejected, RetryPolicy, ServerError, ServerUnavailable
+from rest_train.resume import sample_resumably
+from rest_train.server_pool import RequestRejected, RetryPolicy, ServerError, ServerPool, ServerUnavailable
 
 from .openai_stub import Reply, StubServer
 
@@ -52,7 +55,7 @@ def test_n_completions_per_prompt_in_prompt_order_with_the_sampling_knobs(stub):
     assert make(stub).generate(["a", "b"], 3, sampling) == [["a#0", "a#1", "a#2"], ["b#0", "b#1", "b#2"]]
     [body] = [body for body in completion_bodies(stub) if body["prompt"] == "a"]
     assert body == {"model": "stub-model", "prompt": "a", "n": 3, "max_tokens": 7, "temperature": 0.7,
-                    "top_p": 0.9, "top_k": 5, "stop": ["\n\n"], "seed": request_seed(1, "a", 0)}
+                    "top_p": 0.9, "top_k": 5, "stop": ["\n\n"], "seed": request_seed(1, "0", "a", 0)}
     assert stub.requests[0] == ("/v1/models", {})  # the served model is checked before anything is sampled
 
 
@@ -79,16 +82,39 @@ def test_samples_per_request_splits_the_samples_of_a_prompt(stub):
     assert texts == [["a#0", "a#1", "a#0", "a#1", "a#0"]]
 
 
-def test_per_request_seeds_depend_on_the_prompt_not_its_position(stub):
+def test_per_request_seeds_follow_the_prompts_key_and_text(stub):
     generator = make(stub)
-    generator.generate(["a", "b"], 1, SAMPLING)
-    generator.generate(["b"], 1, SAMPLING)
+    generator.generate(["a", "b"], 1, SAMPLING, keys=["x", "y"])
+    generator.generate(["b"], 1, SAMPLING, keys=["y"])
     seeds: dict[str, set[int]] = {}
     for body in completion_bodies(stub):
         seeds.setdefault(body["prompt"], set()).add(body["seed"])
     assert seeds["a"] != seeds["b"] and len(seeds["b"]) == 1
     make(stub, send_seed=False).generate(["c"], 1, SAMPLING)
     assert "seed" not in completion_bodies(stub)[-1]
+
+
+def test_problems_with_the_same_prompt_get_their_own_seeds(stub):
+    make(stub).generate(["a", "a"], 1, SAMPLING)
+    assert len({body["seed"] for body in completion_bodies(stub)}) == 2
+
+
+def test_a_resumed_stage_sends_each_problem_the_seed_it_had(stub, tmp_path):
+    keys, prompts = ["x", "y", "z"], ["a", "a", "b"]
+    expected = {key: request_seed(SAMPLING.seed, key, prompt, 0) for key, prompt in zip(keys, prompts)}
+    journal = tmp_path / "samples.jsonl.journal"
+    sample_resumably(make(stub), keys, prompts, 1, SAMPLING, journal)
+    assert sorted(body["seed"] for body in completion_bodies(stub)) == sorted(expected.values())
+    first_line = journal.read_text().splitlines(keepends=True)[0]
+    journal.write_text(first_line)  # killed after its first finished prompt
+    resumed = StubServer()
+    try:
+        sample_resumably(make(resumed), keys, prompts, 1, SAMPLING, journal)
+        seeds = sorted(body["seed"] for body in completion_bodies(resumed))
+    finally:
+        resumed.close()
+    kept = json.loads(first_line)["key"]
+    assert seeds == sorted(seed for key, seed in expected.items() if key != kept)
 
 
 def test_rate_limits_and_server_errors_are_retried_with_backoff(stub):
@@ -212,6 +238,61 @@ def test_a_failure_ends_the_stream_after_the_prompts_finished_before_it(stub):
         for index, texts in make(stub, concurrency=1).generate_stream(["a", "b", "bad", "c"], 1, SAMPLING):
             finished.append(index)
     assert finished == [0, 1]
+
+
+async def _instant_answer(pool, server, method, path, body, what):
+    """Stands in for an HTTP exchange: the served model, or the prompt as its one completion."""
+    await asyncio.sleep(0)
+    if method == "GET":
+        return {"data": [{"id": "stub-model"}]}
+    return {"choices": [{"index": 0, "text": body["prompt"]}]}
+
+
+@pytest.fixture
+def loop_work(monkeypatch):
+    """Counts the callbacks event loops schedule (task steps, wake-ups): the event-loop work done."""
+    counted = {"callbacks": 0}
+    call_soon = asyncio.BaseEventLoop.call_soon
+
+    def counting(loop, *args, **kwargs):
+        counted["callbacks"] += 1
+        return call_soon(loop, *args, **kwargs)
+
+    monkeypatch.setattr(asyncio.BaseEventLoop, "call_soon", counting)
+    monkeypatch.setattr(ServerPool, "_attempt", _instant_answer)
+
+    def work(run) -> int:
+        before = counted["callbacks"]
+        run()
+        return counted["callbacks"] - before
+
+    return work
+
+
+def test_a_freed_slot_wakes_one_waiter_not_all(loop_work):
+    async def burst(count: int) -> None:  # more requests at once than the pool has slots
+        async with ServerPool(["http://127.0.0.1:9/v1"], concurrency=2) as pool:
+            await asyncio.gather(*(pool.request("POST", "/completions", {"prompt": "p"}) for _ in range(count)))
+
+    small, large = (loop_work(lambda: asyncio.run(burst(count))) for count in (100, 400))
+    assert large < 5 * small  # linear in the requests waiting: 4x, where waking all of them costs 16x
+
+
+def test_a_stage_makes_requests_only_as_slots_free(loop_work, monkeypatch):
+    tasks_alive = []
+
+    async def answer(pool, server, method, path, body, what):
+        tasks_alive.append(len(asyncio.all_tasks()))
+        return await _instant_answer(pool, server, method, path, body, what)
+
+    monkeypatch.setattr(ServerPool, "_attempt", answer)
+    generator = make("http://127.0.0.1:9/v1", "http://127.0.0.1:10/v1", concurrency=2)
+    prompts = [f"p{i}" for i in range(800)]
+    small = loop_work(lambda: generator.generate(prompts[:200], 1, SAMPLING))
+    large = loop_work(lambda: generator.generate(prompts, 1, SAMPLING))
+    assert generator.generate(prompts[:3], 1, SAMPLING) == [["p0"], ["p1"], ["p2"]]
+    assert max(tasks_alive) <= 2 * 2 + 1  # the pool's slots, and the task that collects their answers
+    assert large < 5 * small  # linear in the prompts
 
 
 def test_backoff_doubles_with_jitter_and_respects_its_cap():

@@ -105,13 +105,13 @@ def generator(server, **options):
 
 def test_samples_from_a_real_server_follow_the_sampling_knobs_and_the_seed(server):
     sampling = Sampling(temperature=1.0, top_k=40, max_new_tokens=8, stop=("a",), seed=5)
-    prompts = ["Q: 1+2\n", "Q: 3-1\n", "hello "]
-    first = generator(server, concurrency=2).generate(prompts, 4, sampling)
+    prompts, keys = ["Q: 1+2\n", "Q: 3-1\n", "hello "], ["p1", "p2", "p3"]
+    first = generator(server, concurrency=2).generate(prompts, 4, sampling, keys=keys)
     assert [len(texts) for texts in first] == [4, 4, 4]
     assert all(len(text) <= 8 and "a" not in text for texts in first for text in texts)  # one token per character
     assert len({text for texts in first for text in texts}) > 4  # really sampled
-    again = generator(server, concurrency=3).generate(prompts[::-1], 4, sampling)[::-1]
-    assert again == first  # per-request seeds follow the prompt, not its position or the timing
+    again = generator(server, concurrency=3).generate(prompts[::-1], 4, sampling, keys=keys[::-1])[::-1]
+    assert again == first  # per-request seeds follow the prompt and its key, not its position or the timing
     assert generator(server).generate(prompts, 4, dataclasses.replace(sampling, seed=6)) != first
 
 

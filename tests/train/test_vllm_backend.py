@@ -6,14 +6,18 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import signal
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from rest_train.generation import Sampling
+from rest_train import vllm_backend
+from rest_train.generation import PromptRefused, Sampling
 from rest_train.model_files import ModelFileError
-from rest_train.vllm_backend import GenerationError, VllmGenerator
+from rest_train.resume import sample_resumably
+from rest_train.vllm_backend import GenerationError, VllmGenerator, device_groups
 
 VLLM_ENV = Path(__file__).resolve().parents[2] / ".envs" / "vllm"
 SMOLLM2 = VLLM_ENV / "models" / "smollm2-135m-instruct"
@@ -121,14 +125,126 @@ def test_the_loop_finds_the_backend_and_passes_options_through(tmp_path):
     assert generator.engine_options == {"max_num_seqs": 16, "tensor_parallel_size": 2, "max_model_len": 1024}
 
 
-def test_data_parallel_replicas_get_disjoint_gpu_blocks(monkeypatch):
-    from rest_train.vllm_backend import device_groups
-
-    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "4,5,6,7")
-    assert device_groups("cuda", 2, 2) == [["4", "5"], ["6", "7"]]
-    assert device_groups("cpu", 2, 1) == [None, None]
+def test_data_parallel_replicas_get_disjoint_gpu_blocks():
+    assert device_groups("cuda", 2, 2, {"CUDA_VISIBLE_DEVICES": "4,5,6,7"}, 4) == [["4", "5"], ["6", "7"]]
+    assert device_groups("cuda", 2, 2, {}, 4) == [["0", "1"], ["2", "3"]]
+    assert device_groups("cpu", 2, 1, {}, 4) == [None, None]
     with pytest.raises(GenerationError, match="need 6 devices"):
-        device_groups("cuda", 3, 2)
+        device_groups("cuda", 3, 2, {"CUDA_VISIBLE_DEVICES": "4,5,6,7"}, 4)
+
+
+def test_auto_places_replicas_on_disjoint_gpus_when_there_are_gpus():
+    assert device_groups("auto", 2, 2, {}, 4) == [["0", "1"], ["2", "3"]]
+    assert device_groups("auto", 2, 1, {"CUDA_VISIBLE_DEVICES": "5,6"}, 2) == [["5"], ["6"]]
+    assert device_groups("auto", 2, 1, {}, 0) == [None, None]  # no GPU: CPU engines
+
+
+def test_a_device_index_counts_among_the_visible_devices():
+    assert device_groups("cuda:1", 1, 1, {"CUDA_VISIBLE_DEVICES": "2,3"}, 2) == [["3"]]
+    assert device_groups("cuda:1", 1, 1, {}, 2) == [["1"]]
+    with pytest.raises(GenerationError, match=r"'cuda:2' names none of the 2 CUDA devices this process sees \(2, 3\)"):
+        device_groups("cuda:2", 1, 1, {"CUDA_VISIBLE_DEVICES": "2,3"}, 2)
+
+
+@pytest.fixture
+def scripted_engines(monkeypatch):
+    """Engine children replaced by objects that record their GPUs and answer a request with the replies
+    scripted for their rank (`scripts[rank]`)."""
+    made: list = []
+    scripts: dict[int, list[dict]] = {}
+
+    class ScriptedEngine:
+        def __init__(self, python, model, seed, engine_options, gpus, threads):
+            self.gpus, self.rank = gpus, len(made)
+            made.append(self)
+
+        def wait_ready(self, deadline):
+            return {"ready": True, "max_model_len": 256}
+
+        def send(self, message):
+            self.request = message
+
+        def listen(self, rank, replies):
+            for reply in scripts.get(rank, [{"done": True}]):
+                replies.put((rank, reply))
+
+        def request_stop(self):
+            pass
+
+        def finish(self, deadline):
+            pass
+
+    monkeypatch.setattr(vllm_backend, "_EngineProcess", ScriptedEngine)
+    return made, scripts
+
+
+def test_auto_starts_each_replica_on_its_own_gpus(tmp_path, monkeypatch, scripted_engines):
+    import torch
+
+    made, _ = scripted_engines
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 4)
+    generator = VllmGenerator(_fake_checkpoint(tmp_path / "model"), data_parallel_size=2,
+                              engine_options={"tensor_parallel_size": 2})
+    generator.generate(["a", "b"], 1, Sampling())
+    assert [engine.gpus for engine in made] == [["0", "1"], ["2", "3"]]
+
+
+def test_a_refused_prompt_still_yields_and_journals_what_the_other_replicas_finished(tmp_path, scripted_engines):
+    _, scripts = scripted_engines
+    # Replica 0 holds prompts 0 and 2 and refuses its second; replica 1 finishes prompts 1 and 3.
+    scripts[0] = [{"error": "has 300 tokens, more than the model's context of 256 allows", "prompt": 1,
+                   "engine_usable": True}]
+    scripts[1] = [{"index": 0, "completions": ["B"]}, {"index": 1, "completions": ["D"]}, {"done": True}]
+    generator = VllmGenerator(_fake_checkpoint(tmp_path / "model"), device="cpu", data_parallel_size=2)
+    journal = tmp_path / "samples.jsonl.journal"
+    with pytest.raises(PromptRefused, match=r"prompt 2 \(problem 'c'\) has 300 tokens"):
+        sample_resumably(generator, ["a", "b", "c", "d"], ["A", "B", "C", "D"], 1, Sampling(), journal)
+    journaled = [json.loads(line) for line in journal.read_text().splitlines()]
+    assert sorted((entry["key"], entry["completions"]) for entry in journaled) == [("b", ["B"]), ("d", ["D"])]
+
+
+# A stand-in for the worker: answers the protocol, and when its stdin closes marks that it is stopping,
+# then exits 0 only if its partner is stopping too within 10 s (or, told to linger, ignores the end).
+STAND_IN = """#!{python}
+import json, pathlib, sys, time
+folder, linger = pathlib.Path({folder!r}), {linger!r}
+seed = json.loads(sys.stdin.readline())["seed"]
+print(json.dumps({{"ready": True, "max_model_len": 8}}), flush=True)
+for request in sys.stdin:
+    print(json.dumps({{"done": True}}), flush=True)
+(folder / f"stopping-{{seed}}").touch()
+deadline = time.monotonic() + (60 if linger else 10)
+while (linger or len(list(folder.glob("stopping-*"))) < 2) and time.monotonic() < deadline:
+    time.sleep(0.01)
+sys.exit(0 if len(list(folder.glob("stopping-*"))) == 2 else 1)
+"""
+
+
+def _stand_in_replicas(tmp_path: Path, linger: bool) -> tuple[VllmGenerator, list]:
+    python = tmp_path / "python"
+    python.write_text(STAND_IN.format(python=sys.executable, folder=str(tmp_path), linger=linger))
+    python.chmod(0o755)
+    generator = VllmGenerator(_fake_checkpoint(tmp_path / "model"), device="cpu", python=str(python),
+                              data_parallel_size=2, start_timeout=60)
+    assert generator.generate(["a", "b"], 1, Sampling()) == [[], []]
+    return generator, [engine.process for engine in generator._engines]
+
+
+def test_close_stops_the_replicas_together(tmp_path):
+    generator, processes = _stand_in_replicas(tmp_path, linger=False)
+    generator.close()
+    assert [process.returncode for process in processes] == [0, 0]  # each saw the other stopping
+
+
+def test_close_kills_replicas_that_outlast_one_shared_deadline(tmp_path, monkeypatch):
+    generator, processes = _stand_in_replicas(tmp_path, linger=True)
+    monkeypatch.setattr(vllm_backend, "STOP_TIMEOUT", 0.5)
+    started = time.monotonic()
+    generator.close()
+    assert [process.returncode for process in processes] == [-signal.SIGKILL, -signal.SIGKILL]
+    assert time.monotonic() - started < 5  # one deadline for both, well under the children's 60 s
 
 
 @pytest.mark.parametrize("preset, expected", [(None, str(len(os.sched_getaffinity(0)))), ("3", "3")])
