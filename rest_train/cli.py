@@ -9,7 +9,7 @@ import dataclasses
 import logging
 import os
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 import click
 

@@ -17,6 +17,8 @@ from typing import Any, Literal, Mapping
 
 from rest_verify.errors import RestEmError
 
+from rest_train.dtypes import DTYPES
+
 
 class ConfigError(RestEmError, ValueError):
     """A configuration key is unknown or its value is out of range; the message names the key."""
@@ -32,6 +34,12 @@ class ModelConfig:
         "Base checkpoint (a directory `from_pretrained` reads). Relative paths resolve against the config file."))
     device: str = field(default="auto", metadata=_help(
         "Where generation and training run: 'auto' (cuda when available), 'cpu', 'cuda' or 'cuda:N'."))
+    dtype: str = field(default="auto", metadata=_help(
+        "Numeric type the model samples and fine-tunes in (also vLLM's dtype): 'auto', 'float32', 'bfloat16' "
+        "or 'float16'. 'auto': on a GPU the checkpoint's type (float16 where the card lacks bf16); on a CPU "
+        "bfloat16 only for a bf16 checkpoint on a processor with native bf16 (AVX512-BF16 or AMX), else "
+        "float32, which CPUs without it compute tens of times faster. The choice and its reason are written "
+        "to run.json."))
 
 
 @dataclass
@@ -88,8 +96,9 @@ class GenerationConfig:
     batch_size: int = field(default=64, metadata=_help(
         "Sequences decoded together (prompts x samples). Larger is faster until memory runs out.", minimum=1))
     options: dict[str, Any] = field(default_factory=dict, metadata=_help(
-        "Extra keyword options for the backend's factory (e.g. dtype = 'bfloat16'; vllm: python, "
-        "data_parallel_size, tensor_parallel_size and any vllm.LLM argument; openai: base_urls = [...])."))
+        "Extra keyword options for the backend's factory (vllm: python, data_parallel_size, "
+        "tensor_parallel_size and any vllm.LLM argument but dtype, which is model.dtype; openai: "
+        "base_urls = [...])."))
 
 
 @dataclass
@@ -285,6 +294,11 @@ def validate(config: RunConfig) -> None:
         if set(shot) != {"user", "assistant"}:
             raise ConfigError(f"chat.shots[{index}] must have exactly the keys user and assistant, "
                               f"got {', '.join(sorted(shot)) or 'none'}")
+    if config.model.dtype not in DTYPES:
+        raise ConfigError(f"model.dtype must be one of {', '.join(map(repr, DTYPES))}, got {config.model.dtype!r}")
+    if "dtype" in config.generation.options:
+        raise ConfigError("generation.options.dtype is set; the model's numeric type is model.dtype now "
+                          "(the same for every backend and for fine-tuning): move it there")
     if config.train.deepspeed and "deepspeed" in config.train.trainer_args:
         raise ConfigError("train.deepspeed and train.trainer_args.deepspeed are both set; keep one")
     if config.mode == "rest":

@@ -1,7 +1,9 @@
 """Generation backends: what the E-step and evaluation sample from.
 
 A backend is a factory registered through `register_generators`. The loop calls it as
-`factory(model_path, device=..., batch_size=..., progress=..., **generation.options)`; it returns an
+`factory(model_path, device=..., batch_size=..., progress=..., dtype=..., **generation.options)`, `dtype`
+being `model.dtype` (one of rest_train.dtypes.DTYPES; a backend that computes elsewhere, like a server,
+ignores it); it returns an
 object with `generate(prompts, n, sampling) -> list[list[str]]` (n completions per prompt, in prompt
 order, `sampling` a `Sampling`), optionally `generate_stream(prompts, n, sampling)` yielding
 `(prompt index, its n completions)` as each prompt finishes, in any order, so that the loop grades them
@@ -17,6 +19,8 @@ from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
 
 from rest_verify.errors import RestEmError
+
+from rest_train.dtypes import resolve_device, resolve_dtype, torch_dtype
 
 
 class GenerationError(RestEmError):
@@ -72,21 +76,12 @@ def context_length(config: Any) -> int | None:
     return limit if isinstance(limit, int) and limit > 0 else None
 
 
-def resolve_device(device: str) -> str:
-    """'auto' becomes 'cuda' when a GPU is visible, else 'cpu'; anything else is returned unchanged."""
-    if device != "auto":
-        return device
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
-
-
 class TransformersBackend:
     """Factory of the built-in `transformers` backend: batched sampling with `model.generate`."""
 
     name = "transformers"
 
-    def __call__(self, model_path: str, device: str = "auto", *, batch_size: int = 64, dtype: str | None = None,
+    def __call__(self, model_path: str, device: str = "auto", *, batch_size: int = 64, dtype: str = "auto",
                  progress: bool | None = None) -> "TransformersGenerator":
         return TransformersGenerator(model_path, device=device, batch_size=batch_size, dtype=dtype,
                                      progress=progress)
@@ -102,9 +97,8 @@ class TransformersGenerator:
     with the same room are generated together). Output depends only on the seed and the batch size.
     """
 
-    def __init__(self, model_path: str, *, device: str = "auto", batch_size: int = 64, dtype: str | None = None,
+    def __init__(self, model_path: str, *, device: str = "auto", batch_size: int = 64, dtype: str = "auto",
                  progress: bool | None = None):
-        import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         if batch_size < 1:
@@ -117,10 +111,8 @@ class TransformersGenerator:
         self.tokenizer.padding_side = "left"  # decoder-only: new tokens must follow the prompt directly
         if self.tokenizer.pad_token_id is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
-        torch_dtype = getattr(torch, dtype, None) if dtype else None
-        if dtype and not isinstance(torch_dtype, torch.dtype):
-            raise ValueError(f"generation option dtype must name a torch dtype such as 'bfloat16', got {dtype!r}")
-        self.model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch_dtype).to(self.device)
+        self.dtype = resolve_dtype(dtype, self.device, model_path).dtype
+        self.model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch_dtype(self.dtype)).to(self.device)
         self.model.eval()
         self.context = context_length(self.model.config)
 

@@ -17,8 +17,9 @@ from typing import Any, Mapping, Sequence
 from rest_train import distributed
 from rest_train.chat import end_of_turn
 from rest_train.config import ConfigError, TrainConfig
+from rest_train.dtypes import resolve_device, resolve_dtype, torch_dtype, training_setup
 from rest_train.files import write_json
-from rest_train.generation import adds_special_tokens, resolve_device
+from rest_train.generation import adds_special_tokens
 
 IGNORE_INDEX = -100
 TRAINING_RECORD = "rest_em_training.json"
@@ -115,7 +116,7 @@ def _quiet_logs(trainer: Any) -> None:
 
 
 def finetune(init_path: str | Path, examples: Sequence[Mapping[str, Any]], output: Path, config: TrainConfig,
-             *, seed: int, device: str = "auto", progress: bool | None = None,
+             *, seed: int, device: str = "auto", dtype: str = "auto", progress: bool | None = None,
              origin: str | None = None, chat: bool = False) -> dict[str, Any]:
     """Fine-tune the checkpoint at `init_path` on `examples` and save the result atomically at `output`.
 
@@ -124,6 +125,7 @@ def finetune(init_path: str | Path, examples: Sequence[Mapping[str, Any]], outpu
     training record also saved as `output/rest_em_training.json`; `origin` names the starting point
     there when `init_path` is a temporary directory. `chat`: the prompts were rendered by the tokenizer's
     chat template, so each completion is learned as an assistant turn, closed as the template closes it.
+    `dtype` is `model.dtype` (rest_train.dtypes; `train.trainer_args` may still set bf16 or fp16 itself).
     """
     from transformers import AutoModelForCausalLM, AutoTokenizer, TrainingArguments
 
@@ -131,7 +133,10 @@ def finetune(init_path: str | Path, examples: Sequence[Mapping[str, Any]], outpu
     tokenizer = AutoTokenizer.from_pretrained(init_path)
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
-    model = AutoModelForCausalLM.from_pretrained(init_path)
+    device = resolve_device(device)
+    chosen = resolve_dtype(dtype, device, init_path).dtype
+    weights, precision = training_setup(chosen, device)
+    model = AutoModelForCausalLM.from_pretrained(init_path, dtype=torch_dtype(weights))
     reward_weighted = config.loss == "reward_weighted"
     turn_end = end_of_turn(tokenizer) if chat else None
     features = [feature for feature in (
@@ -139,7 +144,8 @@ def finetune(init_path: str | Path, examples: Sequence[Mapping[str, Any]], outpu
                        float(ex.get("reward", 1.0)) if reward_weighted else 1.0, turn_end)
         for ex in examples) if feature is not None]
     record: dict[str, Any] = {"init_from": origin or str(init_path), "examples": len(features),
-                              "dropped": len(examples) - len(features), "steps": 0, "train_loss": None}
+                              "dropped": len(examples) - len(features), "steps": 0, "train_loss": None,
+                              "dtype": chosen}
     ranks = distributed.current()
     with ranks.atomic_directory(output) as temporary:
         if features:
@@ -147,6 +153,7 @@ def finetune(init_path: str | Path, examples: Sequence[Mapping[str, Any]], outpu
             steps_per_epoch = math.ceil(len(features) / examples_per_step)
             total_steps = math.ceil(steps_per_epoch * config.epochs)
             options = {"deepspeed": config.deepspeed} if config.deepspeed else {}
+            options.update(precision)
             options.update(config.trainer_args)
             scratch = temporary / "trainer-scratch"
             try:
@@ -157,7 +164,7 @@ def finetune(init_path: str | Path, examples: Sequence[Mapping[str, Any]], outpu
                     warmup_steps=int(config.warmup_ratio * total_steps), weight_decay=config.weight_decay,
                     seed=seed, data_seed=seed, save_strategy="no", report_to="none", logging_strategy="no",
                     disable_tqdm=None if progress is None else not progress,
-                    use_cpu=resolve_device(device) == "cpu", remove_unused_columns=False,
+                    use_cpu=device == "cpu", remove_unused_columns=False,
                     dataloader_num_workers=0, **options)
             except TypeError as exc:
                 raise ConfigError(f"train.trainer_args: {exc}") from None

@@ -41,6 +41,7 @@ from rest_train import filtering, metrics
 from rest_train.chat import ChatFormat
 from rest_train.distributed import Ranks
 from rest_train.config import ConfigError, RunConfig, from_dict
+from rest_train.dtypes import run_record
 from rest_train.files import read_json, read_jsonl, remove_partials, write_json, write_jsonl
 from rest_train.generation import Sampling
 from rest_train.graders import RunGraders, role_verifiers
@@ -222,7 +223,8 @@ class Loop:
         self._release_generator()  # training needs the memory the sampling model holds
         examples = read_jsonl(directory / OUTPUTS["train"])
         finetune(init, examples, output, self.config.train, seed=self._seed(iteration, "checkpoint"),
-                 device=self.config.model.device, progress=self.progress, chat=self.config.chat.template)
+                 device=self.config.model.device, dtype=self.config.model.dtype, progress=self.progress,
+                 chat=self.config.chat.template)
 
     def _metrics(self, iteration: int, model_path: str, directory: Path, output: Path) -> None:
         write_json(output, self._metrics_record(iteration, model_path, directory))
@@ -286,7 +288,7 @@ class Loop:
             return self._generator[1]
         self._release_generator()
         factory = get_generator_factory(self.config.generation.backend)
-        generator = factory(model_path, device=self.config.model.device,
+        generator = factory(model_path, device=self.config.model.device, dtype=self.config.model.dtype,
                             batch_size=self.config.generation.batch_size, progress=self.progress,
                             **self.config.generation.options)
         self._generator = (model_path, generator)
@@ -316,6 +318,7 @@ class Loop:
             PINNING_VARIABLE: os.environ.get(PINNING_VARIABLE),
             "versions": _versions(), "verifier": self.graders.verifiers.reward.name,
             "graders": self.graders.verifiers.describe(),
+            "dtype": run_record(self.config.model.path, self.config.model.dtype, self.config.model.device),
         })
 
 

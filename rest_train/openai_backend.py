@@ -20,13 +20,14 @@ class OpenAIBackend:
 
     name = "openai"
 
-    def __call__(self, model_path: str, device: str = "auto", *, batch_size: int = 64,
+    def __call__(self, model_path: str, device: str = "auto", *, batch_size: int = 64, dtype: str = "auto",
                  progress: bool | None = None, base_urls: str | Sequence[str] = (),
                  endpoint: str = "completions", model: str | None = None, concurrency: int = 8,
                  timeout: float = 600.0, attempts: int = 6, backoff: float = 0.5,
                  samples_per_request: int | None = None, system_prompt: str | None = None,
                  send_seed: bool = True, api_key_env: str | None = None) -> "OpenAIGenerator":
-        # `device` and `batch_size` describe local backends; a server decides where it runs and how it batches.
+        # `device`, `batch_size` and `dtype` describe local backends; a server decides where and in which
+        # numeric type it computes, and how it batches.
         from rest_train.openai_generator import OpenAIGenerator
 
         headers = {"Authorization": f"Bearer {_api_key(api_key_env)}"} if api_key_env else {}

@@ -5,7 +5,9 @@ this interpreter; point it at an environment built by `scripts/envs/vllm.sh` whe
 rest-em's). A child that exits frees every byte of GPU memory, which is how the loop's improve step
 gets the memory back; the engine starts once per model and serves both training-set and held-out
 sampling of that model. `data_parallel_size` children each hold a replica (and `tensor_parallel_size`
-GPUs of their own, disjoint from the others'); every other option is passed to `vllm.LLM` as it is.
+GPUs of their own, disjoint from the others'); `dtype` (`model.dtype`, its `auto` chosen by
+rest_train.dtypes as for the transformers backend, so both compute in the same type) becomes `vllm.LLM`'s
+`dtype`; every other option is passed to `vllm.LLM` as it is.
 
 Reproducibility without per-request seeds (they crash vLLM's CPU sampler): each child is seeded at start
 and its workers' generators are reseeded with the call's seed before each call; replica r gets seed + r.
@@ -32,6 +34,7 @@ import time
 from pathlib import Path
 from typing import Any, Generator, Iterator, Mapping, Sequence
 
+from rest_train.dtypes import resolve_dtype
 from rest_train.generation import GenerationError, PromptRefused, Sampling, truncate_at_stop
 from rest_train.model_files import check_model_folder
 
@@ -46,11 +49,11 @@ class VllmBackend:
 
     name = "vllm"
 
-    def __call__(self, model_path: str, device: str = "auto", *, batch_size: int = 64,
+    def __call__(self, model_path: str, device: str = "auto", *, batch_size: int = 64, dtype: str = "auto",
                  progress: bool | None = None, python: str | None = None, data_parallel_size: int = 1,
                  start_timeout: float = 900.0, stall_timeout: float = 900.0,
                  **engine_options: Any) -> "VllmGenerator":
-        return VllmGenerator(model_path, device=device, batch_size=batch_size, python=python,
+        return VllmGenerator(model_path, device=device, batch_size=batch_size, dtype=dtype, python=python,
                              data_parallel_size=data_parallel_size, start_timeout=start_timeout,
                              stall_timeout=stall_timeout, engine_options=engine_options)
 
@@ -62,19 +65,22 @@ class VllmGenerator:
     depends only on its own prompts, n, sampling and seed.
     """
 
-    def __init__(self, model_path: str, *, device: str = "auto", batch_size: int = 64, python: str | None = None,
-                 data_parallel_size: int = 1, start_timeout: float = 900.0, stall_timeout: float = 900.0,
-                 engine_options: dict[str, Any] | None = None):
+    def __init__(self, model_path: str, *, device: str = "auto", batch_size: int = 64, dtype: str = "auto",
+                 python: str | None = None, data_parallel_size: int = 1, start_timeout: float = 900.0,
+                 stall_timeout: float = 900.0, engine_options: dict[str, Any] | None = None):
         check_model_folder(model_path)
         if data_parallel_size < 1:
             raise ValueError(f"data_parallel_size must be >= 1, got {data_parallel_size}")
+        if "dtype" in (engine_options or {}):
+            raise ValueError("give the engine's dtype as dtype= (rest_train's model.dtype), not as an engine option")
         self.model_path = model_path
         self.device = device
         self.python = python or sys.executable
         self.data_parallel_size = data_parallel_size
         self.start_timeout = start_timeout
         self.stall_timeout = stall_timeout
-        self.engine_options = {"max_num_seqs": batch_size, **(engine_options or {})}
+        self.dtype = resolve_dtype(dtype, device, model_path).dtype
+        self.engine_options = {"max_num_seqs": batch_size, **(engine_options or {}), "dtype": self.dtype}
         self._engines: list[_EngineProcess] = []
 
     def generate(self, prompts: Sequence[str], n: int, sampling: Sampling) -> list[list[str]]:

@@ -82,6 +82,8 @@ def test_run_on_math_rows_end_to_end(tmp_path):
     assert metrics["problems"] == 5 and metrics["estep"]["samples"] == 6 and metrics["mstep"]["examples"] == 3
     record = json.loads((run / "run.json").read_text())
     assert record["verifier"] == "math" and record["seed"] == 3 and "REST_EM_PLUGINS" in record
+    assert record["dtype"]["requested"] == "auto" and record["dtype"]["dtype"] == "float32"  # a float32 model
+    assert record["dtype"]["reason"].startswith("auto:") and metrics["mstep"]["dtype"] == "float32"
     assert {"distribution": "rest-em", "version": record["plugins"][0]["version"]} in record["plugins"]
     assert (run / "plot.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "| 1 |" in (run / "report.md").read_text()

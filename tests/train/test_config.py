@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from rest_verify.errors import RestEmError
-from rest_train.config import ConfigError, RunConfig, describe, from_dict, load_config
+from rest_train.config import ConfigError, ModelConfig, RunConfig, describe, from_dict, load_config
 
 FULL = """
 output_dir = "runs/math"
@@ -100,11 +100,21 @@ def test_defaults_follow_the_paper():
     ({"iterations": 2, "filter": {"thresholds": [0.9, 0.5]}}, "filter.thresholds"),
     ({"model": "base"}, "model"),
     ({"eval": {"ks": ["1"]}}, "eval.ks[0]"),
+    ({"model": {"dtype": "fp16"}}, "model.dtype"),
+    ({"model": {"dtype": 16}}, "model.dtype"),
+    ({"generation": {"options": {"dtype": "bfloat16"}}}, "model.dtype"),
 ])
 def test_bad_values_name_their_key(data, key):
     with pytest.raises(ConfigError) as caught:
         from_dict(data)
     assert key in str(caught.value)
+
+
+def test_model_dtype_is_auto_unless_chosen_and_checked_however_the_config_is_built():
+    assert RunConfig().model.dtype == "auto"
+    assert from_dict({"model": {"dtype": "float16"}}).model.dtype == "float16"
+    with pytest.raises(ConfigError, match=r"model\.dtype must be one of 'auto', 'float32', 'bfloat16', 'float16'"):
+        RunConfig(model=ModelConfig(dtype="bf16"))
 
 
 def test_config_error_is_a_rest_em_error(tmp_path):

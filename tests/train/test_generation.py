@@ -160,3 +160,41 @@ def test_a_run_stops_at_a_prompt_longer_than_the_context_and_keeps_what_it_sampl
         kept = [json.loads(line)["prompt"] for line in journal_path(samples).read_text().splitlines()]
         assert [len(prompt) for prompt in kept] == lengths[:2]  # the prompts before it, kept for a rerun
         assert not samples.exists()
+
+
+@pytest.fixture
+def bf16_model_path(model_path, tmp_path):
+    """The tiny model saved as a bf16 checkpoint, as convert-gguf saves real ones by default."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.bfloat16).save_pretrained(tmp_path)
+    AutoTokenizer.from_pretrained(model_path).save_pretrained(tmp_path)
+    return tmp_path
+
+
+@pytest.mark.parametrize("native, expected", [(False, "float32"), (True, "bfloat16")])
+def test_a_bf16_checkpoint_samples_in_bf16_only_on_a_cpu_with_native_bf16(bf16_model_path, monkeypatch,
+                                                                            native, expected):
+    import torch
+
+    from rest_train import dtypes
+
+    monkeypatch.setattr(dtypes, "device_has_native_bf16", lambda device: native)
+    dtypes._resolved.cache_clear()
+    try:
+        generator = TransformersGenerator(str(bf16_model_path), device="cpu", batch_size=4)
+    finally:
+        dtypes._resolved.cache_clear()
+    assert generator.dtype == expected and generator.model.dtype == getattr(torch, expected)
+    assert len(generator.generate(["ab"], 2, Sampling(max_new_tokens=3))[0]) == 2
+
+
+def test_the_factory_honours_an_explicit_dtype(model_path):
+    import torch
+
+    generator = get_generator_factory("transformers")(str(model_path), device="cpu", dtype="bfloat16",
+                                                      batch_size=4, progress=False)
+    assert generator.model.dtype == torch.bfloat16
+    with pytest.raises(ValueError, match="dtype must be one of"):
+        get_generator_factory("transformers")(str(model_path), device="cpu", dtype="half")

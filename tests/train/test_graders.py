@@ -4,7 +4,6 @@ through the grader of its role, with the configured backend and sandbox — ReST
 from __future__ import annotations
 
 import collections
-import dataclasses
 import json
 import os
 from pathlib import Path

@@ -97,3 +97,16 @@ def test_unknown_trainer_args_are_a_config_error(tmp_path):
         finetune(initial, examples, tmp_path / "out", TrainConfig(trainer_args={"no_such_option": 1}), seed=0,
                  device="cpu", progress=False)
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("dtype, expected", [("auto", torch.float32), ("bfloat16", torch.bfloat16),
+                                             ("float16", torch.float32)])  # fp16 trains float32 weights
+def test_finetune_trains_in_the_chosen_dtype_and_records_it(tmp_path, dtype, expected):
+    from transformers import AutoModelForCausalLM
+
+    initial = save_random_model(tmp_path / "init", alphabet=ALPHABET, layers=1, width=16, heads=2, context=32)
+    examples = [{"prompt": "Q: 1\n", "completion": "1+1=2", "reward": 1.0}]
+    record = finetune(initial, examples, tmp_path / "out", TrainConfig(epochs=1, batch_size=1, max_length=32),
+                      seed=0, device="cpu", dtype=dtype, progress=False)
+    assert record["dtype"] == ("float32" if dtype == "auto" else dtype) and record["steps"] == 1
+    assert AutoModelForCausalLM.from_pretrained(tmp_path / "out").dtype == expected

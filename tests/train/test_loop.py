@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from rest_verify import backends
-from rest_verify.plugins import get_task, get_verifier
+from rest_verify.plugins import get_verifier
 from rest_train import loop, runner
 from rest_train.config import ConfigError, FilterConfig, TrainConfig
 from rest_train.demo import QUICK, demo_config

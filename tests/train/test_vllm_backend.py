@@ -122,7 +122,8 @@ def test_the_loop_finds_the_backend_and_passes_options_through(tmp_path):
                                               tensor_parallel_size=2, max_model_len=1024)
     assert isinstance(generator, VllmGenerator)
     assert generator.python == "/envs/vllm/bin/python"
-    assert generator.engine_options == {"max_num_seqs": 16, "tensor_parallel_size": 2, "max_model_len": 1024}
+    assert generator.engine_options == {"max_num_seqs": 16, "tensor_parallel_size": 2, "max_model_len": 1024,
+                                        "dtype": "float32"}  # a checkpoint naming no dtype, on a CPU
 
 
 def test_data_parallel_replicas_get_disjoint_gpu_blocks():

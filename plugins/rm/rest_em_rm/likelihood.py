@@ -25,6 +25,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from rest_train.dtypes import torch_dtype
+
 from rest_em_rm.model import (CHARACTERS_PER_TOKEN, CheckpointScorer, RewardModelError, check_architecture,
                               checkpoint_fingerprint, load_tokenizer, right_padded)
 from rest_em_rm.scorer import Scored
@@ -64,15 +66,13 @@ class LikelihoodScorer(CheckpointScorer):
                 self.reduce, "eos" if self.score_eos else "noeos"]
 
     def _load(self, path: str) -> None:
-        import torch
         from transformers import AutoModelForCausalLM
 
         tokenizer = load_tokenizer(path)
-        device = self._device()
-        self._model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32).to(device).eval()
+        device, dtype = self._device(), torch_dtype(self._dtype(path))  # p and q in one type: scores compare
+        self._model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype).to(device).eval()
         if self.reference is not None:
-            self._reference_model = AutoModelForCausalLM.from_pretrained(
-                self.reference, dtype=torch.float32).to(device).eval()
+            self._reference_model = AutoModelForCausalLM.from_pretrained(self.reference, dtype=dtype).to(device).eval()
         self._tokenizer = tokenizer
 
     def _score(self, prompts: list[str], completions: list[str]) -> list[Scored]:

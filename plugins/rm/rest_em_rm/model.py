@@ -23,6 +23,8 @@ from typing import Any
 
 from rest_verify.errors import PluginError
 
+from rest_train.dtypes import check_dtype, resolve_device, resolve_dtype, torch_dtype
+
 from rest_em_rm.scorer import BatchScorer, Scored
 
 CHECKPOINT_VARIABLE = "REST_EM_RM_CHECKPOINT"
@@ -156,15 +158,16 @@ class CheckpointScorer(BatchScorer):
     """
 
     architecture = ""
-    settings: tuple[str, ...] = ("checkpoint", "max_length", "batch_size", "device", "normalise", "deadline", "name",
-                                 "prompt_format")
+    settings: tuple[str, ...] = ("checkpoint", "max_length", "batch_size", "device", "dtype", "normalise", "deadline",
+                                 "name", "prompt_format")
 
     def __init__(self, checkpoint: str | None = None, *, max_length: int = 512, batch_size: int = 64,
-                 device: str = "cpu", normalise: str = "none", deadline: float = 60.0, name: str = "rm",
-                 prompt_format: str = "{prompt}"):
+                 device: str = "cpu", dtype: str = "float32", normalise: str = "none", deadline: float = 60.0,
+                 name: str = "rm", prompt_format: str = "{prompt}"):
         super().__init__(normalise=normalise, batch_size=batch_size, deadline=deadline)
         if max_length < 4:
             raise ValueError(f"max_length must be >= 4, got {max_length}")
+        self.dtype = check_dtype(dtype)
         try:
             prompt_format.format(prompt="")
         except (KeyError, IndexError, ValueError, AttributeError) as exc:
@@ -194,6 +197,8 @@ class CheckpointScorer(BatchScorer):
         path = self._resolved_checkpoint(required=False)
         if self._version is None or self._version[0] != path:
             parts = [*self._version_parts(path), self.normalise, str(self.max_length)]
+            if self.dtype != "float32":  # scores computed in another type are other scores
+                parts.append(self._dtype(path) if path else self.dtype)
             if self.prompt_format != "{prompt}":
                 parts.append(hashlib.blake2b(self.prompt_format.encode(), digest_size=4).hexdigest())
             self._version = (path, f"{PLUGIN_VERSION}+" + ".".join(parts))
@@ -221,9 +226,11 @@ class CheckpointScorer(BatchScorer):
         """Load the model(s) and tokenizer from `path` (already checked) onto the scorer's device."""
 
     def _device(self) -> str:
-        import torch
+        return resolve_device(self.device)
 
-        return ("cuda" if torch.cuda.is_available() else "cpu") if self.device == "auto" else self.device
+    def _dtype(self, path: str) -> str:
+        """The type the models compute in: `dtype`, its `auto` chosen for this device and checkpoint."""
+        return resolve_dtype(self.dtype, self._device(), path).dtype
 
     def _resolved_checkpoint(self, *, required: bool) -> str | None:
         path = self.checkpoint or os.environ.get(CHECKPOINT_VARIABLE)
@@ -250,11 +257,10 @@ class TransformersScorer(CheckpointScorer):
         check_sequence_classifier(path)
 
     def _load(self, path: str) -> None:
-        import torch
         from transformers import AutoModelForSequenceClassification
 
         tokenizer = load_tokenizer(path)
-        model = AutoModelForSequenceClassification.from_pretrained(path, dtype=torch.float32)
+        model = AutoModelForSequenceClassification.from_pretrained(path, dtype=torch_dtype(self._dtype(path)))
         if model.config.pad_token_id is None:
             model.config.pad_token_id = tokenizer.pad_token_id  # the classifier pools at the last non-pad token
         self._model, self._tokenizer = model.to(self._device()).eval(), tokenizer

@@ -182,3 +182,23 @@ def test_rest_em_check_and_plugins_list_the_registered_scorer(reward_model, monk
         assert "0 failed" in checked.output
     finally:
         reset_registry()
+
+
+def test_the_dtype_option_sets_the_type_the_models_score_in_and_keys_the_cache(reward_model, causal_lm):
+    import torch
+
+    from rest_em_rm.likelihood import LikelihoodScorer
+
+    float32 = TransformersScorer(str(reward_model))
+    bf16 = float32.configure(dtype="bfloat16")
+    bf16.prepare()
+    assert bf16._model.dtype == torch.bfloat16 and float32.dtype == "float32"
+    assert bf16.version != float32.version and bf16.version.endswith("bfloat16")
+    scores = [v.reward for v in bf16.verify_batch(PROBLEMS[:4], COMPLETIONS[:4])]
+    expected = [v.reward for v in float32.verify_batch(PROBLEMS[:4], COMPLETIONS[:4])]
+    assert scores == pytest.approx(expected, abs=0.05)  # the same model, in fewer bits
+    likelihood = LikelihoodScorer(str(causal_lm), reference=str(causal_lm), dtype="bfloat16")
+    likelihood.prepare()
+    assert likelihood._model.dtype == likelihood._reference_model.dtype == torch.bfloat16
+    with pytest.raises(ValueError, match="dtype must be one of 'auto', 'float32', 'bfloat16', 'float16'"):
+        float32.configure(dtype="int8")
