@@ -327,8 +327,8 @@ class _Pools:
         self._cond.notify_all()
 
     def _start_container(self, client: APIClient, spec: ContainerSpec) -> _Warm:
-        host_config = client.create_host_config(**hardened_host_config(spec, self.cpus, self.runtime))
-        try:
+        try:  # the host config too: an API version that refuses a setting must not kill a refill thread
+            host_config = client.create_host_config(**hardened_host_config(spec, self.cpus, self.runtime))
             created = client.create_container(
                 self.image,
                 command=[self.python, "-I", "-S", "-c", BOOTSTRAP, str(int(self.lifetime)), str(self.reuse)],

@@ -91,6 +91,23 @@ def test_a_failing_daemon_is_retried_with_backoff_not_hammered(fake_daemon):
     assert 2 <= calls <= 6, f"{calls} starts in a second"
 
 
+def test_a_host_config_the_daemon_refuses_is_a_sandbox_error_and_the_refill_threads_live(monkeypatch):
+    import docker.errors
+
+    class OldDaemon(FakeDocker):
+        def create_host_config(self, **settings):
+            raise docker.errors.InvalidVersion("runtime is not supported by this API version")
+
+    monkeypatch.setattr(docker_sandbox, "docker_client", lambda timeout=60.0: OldDaemon())
+    box = DockerSandbox(pool_size=1, api_timeout=1.0)
+    try:
+        with pytest.raises(SandboxError, match="runtime is not supported"):
+            box.run(ExecRequest({}, ["true"]))
+        assert all(thread.is_alive() for thread in box._pools._threads)
+    finally:
+        box.close()
+
+
 def test_the_pool_refills_once_the_daemon_recovers(fake_daemon):
     spec = ContainerSpec.of(Limits())
     fake_daemon(FakeStarts(lambda asked, attempt: attempt <= 2))
