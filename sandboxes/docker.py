@@ -34,10 +34,11 @@ import threading
 import time
 import weakref
 from collections import Counter, OrderedDict, deque
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from rest_verify.sandbox_options import SandboxOptionError
 from sandboxes.base import ExecRequest, ExecResult, Limits, SandboxError, SandboxUnavailable
@@ -59,6 +60,7 @@ _EXIT_GRACE = 1.0  # past the deadline, how long a container whose output closed
 _OOM_FLAG_GRACE = 0.5  # how long a SIGKILLed container's OOM flag may lag behind its exit
 _TRAILER = b"\0RESTEM-EXIT "
 _TRAILER_FIELDS = 3  # exit status, OOM kills during the program, 1 if the container serves again
+_RETRY_FIRST, _RETRY_MAX = 0.5, 30.0  # a refill thread's wait after a failed start, doubling up to the max
 
 # pid 1 of every container: serves the host's requests (see its docstring for the protocol).
 BOOTSTRAP = Path(__file__).with_name("container_init.py").read_text(encoding="utf-8")
@@ -103,6 +105,14 @@ class _Warm:
                     end.close()
             except OSError:
                 pass
+
+
+@dataclass
+class _Loan:
+    """A container lent to one run, and whether it verified itself clean to serve the next."""
+
+    warm: _Warm
+    serves_again: bool = False
 
 
 class DockerSandbox:
@@ -173,13 +183,10 @@ class DockerSandbox:
         if os.getpid() != self._owner:  # forked: the parent's containers and threads are not ours
             self._finalizer.detach()
             self._start()
-        warm = self._pools.take(ContainerSpec.of(request.limits))
-        serves_again = False
-        try:
-            result, serves_again = _execute(self._pools.client, warm, request, files, self.options["runtime"])
-            return result
-        finally:
-            self._pools.give_back(warm, serves_again)
+        with self._pools.lend(ContainerSpec.of(request.limits)) as loan:
+            result, loan.serves_again = _execute(self._pools.client, loan.warm, request, files,
+                                                 self.options["runtime"])
+        return result
 
     def close(self) -> None:
         """Kill and remove every container this sandbox started. Idempotent; also runs at exit."""
@@ -241,7 +248,34 @@ class _Pools:
             raise SandboxError(f"the sandbox image {self.image} is missing: build it with "
                                "`rest-em sandbox build` (see `rest-em sandbox doctor`)") from exc
 
-    def take(self, spec: ContainerSpec) -> _Warm:
+    @contextmanager
+    def lend(self, spec: ContainerSpec) -> Iterator[_Loan]:
+        """A container for one run, given back when the run ends, however it ends."""
+        with self._counted_as_lent(spec):
+            loan = _Loan(self._take(spec))
+            try:
+                yield loan
+            finally:
+                self._give_back(loan.warm, loan.serves_again)
+
+    @contextmanager
+    def _counted_as_lent(self, spec: ContainerSpec) -> Iterator[None]:
+        """With reuse a lent container may come back, so the refill threads keep its place free, for
+        exactly as long as this scope lasts: a start that fails, or an interrupt, cannot leave the
+        count up and so the pool short for good."""
+        if self.reuse == 1:
+            yield
+            return
+        with self._cond:
+            self._lent[spec] += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._lent[spec] -= 1
+                self._cond.notify_all()
+
+    def _take(self, spec: ContainerSpec) -> _Warm:
         """A started container nobody has used, from the pool when one is warm, else started now.
 
         When the pool is empty but a background thread is already starting a container of this spec,
@@ -266,17 +300,13 @@ class _Pools:
                     fresh = warm
                 else:
                     self._doom_all([warm])
-            if self.reuse > 1:
-                self._lent[spec] += 1
             self._cond.notify_all()
         return fresh or self._start_container(self.client, spec)
 
-    def give_back(self, warm: _Warm, serves_again: bool) -> None:
+    def _give_back(self, warm: _Warm, serves_again: bool) -> None:
         """After a run: a container that verified itself clean (reuse mode) waits at the front of its
         pool, to be taken before the spares; any other is queued for removal."""
         with self._cond:
-            if self.reuse > 1:
-                self._lent[warm.spec] -= 1
             pool = self._idle.get(warm.spec)
             if serves_again and pool is not None and not self._closed:
                 pool.appendleft(warm)
@@ -297,8 +327,8 @@ class _Pools:
         self._cond.notify_all()
 
     def _start_container(self, client: APIClient, spec: ContainerSpec) -> _Warm:
-        host_config = client.create_host_config(**hardened_host_config(spec, self.cpus, self.runtime))
-        try:
+        try:  # the host config too: an API version that refuses a setting must not kill a refill thread
+            host_config = client.create_host_config(**hardened_host_config(spec, self.cpus, self.runtime))
             created = client.create_container(
                 self.image,
                 command=[self.python, "-I", "-S", "-c", BOOTSTRAP, str(int(self.lifetime)), str(self.reuse)],
@@ -321,6 +351,7 @@ class _Pools:
 
     def _refill(self, client: APIClient) -> None:
         """Background loop: top every pool up to `pool_size`, retiring containers idle for too long."""
+        delay = _RETRY_FIRST
         while True:
             with self._cond:
                 while not self._closed and self._missing() is None:
@@ -333,11 +364,10 @@ class _Pools:
             try:
                 warm = self._start_container(client, missing)
             except SandboxError:
-                with self._cond:  # the daemon is unhappy: retry later rather than spin
-                    self._starting[missing] -= 1
-                    self._cond.notify_all()
-                    self._cond.wait(timeout=5.0)
+                self._back_off(missing, delay)
+                delay = min(delay * 2, _RETRY_MAX)
                 continue
+            delay = _RETRY_FIRST
             with self._cond:
                 self._starting[missing] -= 1
                 pool = self._idle.get(missing)
@@ -346,6 +376,17 @@ class _Pools:
                 else:
                     pool.append(warm)
                 self._cond.notify_all()
+
+    def _back_off(self, spec: ContainerSpec, delay: float) -> None:
+        """After a failed start: free its place, then wait `delay` seconds before the next try. The
+        wait ignores wake-ups (another thread's failure sends one), else the refill threads of a
+        daemon that refuses at once would wake each other into a loop hammering it."""
+        retry_at = time.monotonic() + delay
+        with self._cond:
+            self._starting[spec] -= 1
+            self._cond.notify_all()
+            while not self._closed and (remaining := retry_at - time.monotonic()) > 0:
+                self._cond.wait(timeout=remaining)
 
     def _remove_used(self) -> None:
         """Background loop: remove every doomed container (used, expired or evicted)."""
