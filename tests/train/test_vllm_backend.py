@@ -186,7 +186,8 @@ def test_auto_starts_each_replica_on_its_own_gpus(tmp_path, monkeypatch, scripte
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 4)
-    generator = VllmGenerator(_fake_checkpoint(tmp_path / "model"), data_parallel_size=2,
+    # float32 named: choosing a type for "auto" would ask the (absent) GPU whether it computes bf16
+    generator = VllmGenerator(_fake_checkpoint(tmp_path / "model"), data_parallel_size=2, dtype="float32",
                               engine_options={"tensor_parallel_size": 2})
     generator.generate(["a", "b"], 1, Sampling())
     assert [engine.gpus for engine in made] == [["0", "1"], ["2", "3"]]
