@@ -18,7 +18,7 @@ from rest_em_math.answer import Collection, number_word, read_answer
 from rest_em_math.equivalence import equivalent
 from rest_em_math.evaluate import NotExact, exact
 from rest_em_math.extract import (after_hashes, extract_gsm8k_answer, last_boxed, last_boxes, listed_boxes,
-                                  math_answer)
+                                  math_answer, own_turn)
 from rest_em_math.normalise import normalise
 from rest_em_math.parse import ParseError, number_fraction, parse_expression
 
@@ -116,11 +116,11 @@ class MathVerifier:
 
 def _listed_boxes(reference: str, completion: str) -> str | None:
     """A reference with k > 1 answers (`1, 2`, `\\{1,2\\}`, `1 \\pm 2`) is also met by the last k boxes
-    listed one value per box: "the roots are $\\boxed{1}$ and $\\boxed{2}$"."""
+    listed one value per box: "the roots are $\\boxed{1}$ and $\\boxed{2}$" (in the model's own turn)."""
     shape = read_answer(normalise(reference), reference)
     if not isinstance(shape, Collection) or not 1 < len(shape.items) <= MAX_LISTED_BOXES:
         return None
-    boxes = last_boxes(completion, len(shape.items))
+    boxes = last_boxes(own_turn(completion), len(shape.items))
     return ", ".join(boxes) if len(boxes) == len(shape.items) else None
 
 
