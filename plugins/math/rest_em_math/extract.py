@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Callable
 
-from rest_em_math.unmarked import Found, last_number, unmarked_answer
+from rest_em_math.unmarked import Found, drop_remark, last_number, unmarked_answer
 
 _BOX_COMMANDS = ("\\boxed", "\\fbox")
 _MAX_ANSWER_CHARS = 2000
@@ -165,13 +165,15 @@ def after_hashes(text: str) -> str | None:
 
 
 def _clean(answer: str) -> str | None:
-    """The answer part of a phrase: its box, else its leading math span (`$12$ because ...` is 12)."""
+    """The answer part of a phrase: its box, else its leading math span (`$12$ because ...` is 12), else the
+    phrase up to a remark (`24 (since 4! = 24)` is 24)."""
     answer = answer.strip().strip("*").strip()
     boxed = last_boxed(answer)
     if boxed is not None:
         answer = boxed
     else:
-        answer = _leading_math(answer)
+        leading = _leading_math(answer)
+        answer = drop_remark(answer) if leading is answer else leading
     answer = answer.strip().strip("$").strip()
     if answer.endswith("."):
         answer = answer[:-1].rstrip()

@@ -14,7 +14,7 @@ from typing import Any
 
 from rest_verify.types import Problem, Verdict
 
-from rest_em_math.answer import Collection, number_word, read_answer
+from rest_em_math.answer import Collection, read_answer, spelled_number
 from rest_em_math.equivalence import equivalent
 from rest_em_math.evaluate import NotExact, exact
 from rest_em_math.extract import (after_hashes, extract_gsm8k_answer, last_boxed, last_boxes, listed_boxes,
@@ -59,7 +59,7 @@ class MathVerifier:
     """
 
     name = "math"
-    release = "2.0"
+    release = "2.1"
 
     def __init__(self, extraction: str = "lenient"):
         if extraction not in EXTRACTIONS:
@@ -146,8 +146,7 @@ def number_value(text: str) -> Fraction | None:
         pass
     match = _FIRST_NUMBER.search(cleaned)
     if match is None:
-        spelled = number_word(cleaned.strip().rstrip("."))
-        return Fraction(spelled) if spelled is not None else None
+        return spelled_number(cleaned.strip().rstrip("."))
     if len(match.group(0)) > MAX_DIGITS:
         return None
     return Fraction(match.group(0).replace(",", ""))  # `3/4 of a cup` is 3/4
@@ -160,7 +159,7 @@ class GSM8KVerifier:
     """
 
     name = "gsm8k"
-    version = "1.2"
+    version = "1.3"
 
     def verify(self, problem: Problem, completion: str) -> Verdict:
         reference = reference_answer(problem.reference, marker="####")
