@@ -62,9 +62,10 @@ _NUMBER_WORD = (r"(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleve
 # `of them`) before the line ends.
 _SPELLED = re.compile(rf"(?<![A-Za-z-])({_NUMBER_WORD}(?:(?:[ \t]+|-){_NUMBER_WORD})*)(?![A-Za-z-])"
                       r"((?:[ \t]+[A-Za-z]+){0,2})[ \t]*$", re.IGNORECASE)
+_WORD_RUN = re.compile(r"\S+")
 _LEADING_WORDS = re.compile(r"^(?:[A-Za-z]{2,}[,:]?\s+|[A-Za-z]{2,}[,:]\s*)+")
 _JOINED = re.compile(r"[ \t]*(?:,|,?[ \t]*(?:and|or))[ \t]*$")
-_COURTESY = re.compile(r"\s*I hope it is correct\.?\s*$", re.IGNORECASE)
+_COURTESY = re.compile(r"I hope it is correct\.?$", re.IGNORECASE)
 _TRAILING_PUNCTUATION = " \t.;,!"
 _NOT_A_START = ":;,.!?)]}"
 _EMPHASIS = "*_`"  # markdown around a value: `**42**`, `` `42` ``
@@ -93,7 +94,7 @@ class Found(NamedTuple):
 def unmarked_answer(text: str) -> Found | None:
     """The answer of a completion without any marker, by the policy in the module docstring, or None."""
     trails_off = text.rstrip().endswith(("...", "…"))  # `Thinking...` is unfinished, not a one-word answer
-    text = _COURTESY.sub("", text.rstrip().replace("−", "-")).rstrip(_TRAILING_PUNCTUATION + "\n")
+    text = _without_courtesy(text.replace("−", "-")).rstrip(_TRAILING_PUNCTUATION + "\n")
     if not text.strip():
         return None
     whole = None if trails_off else _whole(text)
@@ -123,6 +124,14 @@ def unmarked_answer(text: str) -> Found | None:
     return max(candidates, key=lambda c: (c[0], -c[1]))[2]
 
 
+def _without_courtesy(text: str) -> str:
+    """The text without a closing "I hope it is correct." (searched in the last characters only, so a long
+    whitespace run before it is never rescanned from every start)."""
+    text = text.rstrip()
+    courtesy = _COURTESY.search(text, max(0, len(text) - len("I hope it is correct.")))
+    return text[:courtesy.start()].rstrip() if courtesy else text
+
+
 def _whole(text: str) -> str | None:
     """A completion of one short line is the answer as written when it holds no prose, or is one word
     (`Paris`), or a number with a unit (`28 percent`, `12 apples`)."""
@@ -139,9 +148,10 @@ def _final_line(text: str) -> str | None:
     """The last line, when it is a short statement of a value (`Thus 42.`, `x = 3`, `So **42**`, `Step 3: 2+3=5`,
     `The roots are -1 and 4`): a label, leading words, a closing remark and markdown emphasis dropped, values
     joined by `and`/`or` read as a list, only mathematics left."""
-    line = text[text.rfind("\n") + 1:].strip()
-    if not line or len(line.split()) > MAX_FINAL_LINE_WORDS:
+    words = text[text.rfind("\n") + 1:].split()
+    if not words or len(words) > MAX_FINAL_LINE_WORDS:
         return None
+    line = " ".join(words)  # one space between words: no pattern below meets a long whitespace run
     value = drop_remark(_LEADING_WORDS.sub("", _LINE_LABEL.sub("", line)).strip())
     value = _LIST_JOIN.sub(", ", value.strip(_EMPHASIS).strip())
     if not value or value[0] in _NOT_A_START or _broken_math(value) or "**" in value or "__" in value:
@@ -150,7 +160,10 @@ def _final_line(text: str) -> str | None:
 
 
 def drop_remark(answer: str) -> str:
-    """The answer without a remark after it: `24 (since 4! = 24)` is 24, `12 because ...` is 12."""
+    """The answer without a remark after it: `24 (since 4! = 24)` is 24, `12 because ...` is 12.
+
+    Whitespace is collapsed first (linear), so `_REMARK` never scans a long whitespace run from every start."""
+    answer = " ".join(answer.split())
     remark = _REMARK.search(answer)
     return answer[:remark.start()].rstrip(" \t,;") if remark and remark.start() > 0 else answer
 
@@ -159,13 +172,25 @@ def _spelled_value(text: str) -> tuple[str, int] | None:
     """(the value, its end) of a number in words ending the last line's statement (`Each gets one half.`, `There
     are twenty-four of them.`), a short one, its remark dropped (`x = 5, since it ends in four zeroes` states no
     four); a run of number words that is no one number (`one two three`) states none."""
-    start = text.rfind("\n") + 1
-    statement = drop_remark(text[start:])
+    line = text[text.rfind("\n") + 1:]
+    if len(line.split()) > 2 * MAX_FINAL_LINE_WORDS:
+        return None
+    statement = drop_remark(line)
     if len(statement.split()) > MAX_FINAL_LINE_WORDS:
         return None
     match = _SPELLED.search(statement)
     value = spelled_number(match.group(1)) if match else None
-    return (str(value), start + match.end(1)) if match and value is not None else None
+    if match is None or value is None:
+        return None
+    return str(value), len(text) - len(line) + _word_end(line, len(statement[:match.end(1)].split()))
+
+
+def _word_end(line: str, count: int) -> int:
+    """Where the `count`-th word of `line` ends (a place in the collapsed text, mapped back to the line)."""
+    end = 0
+    for end_match, _ in zip(_WORD_RUN.finditer(line), range(count)):
+        end = end_match.end()
+    return end
 
 
 def _emphasised_value(text: str) -> tuple[str, int] | None:
