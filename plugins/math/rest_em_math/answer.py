@@ -18,6 +18,7 @@ from rest_em_math.parse import Node, ParseError, parse_expression
 MAX_ITEMS = 64
 MAX_CHARS = 1000
 MAX_NESTING = 30
+MAX_UNIT_WORDS = 2
 
 _CHOICE = re.compile(r"^\(?([A-E])\)?$")
 _LABELLED_CHOICE = re.compile(r"^\(([A-E])\)\s*(?=[\w\\])")  # `(D) 17`: the option letter and its text
@@ -128,7 +129,7 @@ def read_answer(text: str, raw: str = "") -> Answer:
     wrapped = any(cmd in raw for cmd in ("\\text", "\\mbox"))
     if choice and (len(text) > 1 or wrapped or len(raw.strip()) == 1):
         return Choice(choice.group(1).upper())
-    spelled = spelled_number(text)
+    spelled = _spelled_quantity(text)
     if spelled is not None:
         return Scalar(("num", spelled), str(spelled))
     if _WORD.match(text) and (max(len(word) for word in text.split()) >= 3 or wrapped):
@@ -151,6 +152,17 @@ def spelled_number(text: str) -> Fraction | None:
         return sign * Fraction(numerator, _DENOMINATOR_WORDS[words[-1]]) if numerator is not None else None
     value = _integer(words)
     return Fraction(sign * value) if value is not None else None
+
+
+def _spelled_quantity(text: str) -> Fraction | None:
+    """A number in words, a unit of up to two words after it allowed (`forty-five degrees`, `five of them`)."""
+    words = text.split()
+    for kept in range(len(words), max(0, len(words) - MAX_UNIT_WORDS - 1), -1):
+        value = spelled_number(" ".join(words[:kept])) if kept else None
+        if value is not None:
+            unit = words[kept:]
+            return value if all(word.isalpha() and spelled_number(word) is None for word in unit) else None
+    return None
 
 
 def _integer(words: list[str]) -> int | None:

@@ -44,9 +44,9 @@ _WRAPPED = re.compile(r"\\(?:text\w*|mbox|mathrm|mathbf|operatorname)\s*\{[^{}]*
 # A label opening a line: `Step 3:`, `Case 2:`, `Part (a):`, `1.`, `2)`, `(b)`.
 _LINE_LABEL = re.compile(r"^(?:[A-Za-z]{2,}[ \t]+\(?[0-9A-Za-z]{1,3}\)?[ \t]*:|\(?\d{1,2}[.)]|\([a-z]\))[ \t]+")
 # Where a remark after an answer starts: a parenthesis opening with a word or holding one (`24 (since 4! = 24)`),
-# a clause after `since`, `because`, ... or a dash and words (`12 - the rows times the columns`).
+# a clause after `since`, `because`, ... or a semicolon, or a dash and words (`12 - the rows times the columns`).
 _REMARK = re.compile(r"\s+\((?=\s*[A-Za-z]{2,}\b|[^()\n]*\s[A-Za-z]{3,}\b)"
-                     r"|[,;]?\s+(?:since|because|as|which|where|using|given|when|after|from)\b"
+                     r"|[,;]?\s+(?:since|because|as|which|where|using|given|when|after|from)\b|;\s*(?=[A-Za-z]{2,}\b)"
                      r"|\s+(?:-{1,2}|–|—)\s+(?=[A-Za-z])", re.IGNORECASE)
 # `x = -1 and x = 4`, `1, 2, and 3`, `2 or -2`: values joined as a list.
 _LIST_JOIN = re.compile(r"[ \t]*,?[ \t]+(?:and|or)[ \t]+")
