@@ -18,6 +18,7 @@ from rest_em_math.parse import Node, ParseError, parse_expression
 MAX_ITEMS = 64
 MAX_CHARS = 1000
 MAX_NESTING = 30
+MAX_UNIT_WORDS = 2
 
 _CHOICE = re.compile(r"^\(?([A-E])\)?$")
 _LABELLED_CHOICE = re.compile(r"^\(([A-E])\)\s*(?=[\w\\])")  # `(D) 17`: the option letter and its text
@@ -41,6 +42,9 @@ _UNITS_WORDS = {word: n for n, word in enumerate(
     "seventeen eighteen nineteen".split())}
 _TENS_WORDS = {word: 10 * n
                for n, word in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split(), 2)}
+_DENOMINATOR_WORDS = {word + plural: n for n, word in enumerate(
+    "half third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth".split(), 2) for plural in ("", "s")}
+_DENOMINATOR_WORDS.update({"halves": 2, "quarter": 4, "quarters": 4})
 _OPEN = "([{"
 _CLOSE = ")]}"
 
@@ -125,9 +129,9 @@ def read_answer(text: str, raw: str = "") -> Answer:
     wrapped = any(cmd in raw for cmd in ("\\text", "\\mbox"))
     if choice and (len(text) > 1 or wrapped or len(raw.strip()) == 1):
         return Choice(choice.group(1).upper())
-    spelled = number_word(text)
+    spelled = _spelled_quantity(text)
     if spelled is not None:
-        return Scalar(("num", Fraction(spelled)), str(spelled))
+        return Scalar(("num", spelled), str(spelled))
     if _WORD.match(text) and (max(len(word) for word in text.split()) >= 3 or wrapped):
         return Word(" ".join(text.lower().split()))
     try:
@@ -136,13 +140,55 @@ def read_answer(text: str, raw: str = "") -> Answer:
         return Unparsed(text, str(exc))
 
 
-def number_word(text: str) -> int | None:
-    """`five`, `Twenty-one`, `forty two`: a number from 0 to 99 written in English words."""
+def spelled_number(text: str) -> Fraction | None:
+    """A number written in English words: `five`, `Twenty-one`, `one hundred fifty`, `two thousand and
+    twelve`, `negative three`, `one half`, `a quarter`, `two thirds`; None for any other text (a run of
+    number words that is not one number, `one two three`, included)."""
     words = text.lower().replace("-", " ").split()
-    if not 1 <= len(words) <= 2:
-        return None
+    sign = -1 if words[:1] in (["negative"], ["minus"]) else 1
+    words = words[1:] if sign < 0 else words
+    if len(words) >= 2 and words[-1] in _DENOMINATOR_WORDS:
+        numerator = 1 if words[:-1] in (["a"], ["an"]) else _integer(words[:-1])
+        return sign * Fraction(numerator, _DENOMINATOR_WORDS[words[-1]]) if numerator is not None else None
+    value = _integer(words)
+    return Fraction(sign * value) if value is not None else None
+
+
+def _spelled_quantity(text: str) -> Fraction | None:
+    """A number in words, a unit of up to two words after it allowed (`forty-five degrees`, `five of them`)."""
+    words = text.split()
+    for kept in range(len(words), max(0, len(words) - MAX_UNIT_WORDS - 1), -1):
+        value = spelled_number(" ".join(words[:kept])) if kept else None
+        if value is not None:
+            unit = words[kept:]
+            return value if all(word.isalpha() and spelled_number(word) is None for word in unit) else None
+    return None
+
+
+def _integer(words: list[str]) -> int | None:
+    """0 to 999,999 in words: groups below a thousand, joined by `thousand` (an `and` after a scale allowed)."""
+    if "thousand" in words:
+        at = words.index("thousand")
+        high, rest = _below_thousand(words[:at]), words[at + 1:]
+        low = _below_thousand(rest[1:] if rest[:1] == ["and"] else rest) if rest else 0
+        return high * 1000 + low if high and low is not None else None
+    return _below_thousand(words)
+
+
+def _below_thousand(words: list[str]) -> int | None:
+    if "hundred" in words:
+        at = words.index("hundred")
+        high, rest = _below_hundred(words[:at]), words[at + 1:]
+        low = _below_hundred(rest[1:] if rest[:1] == ["and"] else rest) if rest else 0
+        return high * 100 + low if high and high < 10 and low is not None else None
+    return _below_hundred(words)
+
+
+def _below_hundred(words: list[str]) -> int | None:
     if len(words) == 1:
         return _UNITS_WORDS.get(words[0], _TENS_WORDS.get(words[0]))
+    if len(words) != 2:
+        return None
     tens, unit = _TENS_WORDS.get(words[0]), _UNITS_WORDS.get(words[1])
     return tens + unit if tens is not None and unit is not None and 0 < unit < 10 else None
 
@@ -350,6 +396,15 @@ def as_abs_set(relation: Relation) -> Sequence | Union | None:
     b, b_closed = (sides[2], ops[1] == "\\le") if len(sides) == 3 else (infinity, False)
     return Union((Sequence("[" if b_closed else "(", "]" if a_closed else ")", (_negated(b), _negated(a))),
                   Sequence("[" if a_closed else "(", "]" if b_closed else ")", (a, b))))
+
+
+def equation_sides(text: str) -> list[str]:
+    """The sides of a top-level chain of equalities (`\\gcd(12, 15) = 3` has two); one side for text that is no
+    equation (or a relation other than `=`)."""
+    pieces = _split_relations(text)
+    if len(pieces) < 3 or any(op != "=" for op in pieces[1::2]):
+        return [text]
+    return [piece.strip() for piece in pieces[::2]]
 
 
 def _positive(side: Scalar) -> bool:

@@ -17,7 +17,8 @@ import re
 from fractions import Fraction
 
 from rest_em_math.answer import (Answer, Choice, Collection, Labelled, Matrix, Relation, Scalar, Sequence, Union,
-                                 Unparsed, Word, as_abs_set, as_complement, as_interval, read_answer)
+                                 Unparsed, Word, as_abs_set, as_complement, as_interval, equation_sides,
+                                 read_answer)
 from rest_em_math.evaluate import Exact, NotExact, exact, numeric, symbols
 from rest_em_math.normalise import compact, normalise
 from rest_em_math.parse import Node
@@ -48,6 +49,10 @@ def equivalent(reference: str, candidate: str) -> Result:
         return True, "string"
     ref_answer, cand_answer = read_answer(ref_text, reference), read_answer(cand_text, candidate)
     result = same(ref_answer, cand_answer)
+    if not result[0]:
+        value = _equation_value(ref_text, cand_text)
+        if value is not None and equivalent(reference, value)[0]:
+            return True, "equation value"
     if not result[0] and _decimal_comma(ref_text, cand_text):
         return True, "decimal comma"
     marked = (bool(_PERCENT.search(reference)), bool(_PERCENT.search(candidate)))
@@ -56,6 +61,20 @@ def equivalent(reference: str, candidate: str) -> Result:
         if scalar_equal(("div", percent.node, ("num", Fraction(100))), plain.node)[0]:
             return True, "percent"
     return result
+
+
+def _equation_value(reference: str, candidate: str) -> str | None:
+    """The value a candidate equation states (`\\gcd(12, 15) = 3`, `(x+1)^2 = x^2 + 2x + 1`), for a reference
+    that is a value or an expression, never an equation: the reference's form says the answer is one side,
+    the last. Sides that both read as expressions must agree (`3x = 15` states x, not 15); a side this
+    grader cannot read (`\\gcd(12, 15)`) is the computation named."""
+    sides = equation_sides(candidate)
+    if len(sides) < 2 or len(equation_sides(reference)) > 1 or isinstance(read_answer(reference), Relation):
+        return None
+    first, last = read_answer(sides[0]), read_answer(sides[-1])
+    if isinstance(first, Scalar) and isinstance(last, Scalar) and not scalar_equal(first.node, last.node)[0]:
+        return None
+    return sides[-1]
 
 
 def _decimal_comma(reference: str, candidate: str) -> bool:

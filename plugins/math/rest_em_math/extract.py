@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Callable
 
-from rest_em_math.unmarked import Found, last_number, unmarked_answer
+from rest_em_math.unmarked import Found, drop_remark, last_number, unmarked_answer
 
 _BOX_COMMANDS = ("\\boxed", "\\fbox")
 _MAX_ANSWER_CHARS = 2000
@@ -165,13 +165,15 @@ def after_hashes(text: str) -> str | None:
 
 
 def _clean(answer: str) -> str | None:
-    """The answer part of a phrase: its box, else its leading math span (`$12$ because ...` is 12)."""
+    """The answer part of a phrase: its box, else its leading math span (`$12$ because ...` is 12), else the
+    phrase up to a remark (`24 (since 4! = 24)` is 24)."""
     answer = answer.strip().strip("*").strip()
     boxed = last_boxed(answer)
     if boxed is not None:
         answer = boxed
     else:
-        answer = _leading_math(answer)
+        leading = _leading_math(answer)
+        answer = drop_remark(answer) if leading is answer else leading
     answer = answer.strip().strip("$").strip()
     if answer.endswith("."):
         answer = answer[:-1].rstrip()
@@ -193,6 +195,12 @@ def end_of_turn(text: str) -> int:
     """Where a model that kept generating starts a new turn ("\\n\\nQuestion:", "Human:", `<|im_end|>`), or -1."""
     match = _NEW_TURN.search(text)
     return match.start() if match else -1
+
+
+def own_turn(text: str) -> str:
+    """The model's own turn: the text before an invented new turn (all of it when there is none)."""
+    cut = end_of_turn(text)
+    return text[:cut] if cut > 0 else text
 
 
 def _first_found(text: str, extractors: tuple[Callable[[str], str | None], ...]) -> str | None:
@@ -219,19 +227,21 @@ def _marked(text: str) -> Found | None:
 def math_answer(text: str, lenient: bool = True) -> Found | None:
     """The final answer of a MATH-style completion and the rule that found it.
 
-    Explicit markers first (boxed, Minerva, "The answer is", "Answer:", ####), in the text before an
-    invented new turn, else in the whole text; then, when `lenient`, the unmarked fallbacks of
-    `rest_em_math.unmarked` on the same two texts.
+    The model's own turn (the text before an invented new turn) is read first: explicit markers (boxed,
+    Minerva, "The answer is", "Answer:", ####), then, when `lenient`, the unmarked fallbacks of
+    `rest_em_math.unmarked`. The whole text is read only when the own turn states no answer by any rule
+    (under `strict` too), so a marker after an invented question never outranks the model's own answer.
     """
-    cut = end_of_turn(text)
-    parts = (text[:cut], text) if cut > 0 else (text,)
-    finders = (_marked, unmarked_answer) if lenient else (_marked,)
-    for finder in finders:
-        for part in parts:
-            found = finder(part)
-            if found is not None:
-                return found
-    return None
+    own = own_turn(text)
+    found = _answer_in(own, lenient)
+    if found is not None or own is text or unmarked_answer(own) is not None:
+        return found
+    return _answer_in(text, lenient)
+
+
+def _answer_in(text: str, lenient: bool) -> Found | None:
+    found = _marked(text)
+    return unmarked_answer(text) if found is None and lenient else found
 
 
 def extract_math_answer(text: str) -> str | None:

@@ -3,9 +3,12 @@
 Policy, tried only after every explicit marker failed (see `extract.math_answer`):
   * `whole`: a one-line completion that is itself an answer (`7,425,000`, `$\\frac{1}{3}$`, `x \\le 2`,
     `Paris`, `28 percent`): no prose in it, or a single word, or a number and a unit;
-  * otherwise the value written last, from four candidates, the one ending latest in the text winning
+  * otherwise the value written last, from six candidates, the one ending latest in the text winning
     (on a tie the earlier-listed kind): `final line`, the last line when it is a short statement of a value
-    (`So x = 1/3.`, `Thus 42.`: leading words dropped, nothing but mathematics left); `last math`, the last
+    (`So x = 1/3.`, `Thus 42.`, `Step 3: 2+3=5`, `The roots are -1 and 4`: a label, leading words and a
+    closing remark dropped, values joined by `and`/`or` read as a list, nothing but mathematics left);
+    `number words`, a number in words ending the last line's statement (`Each gets one half.`); `emphasis`,
+    the last markdown-emphasised value alone on its line (`So the total is **73** marbles.`); `last math`, the last
     `$...$`, `$$...$$`, `\\(...\\)` or `\\[...\\]`; `last number`, the last number in the text (GSM8K's
     usual fallback: `he pays $18.90.` ends in 18.90, the `$` being a currency sign, not a delimiter);
     `last choice`, the last option letter `(A)`..`(E)` (`So (C) is correct.`).
@@ -18,7 +21,7 @@ from __future__ import annotations
 import re
 from typing import Iterator, NamedTuple
 
-from rest_em_math.answer import number_word
+from rest_em_math.answer import spelled_number
 
 MAX_FINAL_LINE_WORDS = 12
 MAX_WHOLE_CHARS = 300
@@ -38,9 +41,31 @@ _CHOICE = re.compile(r"(?=[\\(])(?<![A-Za-z(])(?:\\text(?:bf)?\{\s*)?\(([A-E])\)
 # A word of prose: two letters or more, not a LaTeX command (`_WRAPPED` removes `\\text{...}` first).
 _PROSE_WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}(?![A-Za-z])")
 _WRAPPED = re.compile(r"\\(?:text\w*|mbox|mathrm|mathbf|operatorname)\s*\{[^{}]*\}")
+# A label opening a line: `Step 3:`, `Case 2:`, `Part (a):`, `1.`, `2)`, `(b)`.
+_LINE_LABEL = re.compile(r"^(?:[A-Za-z]{2,}[ \t]+\(?[0-9A-Za-z]{1,3}\)?[ \t]*:|\(?\d{1,2}[.)]|\([a-z]\))[ \t]+")
+# Where a remark after an answer starts: a parenthesis opening with a word or holding one (`24 (since 4! = 24)`),
+# a clause after `since`, `because`, ... or a semicolon, or a dash and words (`12 - the rows times the columns`).
+_REMARK = re.compile(r"\s+\((?=\s*[A-Za-z]{2,}\b|[^()\n]*\s[A-Za-z]{3,}\b)"
+                     r"|[,;]?\s+(?:since|because|as|which|where|using|given|when|after|from)\b|;\s*(?=[A-Za-z]{2,}\b)"
+                     r"|\s+(?:-{1,2}|–|—)\s+(?=[A-Za-z])", re.IGNORECASE)
+# `x = -1 and x = 4`, `1, 2, and 3`, `2 or -2`: values joined as a list.
+_LIST_JOIN = re.compile(r"[ \t]*,?[ \t]+(?:and|or)[ \t]+")
+# Markdown emphasis around a value: `**73**`, `__18__`, `*$\frac{3}{4}$*` (a lone `*` only between spaces,
+# never the product sign of `2*3*4`).
+_EMPHASIS_SPAN = re.compile(r"(\*\*|__)(?=\S)([^*_\n]{1,200}?)(?<=\S)\1(?![*_])"
+                            r"|(?<![\w*])\*(?=[^\s*])([^*\n]{1,200}?)(?<=\S)\*(?![\w*])")
+_NUMBER_WORD = (r"(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
+                r"sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|"
+                r"thousand|halves|half|thirds?|quarters?|fourths?|fifths?|sixths?|sevenths?|eighths?|ninths?|tenths?|"
+                r"negative|minus|and|an?)")
+# A run of number words (`one hundred fifty`, `twenty-four`, `a half`), then at most two words (a unit,
+# `of them`) before the line ends.
+_SPELLED = re.compile(rf"(?<![A-Za-z-])({_NUMBER_WORD}(?:(?:[ \t]+|-){_NUMBER_WORD})*)(?![A-Za-z-])"
+                      r"((?:[ \t]+[A-Za-z]+){0,2})[ \t]*$", re.IGNORECASE)
+_WORD_RUN = re.compile(r"\S+")
 _LEADING_WORDS = re.compile(r"^(?:[A-Za-z]{2,}[,:]?\s+|[A-Za-z]{2,}[,:]\s*)+")
 _JOINED = re.compile(r"[ \t]*(?:,|,?[ \t]*(?:and|or))[ \t]*$")
-_COURTESY = re.compile(r"\s*I hope it is correct\.?\s*$", re.IGNORECASE)
+_COURTESY = re.compile(r"I hope it is correct\.?$", re.IGNORECASE)
 _TRAILING_PUNCTUATION = " \t.;,!"
 _NOT_A_START = ":;,.!?)]}"
 _EMPHASIS = "*_`"  # markdown around a value: `**42**`, `` `42` ``
@@ -50,7 +75,8 @@ _OPENING_RELATION = re.compile(r"^(?:=|\\approx|\\equiv|\\le|\\ge|<|>)(?![A-Za-z
 _SAME_LINE = {"$", "\\("}
 
 
-FALLBACK_RULES = frozenset({"whole", "final line", "last math", "last number", "last choice"})
+FALLBACK_RULES = frozenset({"whole", "final line", "number words", "emphasis", "last math", "last number",
+                            "last choice"})
 
 
 class Found(NamedTuple):
@@ -67,28 +93,43 @@ class Found(NamedTuple):
 
 def unmarked_answer(text: str) -> Found | None:
     """The answer of a completion without any marker, by the policy in the module docstring, or None."""
-    text = _COURTESY.sub("", text.rstrip().replace("−", "-")).rstrip(_TRAILING_PUNCTUATION + "\n")
+    trails_off = text.rstrip().endswith(("...", "…"))  # `Thinking...` is unfinished, not a one-word answer
+    text = _without_courtesy(text.replace("−", "-")).rstrip(_TRAILING_PUNCTUATION + "\n")
     if not text.strip():
         return None
-    whole = _whole(text)
+    whole = None if trails_off else _whole(text)
     if whole is not None:
         return Found(whole, "whole")
     candidates: list[tuple[int, int, Found]] = []
     line = _final_line(text)
     if line is not None:
         candidates.append((len(text), 0, Found(line, "final line")))
+    spelled = _spelled_value(text)
+    if spelled is not None:
+        candidates.append((spelled[1], 1, Found(spelled[0], "number words")))
+    emphasised = _emphasised_value(text)
+    if emphasised is not None:
+        candidates.append((emphasised[1], 2, Found(emphasised[0], "emphasis")))
     span = last_math_span(text)
     if span is not None:
-        candidates.append((span[1], 1, Found(span[0], "last math")))
+        candidates.append((span[1], 3, Found(span[0], "last math")))
     number = last_number(text)
     if number is not None:
-        candidates.append((number[1], 2, Found(number[0], "last number")))
+        candidates.append((number[1], 4, Found(number[0], "last number")))
     choice = _last_match(_CHOICE, text)
     if choice is not None:
-        candidates.append((choice.end(), 3, Found(f"({choice.group(1)})", "last choice")))
+        candidates.append((choice.end(), 5, Found(f"({choice.group(1)})", "last choice")))
     if not candidates:
         return None
     return max(candidates, key=lambda c: (c[0], -c[1]))[2]
+
+
+def _without_courtesy(text: str) -> str:
+    """The text without a closing "I hope it is correct." (searched in the last characters only, so a long
+    whitespace run before it is never rescanned from every start)."""
+    text = text.rstrip()
+    courtesy = _COURTESY.search(text, max(0, len(text) - len("I hope it is correct.")))
+    return text[:courtesy.start()].rstrip() if courtesy else text
 
 
 def _whole(text: str) -> str | None:
@@ -104,17 +145,71 @@ def _whole(text: str) -> str | None:
 
 
 def _final_line(text: str) -> str | None:
-    """The last line, when it is a short statement of a value (`Thus 42.`, `x = 3`, `So **42**`): leading words
-    and markdown emphasis dropped, only mathematics (or a number word) left."""
-    line = text[text.rfind("\n") + 1:].strip()
-    if not line or len(line.split()) > MAX_FINAL_LINE_WORDS:
+    """The last line, when it is a short statement of a value (`Thus 42.`, `x = 3`, `So **42**`, `Step 3: 2+3=5`,
+    `The roots are -1 and 4`): a label, leading words, a closing remark and markdown emphasis dropped, values
+    joined by `and`/`or` read as a list, only mathematics left."""
+    words = text[text.rfind("\n") + 1:].split()
+    if not words or len(words) > MAX_FINAL_LINE_WORDS:
         return None
-    value = _LEADING_WORDS.sub("", line).strip().strip(_EMPHASIS).strip()
-    if not value or value[0] in _NOT_A_START or _broken_math(value):
+    line = " ".join(words)  # one space between words: no pattern below meets a long whitespace run
+    value = drop_remark(_LEADING_WORDS.sub("", _LINE_LABEL.sub("", line)).strip())
+    value = _LIST_JOIN.sub(", ", value.strip(_EMPHASIS).strip())
+    if not value or value[0] in _NOT_A_START or _broken_math(value) or "**" in value or "__" in value:
         return None
-    if _has_prose(value) and number_word(value) is None:  # `There are five.` states five
+    return None if _has_prose(value) else value
+
+
+def drop_remark(answer: str) -> str:
+    """The answer without a remark after it: `24 (since 4! = 24)` is 24, `12 because ...` is 12.
+
+    Whitespace is collapsed first (linear), so `_REMARK` never scans a long whitespace run from every start."""
+    answer = " ".join(answer.split())
+    remark = _REMARK.search(answer)
+    return answer[:remark.start()].rstrip(" \t,;") if remark and remark.start() > 0 else answer
+
+
+def _spelled_value(text: str) -> tuple[str, int] | None:
+    """(the value, its end) of a number in words ending the last line's statement (`Each gets one half.`, `There
+    are twenty-four of them.`), a short one, its remark dropped (`x = 5, since it ends in four zeroes` states no
+    four); a run of number words that is no one number (`one two three`) states none."""
+    line = text[text.rfind("\n") + 1:]
+    if len(line.split()) > 2 * MAX_FINAL_LINE_WORDS:
         return None
-    return value
+    statement = drop_remark(line)
+    if len(statement.split()) > MAX_FINAL_LINE_WORDS:
+        return None
+    match = _SPELLED.search(statement)
+    value = spelled_number(match.group(1)) if match else None
+    if match is None or value is None:
+        return None
+    return str(value), len(text) - len(line) + _word_end(line, len(statement[:match.end(1)].split()))
+
+
+def _word_end(line: str, count: int) -> int:
+    """Where the `count`-th word of `line` ends (a place in the collapsed text, mapped back to the line)."""
+    end = 0
+    for end_match, _ in zip(_WORD_RUN.finditer(line), range(count)):
+        end = end_match.end()
+    return end
+
+
+def _emphasised_value(text: str) -> tuple[str, int] | None:
+    """(the value, its end) of the last markdown-emphasised value (`So the total is **73** marbles.`), when it
+    is the only emphasised value on its line (`**1** **2** **3**` states none)."""
+    values = [m for m in _EMPHASIS_SPAN.finditer(text) if _is_value(m.group(2) or m.group(3))]
+    if not values:
+        return None
+    last = values[-1]
+    if len(values) > 1 and "\n" not in text[values[-2].end():last.start()]:
+        return None
+    content = (last.group(2) or last.group(3)).strip()
+    spelled = spelled_number(content)
+    return (str(spelled) if spelled is not None else content.strip("$").strip()), last.end()
+
+
+def _is_value(content: str) -> bool:
+    stripped = content.strip()
+    return bool(stripped) and (not _has_prose(stripped) or spelled_number(stripped) is not None)
 
 
 def _broken_math(text: str) -> bool:

@@ -14,11 +14,11 @@ from typing import Any
 
 from rest_verify.types import Problem, Verdict
 
-from rest_em_math.answer import Collection, number_word, read_answer
+from rest_em_math.answer import Collection, read_answer, spelled_number
 from rest_em_math.equivalence import equivalent
 from rest_em_math.evaluate import NotExact, exact
 from rest_em_math.extract import (after_hashes, extract_gsm8k_answer, last_boxed, last_boxes, listed_boxes,
-                                  math_answer)
+                                  math_answer, own_turn)
 from rest_em_math.normalise import normalise
 from rest_em_math.parse import ParseError, number_fraction, parse_expression
 
@@ -59,7 +59,7 @@ class MathVerifier:
     """
 
     name = "math"
-    release = "2.0"
+    release = "2.1"
 
     def __init__(self, extraction: str = "lenient"):
         if extraction not in EXTRACTIONS:
@@ -116,11 +116,11 @@ class MathVerifier:
 
 def _listed_boxes(reference: str, completion: str) -> str | None:
     """A reference with k > 1 answers (`1, 2`, `\\{1,2\\}`, `1 \\pm 2`) is also met by the last k boxes
-    listed one value per box: "the roots are $\\boxed{1}$ and $\\boxed{2}$"."""
+    listed one value per box: "the roots are $\\boxed{1}$ and $\\boxed{2}$" (in the model's own turn)."""
     shape = read_answer(normalise(reference), reference)
     if not isinstance(shape, Collection) or not 1 < len(shape.items) <= MAX_LISTED_BOXES:
         return None
-    boxes = last_boxes(completion, len(shape.items))
+    boxes = last_boxes(own_turn(completion), len(shape.items))
     return ", ".join(boxes) if len(boxes) == len(shape.items) else None
 
 
@@ -146,8 +146,7 @@ def number_value(text: str) -> Fraction | None:
         pass
     match = _FIRST_NUMBER.search(cleaned)
     if match is None:
-        spelled = number_word(cleaned.strip().rstrip("."))
-        return Fraction(spelled) if spelled is not None else None
+        return spelled_number(cleaned.strip().rstrip("."))
     if len(match.group(0)) > MAX_DIGITS:
         return None
     return Fraction(match.group(0).replace(",", ""))  # `3/4 of a cup` is 3/4
@@ -160,7 +159,7 @@ class GSM8KVerifier:
     """
 
     name = "gsm8k"
-    version = "1.2"
+    version = "1.3"
 
     def verify(self, problem: Problem, completion: str) -> Verdict:
         reference = reference_answer(problem.reference, marker="####")

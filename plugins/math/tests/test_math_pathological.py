@@ -62,6 +62,12 @@ HOSTILE = {
     "one math span per line": "$x$\n" * 2500,
     "escaped dollars": "\\$" * 5000 + "$5$",
     "spans listed with and": "$1$ and " * 1500,
+    "whitespace run in an unmarked line": "1" + " " * 50000 + "x",
+    "whitespace run before a remark": "Answer: 5" + " " * 20000 + "(since",
+    "whitespace run in a list": "x = 1" + "\t" * 20000 + "and x = 2",
+    "number words": "one " * 5000,
+    "emphasis run": "**1** " * 3000,
+    "parenthesised words": "The answer is 5" + " (a" * 5000,
 }
 REFERENCES = ["5", "\\frac{1}{2}", "x^{1000}", "(1,2)", "\\{1,2,3\\}", "10^{10^{10^{10}}}"]
 ALLOWED = {Status.CORRECT, Status.WRONG, Status.NO_ANSWER}
