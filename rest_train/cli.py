@@ -79,7 +79,7 @@ def demo(output: Path, device: str, iterations: int | None, seed: int, quick: bo
     """Pre-train a tiny LM from scratch on arithmetic, then improve it with ReST-EM iterations."""
     root = output.resolve()
     if mode == "rest":
-        from rest_train.demo.rest_em.rest import comparison_table, report_name, run_rest_demo
+        from rest_train.demo.rest import comparison_table, report_name, run_rest_demo
 
         if iterations is not None:
             raise click.UsageError("--iterations applies to --mode rest-em; the ReST demo has a fixed schedule")
