@@ -36,8 +36,8 @@ def main() -> int:
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    from rest_train.demo import run_demo
-    from rest_train.report import table
+    from rest_train.demo.rest_em import run_demo
+    from rest_train.reports.rest_em import table
 
     with tempfile.TemporaryDirectory(prefix="rest-em-demo-") as scratch:
         root = args.output or Path(scratch) / "demo"

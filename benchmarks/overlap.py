@@ -2,7 +2,7 @@
 
     python benchmarks/overlap.py [--data ../shared/data] [--apps-limit 60] [--arith-problems 96]
 
-Two workloads, each through `rest_train.overlap.sample_and_grade` (what the loop runs):
+Two workloads, each through `rest_train.run.overlap.sample_and_grade` (what the loop runs):
 
 - arith: the demo's task. A quick demo model is pre-trained here and samples K completions per problem
   with the transformers backend; that run gives the completions and the measured generation rate.
@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from rest_verify import Grader, Problem  # noqa: E402
 from rest_train.generation import Sampling  # noqa: E402
-from rest_train.overlap import sample_and_grade  # noqa: E402
+from rest_train.run.overlap import sample_and_grade  # noqa: E402
 
 TARGET = 1.15
 
@@ -108,8 +108,8 @@ def arith_workload(problem_count: int, samples: int) -> tuple[list[Problem], lis
     import torch
 
     from rest_verify.plugins import get_task
-    from rest_train.demo import MAX_NEW_TOKENS, QUICK, pretrain
-    from rest_train.generation import TransformersGenerator
+    from rest_train.demo.rest_em import MAX_NEW_TOKENS, QUICK, pretrain
+    from rest_train.generation.transformers import TransformersGenerator
 
     torch.set_num_threads(1)
     task = get_task("arith")

@@ -8,7 +8,7 @@ chatter; the fine-tuned model learns from its own correct answers to give the su
 
 Also measured in the same run: generation tokens/s of the `vllm` backend against the `transformers`
 backend on the same prompts and sampling settings (after each has loaded its model), each in the numeric
-type `--dtype` resolves to (rest_train.dtypes: `auto` computes in float32 on a CPU without native bf16,
+type `--dtype` resolves to (rest_verify.dtypes: `auto` computes in float32 on a CPU without native bf16,
 where bf16 is tens of times slower). The processor, torch's instruction-set level for it and whether it
 has native bf16 are printed first, since the figures mean little without them.
 
@@ -33,16 +33,17 @@ import time
 from pathlib import Path
 from typing import Any, Sequence
 
-from rest_train import runner
-from rest_train.chat import ChatFormat
+from rest_train.run import runner
+from rest_train.generation.chat import ChatFormat
 from rest_train.config import (ChatConfig, DataConfig, EvalConfig, GenerationConfig, GradingConfig,
                                ModelConfig, RunConfig, SamplingConfig, TrainConfig)
-from rest_train.dtypes import DTYPES, cpu_facts, resolve_dtype
-from rest_train.files import write_jsonl
-from rest_train.generation import Sampling, TransformersGenerator
-from rest_train.gguf_checkpoint import convert_gguf, find_gguf
-from rest_train.report import table
-from rest_train.vllm_backend import VllmGenerator
+from rest_verify.dtypes import DTYPES, cpu_facts, resolve_dtype
+from rest_train.run.files import write_jsonl
+from rest_train.generation import Sampling
+from rest_train.generation.transformers import TransformersGenerator
+from rest_train.models.gguf import convert_gguf, find_gguf
+from rest_train.reports.rest_em import table
+from rest_train.generation.vllm.backend import VllmGenerator
 
 ROOT = Path(__file__).resolve().parent.parent
 VLLM_ENV = ROOT / ".envs" / "vllm"

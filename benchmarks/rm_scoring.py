@@ -30,8 +30,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from rest_em_rm import LikelihoodScorer, TransformersScorer
-from rest_train.reward_model import build_reward_model
-from rest_train.tinymodel import build_model, build_tokenizer
+from rest_train.training.reward_model import build_reward_model
+from rest_train.models.tiny import build_model, build_tokenizer
 from rest_verify import Grader, Problem
 
 

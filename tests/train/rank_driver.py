@@ -21,7 +21,7 @@ def main() -> None:
     config_path, log_dir = Path(sys.argv[1]), Path(sys.argv[2])
     import torch
 
-    from rest_train import runner
+    from rest_train.run import runner
     from rest_train.config import from_dict
 
     torch.set_num_threads(1)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from rest_train.chat import ChatFormat, end_of_turn
+from rest_train.generation.chat import ChatFormat, end_of_turn
 from rest_train.config import ChatConfig, ConfigError, from_dict
-from rest_train.improve import IGNORE_INDEX, encode_example
-from rest_train.tinymodel import build_tokenizer
+from rest_train.training.finetune import IGNORE_INDEX, encode_example
+from rest_train.models.tiny import build_tokenizer
 
 # Built by scripts/envs/vllm.sh: SmolLM2-135M-Instruct, a real chat template (ChatML with a default system turn).
 SMOLLM2 = "models/smollm2-135m-instruct"

@@ -10,7 +10,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from rest_verify.cli import main
-from rest_train.tinymodel import save_random_model
+from rest_train.models.tiny import save_random_model
 
 # MATH rows of the math plugin, whose `math_jsonl` task these runs use.
 FIXTURES = Path(__file__).resolve().parents[2] / "plugins" / "math" / "tests" / "fixtures" / "tasks"

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from rest_train import distributed, loop
+from rest_train.run import ranks as distributed
+from rest_train.run import loop
 from rest_train.config import ConfigError
-from rest_train.improve import TRAINING_RECORD
+from rest_train.training.finetune import TRAINING_RECORD
 
 from .test_loop import STAGE_COUNT, quick_config
 

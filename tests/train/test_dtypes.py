@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from rest_train.dtypes import (checkpoint_dtype, choose_dtype, cpu_has_native_bf16, run_record, training_setup,
+from rest_verify.dtypes import (checkpoint_dtype, choose_dtype, cpu_has_native_bf16, run_record, training_setup,
                                _resolved)
 
 
@@ -74,7 +74,7 @@ def test_native_bf16_needs_the_hardware_and_no_variable_capping_torch_below_it(c
 
 
 def test_an_emulated_avx2_cpu_is_seen_as_lacking_native_bf16():
-    probe = "import json; from rest_train.dtypes import cpu_facts; print(json.dumps(cpu_facts()))"
+    probe = "import json; from rest_verify.dtypes import cpu_facts; print(json.dumps(cpu_facts()))"
     environment = {**os.environ, "ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2"}
     output = subprocess.run([sys.executable, "-c", probe], env=environment, capture_output=True, text=True,
                             timeout=120, check=True).stdout
@@ -100,7 +100,7 @@ def test_float16_fine_tuning_keeps_float32_weights_with_mixed_precision_on_a_gpu
 
 def test_the_run_record_names_the_request_the_choice_and_the_reason(tmp_path, monkeypatch):
     (tmp_path / "config.json").write_text(json.dumps({"dtype": "bfloat16"}))
-    monkeypatch.setattr("rest_train.dtypes.device_has_native_bf16", lambda device: False)
+    monkeypatch.setattr("rest_verify.dtypes.device_has_native_bf16", lambda device: False)
     _resolved.cache_clear()
     try:
         record = run_record(str(tmp_path), "auto", "cpu")

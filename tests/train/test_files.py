@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rest_train.files import atomic_directory, read_jsonl, remove_partials, write_jsonl
+from rest_train.run.files import atomic_directory, read_jsonl, remove_partials, write_jsonl
 
 
 def records_then_crash():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rest_train.filtering import select
+from rest_train.run.filtering import select
 
 
 def sample(problem: str, completion: str) -> dict:

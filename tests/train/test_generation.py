@@ -13,9 +13,10 @@ from click.testing import CliRunner
 from rest_verify import Problem
 from rest_verify.cli import main
 from rest_verify.plugins import PINNING_VARIABLE, get_generator_factory, get_task
-from rest_train.generation import GenerationError, Sampling, TransformersGenerator, truncate_at_stop
-from rest_train.resume import journal_path
-from rest_train.tinymodel import save_random_model
+from rest_train.generation import GenerationError, Sampling, truncate_at_stop
+from rest_train.generation.transformers import TransformersGenerator
+from rest_train.run.resume import journal_path
+from rest_train.models.tiny import save_random_model
 
 CONTEXT = 64  # of the tiny model, whose tokenizer makes one token of each character and adds none
 
@@ -178,7 +179,7 @@ def test_a_bf16_checkpoint_samples_in_bf16_only_on_a_cpu_with_native_bf16(bf16_m
                                                                             native, expected):
     import torch
 
-    from rest_train import dtypes
+    from rest_train.models import dtypes
 
     monkeypatch.setattr(dtypes, "device_has_native_bf16", lambda device: native)
     dtypes._resolved.cache_clear()

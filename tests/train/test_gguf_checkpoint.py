@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from rest_train.gguf_checkpoint import convert_gguf, find_gguf
-from rest_train.model_files import ModelFileError, check_model_folder
+from rest_train.models.gguf import convert_gguf, find_gguf
+from rest_train.models.folder import ModelFileError, check_model_folder
 
 
 def test_sources_that_name_no_gguf_file_are_errors(tmp_path):

@@ -12,10 +12,12 @@ from typing import Any, Iterable, Iterator
 import pytest
 
 from rest_verify.plugins import PINNING_VARIABLE, reset_registry
-from rest_train import graders, loop, runner
+from rest_train.run import graders
+from rest_train.run import loop
+from rest_train.run import runner
 from rest_train.config import ConfigError, from_dict
-from rest_train.graders import role_verifiers
-from rest_train.improve import TRAINING_RECORD
+from rest_train.run.graders import role_verifiers
+from rest_train.training.finetune import TRAINING_RECORD
 
 
 def config_of(**sections: Any):

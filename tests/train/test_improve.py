@@ -8,9 +8,9 @@ import pytest
 import torch
 
 from rest_train.config import ConfigError, TrainConfig
-from rest_train.improve import (IGNORE_INDEX, TRAINING_RECORD, PadCollator, encode_example, finetune,
+from rest_train.training.finetune import (IGNORE_INDEX, TRAINING_RECORD, PadCollator, encode_example, finetune,
                                 weighted_token_loss)
-from rest_train.tinymodel import build_model, build_tokenizer, save_random_model
+from rest_train.models.tiny import build_model, build_tokenizer, save_random_model
 
 ALPHABET = "Q: Answer0123456789+-=\n"
 

@@ -10,9 +10,10 @@ import pytest
 
 from rest_verify import backends
 from rest_verify.plugins import get_verifier
-from rest_train import loop, runner
+from rest_train.run import loop
+from rest_train.run import runner
 from rest_train.config import ConfigError, FilterConfig, TrainConfig
-from rest_train.demo import QUICK, demo_config
+from rest_train.demo.rest_em import QUICK, demo_config
 
 STAGE_COUNT = 3 + 7  # iteration 0 evaluates; iteration 1 runs all seven stages
 VOLATILE = {"elapsed", "seconds", "model", "init_from"}

@@ -7,7 +7,7 @@ from fractions import Fraction
 
 import pytest
 
-from rest_train.metrics import maj_at_k, majority_correct, pass_at_k, summarise, vote_key
+from rest_train.run.metrics import maj_at_k, majority_correct, pass_at_k, summarise, vote_key
 
 
 def brute_force_pass_at_k(n: int, c: int, k: int) -> Fraction:

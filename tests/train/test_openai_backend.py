@@ -17,9 +17,9 @@ import pytest
 from rest_verify.plugins import PINNING_VARIABLE, get_generator_factory
 from rest_train.config import ConfigError
 from rest_train.generation import Sampling
-from rest_train.openai_generator import request_seed
-from rest_train.resume import sample_resumably
-from rest_train.server_pool import RequestRejected, RetryPolicy, ServerError, ServerPool, ServerUnavailable
+from rest_train.generation.openai.generator import request_seed
+from rest_train.run.resume import sample_resumably
+from rest_train.generation.openai.server_pool import RequestRejected, RetryPolicy, ServerError, ServerPool, ServerUnavailable
 
 from .openai_stub import Reply, StubServer
 

@@ -16,13 +16,13 @@ import httpx
 import pytest
 
 from rest_verify.plugins import get_generator_factory
-from rest_train import runner
+from rest_train.run import runner
 from rest_train.config import (DataConfig, EvalConfig, GenerationConfig, GradingConfig, ModelConfig, RunConfig,
                                SamplingConfig)
 from rest_train.generation import Sampling
-from rest_train.resume import sample_resumably
-from rest_train.server_pool import RequestRejected
-from rest_train.tinymodel import save_random_model
+from rest_train.run.resume import sample_resumably
+from rest_train.generation.openai.server_pool import RequestRejected
+from rest_train.models.tiny import save_random_model
 
 pytestmark = pytest.mark.isolated_env("vllm")
 

@@ -9,7 +9,7 @@ import pytest
 from rest_verify import Grader, Problem, Status
 from rest_verify.errors import RestEmError
 from rest_train.generation import Sampling
-from rest_train.overlap import sample_and_grade
+from rest_train.run.overlap import sample_and_grade
 
 PROMPTS = ["p0", "p1", "p2", "p3"]
 PROBLEMS = [Problem(id=f"q{i}", reference=f"p{i}-0") for i in range(4)]  # `exact`: sample 0 is right

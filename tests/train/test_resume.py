@@ -17,8 +17,8 @@ import pytest
 from rest_verify.errors import RestEmError
 from rest_verify.plugins import get_generator_factory
 from rest_train.generation import Sampling
-from rest_train.resume import journal_path, sample_resumably
-from rest_train.server_pool import RequestRejected
+from rest_train.run.resume import journal_path, sample_resumably
+from rest_train.generation.openai.server_pool import RequestRejected
 
 from .openai_stub import Reply, StubServer
 

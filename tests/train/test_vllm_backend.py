@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from rest_train import vllm_backend
+from rest_train.generation.vllm import backend as vllm_backend
 from rest_train.generation import PromptRefused, Sampling
-from rest_train.model_files import ModelFileError
-from rest_train.resume import sample_resumably
-from rest_train.vllm_backend import GenerationError, VllmGenerator, device_groups
+from rest_train.models.folder import ModelFileError
+from rest_train.run.resume import sample_resumably
+from rest_train.generation.vllm.backend import GenerationError, VllmGenerator, device_groups
 
 VLLM_ENV = Path(__file__).resolve().parents[2] / ".envs" / "vllm"
 SMOLLM2 = VLLM_ENV / "models" / "smollm2-135m-instruct"
@@ -70,7 +70,7 @@ def engine():
 def prompts():
     from transformers import AutoTokenizer
 
-    from rest_train.chat import ChatFormat
+    from rest_train.generation.chat import ChatFormat
     from rest_train.config import ChatConfig
 
     chat = ChatFormat(AutoTokenizer.from_pretrained(SMOLLM2), ChatConfig(template=True))
@@ -267,7 +267,7 @@ def test_a_cpu_engine_computes_with_every_cpu_unless_told_otherwise(tmp_path, mo
 
 
 def test_a_cpu_engine_preloads_the_intel_openmp_of_its_environment_unless_told_otherwise(tmp_path):
-    from rest_train.vllm_backend import cpu_threading
+    from rest_train.generation.vllm.backend import cpu_threading
 
     python = str(tmp_path / "env" / "bin" / "python")
     assert cpu_threading(python, 2, {}) == {"OMP_NUM_THREADS": "2"}  # this environment ships none

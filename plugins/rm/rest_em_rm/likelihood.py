@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rest_train.dtypes import torch_dtype
+from rest_verify.dtypes import torch_dtype
 
 from rest_em_rm.model import (CHARACTERS_PER_TOKEN, CheckpointScorer, RewardModelError, check_architecture,
                               checkpoint_fingerprint, load_tokenizer, right_padded)

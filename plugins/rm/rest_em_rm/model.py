@@ -23,7 +23,7 @@ from typing import Any
 
 from rest_verify.errors import PluginError
 
-from rest_train.dtypes import check_dtype, resolve_device, resolve_dtype, torch_dtype
+from rest_verify.dtypes import check_dtype, resolve_device, resolve_dtype, torch_dtype
 
 from rest_em_rm.scorer import BatchScorer, Scored
 

@@ -16,7 +16,7 @@ from importlib.metadata import version
 
 from openrlhf.utils.agent import SingleTurnAgentExecutor
 
-from rest_train.tinymodel import build_tokenizer
+from rest_train.models.tiny import build_tokenizer
 
 SAMPLES = [  # (prompt, response the engine gives, label)
     ("Q: What is 1/2 + 1/4?\nA:", " Adding, $\\boxed{\\frac34}$", "0.75"),

@@ -24,7 +24,7 @@ from verl import DataProto
 from verl.trainer.ppo.reward import get_custom_reward_fn, load_reward_manager
 from verl.utils.ray_utils import get_event_loop
 
-from rest_train.tinymodel import build_tokenizer
+from rest_train.models.tiny import build_tokenizer
 
 ITEMS = [  # (data_source, prompt, response, ground truth)
     ("lighteval/MATH", "What is 1/2 + 1/4?", "We add: $\\boxed{\\frac{3}{4}}$", "0.75"),

@@ -34,11 +34,11 @@ from typing import Any, Sequence
 from rest_verify import Verdict
 from rest_verify.errors import RestEmError
 
-from rest_train import filtering
+from rest_train.run import filtering
 from rest_train.config import RestConfig, RunConfig
-from rest_train.files import read_json, read_jsonl, write_jsonl
-from rest_train.loop import OUTPUTS, Loop, iteration_dir
-from rest_train.rest_report import write_rest_report
+from rest_train.run.files import read_json, read_jsonl, write_jsonl
+from rest_train.run.loop import OUTPUTS, Loop, iteration_dir
+from rest_train.reports.rest import write_rest_report
 
 log = logging.getLogger("rest_train")
 
@@ -124,7 +124,7 @@ class RestLoop(Loop):
     """The loop in mode 'rest': Grow / Improve in place of E-step / M-step (module docstring).
 
     The Grow dataset is scored by the reward role's grader; held-out pass@k and the check of kept samples
-    come from the exact role's (rest_train.graders), which is the same grader when the two are one.
+    come from the exact role's (rest_train.run.graders), which is the same grader when the two are one.
     """
 
     def __init__(self, config: RunConfig, **options: Any):

@@ -1,6 +1,6 @@
 """Factory of the `openai` generator backend, registered by `rest_train.plugin`.
 
-Kept apart from `rest_train.openai_generator` so that loading plugins (every `rest-em` command) does not
+Kept apart from `rest_train.generation.openai.generator` so that loading plugins (every `rest-em` command) does not
 import the HTTP client; it is imported when a run actually asks for this backend.
 """
 
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Sequence
 from rest_train.config import ConfigError
 
 if TYPE_CHECKING:
-    from rest_train.openai_generator import OpenAIGenerator
+    from rest_train.generation.openai.generator import OpenAIGenerator
 
 
 class OpenAIBackend:
@@ -28,7 +28,7 @@ class OpenAIBackend:
                  send_seed: bool = True, api_key_env: str | None = None) -> "OpenAIGenerator":
         # `device`, `batch_size` and `dtype` describe local backends; a server decides where and in which
         # numeric type it computes, and how it batches.
-        from rest_train.openai_generator import OpenAIGenerator
+        from rest_train.generation.openai.generator import OpenAIGenerator
 
         headers = {"Authorization": f"Bearer {_api_key(api_key_env)}"} if api_key_env else {}
         return OpenAIGenerator(

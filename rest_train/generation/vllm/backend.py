@@ -1,12 +1,12 @@
 """The `vllm` generator backend: sampling with vLLM engines that run in child processes.
 
-Each engine lives in a child (`rest_train/vllm_worker.py`, run by file path with `python`, by default
+Each engine lives in a child (`rest_train/generation/vllm/worker.py`, run by file path with `python`, by default
 this interpreter; point it at an environment built by `scripts/envs/vllm.sh` when vLLM cannot share
 rest-em's). A child that exits frees every byte of GPU memory, which is how the loop's improve step
 gets the memory back; the engine starts once per model and serves both training-set and held-out
 sampling of that model. `data_parallel_size` children each hold a replica (and `tensor_parallel_size`
 GPUs of their own, disjoint from the others'); `dtype` (`model.dtype`, its `auto` chosen by
-rest_train.dtypes as for the transformers backend, so both compute in the same type) becomes `vllm.LLM`'s
+rest_verify.dtypes as for the transformers backend, so both compute in the same type) becomes `vllm.LLM`'s
 `dtype`; every other option is passed to `vllm.LLM` as it is.
 
 Reproducibility without per-request seeds (they crash vLLM's CPU sampler): each child is seeded at start
@@ -34,11 +34,11 @@ import time
 from pathlib import Path
 from typing import Any, Generator, Iterator, Mapping, Sequence
 
-from rest_train.dtypes import resolve_dtype
+from rest_verify.dtypes import resolve_dtype
 from rest_train.generation import GenerationError, PromptRefused, Sampling, truncate_at_stop
-from rest_train.model_files import check_model_folder
+from rest_train.models.folder import check_model_folder
 
-WORKER = Path(__file__).with_name("vllm_worker.py")
+WORKER = Path(__file__).with_name("worker.py")
 LOG_TAIL_LINES = 30
 STOP_TIMEOUT = 30.0  # seconds for all engines together to exit after their stdin closes; then killed
 

@@ -1,6 +1,6 @@
 """`rest-em demo --mode rest`: ReST with a reward model learned here, beside ReST-EM with the exact verifier.
 
-The story: the demo's base model (rest_train/demo.py) samples solutions to training problems, the
+The story: the demo's base model (rest_train/demo/rest_em.py) samples solutions to training problems, the
 `arith` verifier labels them, and a reward model learns those labels, as ReST (Gulcehre et al. 2023)
 would have one for a task without an exact verifier. By default that is a likelihood pair (scorer
 `rm-likelihood`): the base model fine-tuned on the correct samples against the base model fine-tuned on
@@ -25,13 +25,13 @@ import rest_verify
 from rest_verify.errors import RestEmError, UnknownNameError
 from rest_verify.plugins import get_generator_factory, get_verifier
 
-from rest_train import runner
+from rest_train.run import runner
 from rest_train.config import GradingConfig, RestConfig, RunConfig, TrainConfig
-from rest_train.demo import CONTEXT, FULL, MAX_NEW_TOKENS, QUICK, DemoSettings, arith_task, demo_config, prepare_base
-from rest_train.files import read_json, read_jsonl, write_jsonl, write_text
+from rest_train.demo.rest_em import CONTEXT, FULL, MAX_NEW_TOKENS, QUICK, DemoSettings, arith_task, demo_config, prepare_base
+from rest_train.run.files import read_json, read_jsonl, write_jsonl, write_text
 from rest_train.generation import Sampling
-from rest_train.report import PLOT
-from rest_train.reward_model import (NEGATIVE, POSITIVE, RECORD, from_language_model, separate_pairs,
+from rest_train.reports.rest_em import PLOT
+from rest_train.training.reward_model import (NEGATIVE, POSITIVE, RECORD, from_language_model, separate_pairs,
                                      train_likelihood_reward_model, train_reward_model)
 
 log = logging.getLogger("rest_train")

@@ -31,7 +31,7 @@ def journal_path(output: Path) -> Path:
 class JournaledGenerator:
     """Wraps a generator so its stream replays the journal's finished prompts, then journals the rest.
 
-    The loop grades this stream as it arrives (rest_train.overlap), so a resumed stage grades the
+    The loop grades this stream as it arrives (rest_train.run.overlap), so a resumed stage grades the
     journaled prompts at once while the generator works on the missing ones.
     """
 

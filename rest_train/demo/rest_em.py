@@ -19,12 +19,12 @@ from typing import Any
 from rest_verify.errors import RestEmError, UnknownNameError
 from rest_verify.plugins import get_task
 
-from rest_train import runner
+from rest_train.run import runner
 from rest_train.config import (DataConfig, EvalConfig, FilterConfig, GenerationConfig, GradingConfig, ModelConfig,
                                RunConfig, SamplingConfig, TrainConfig)
-from rest_train.files import remove_partials, write_json
-from rest_train.improve import finetune
-from rest_train.tinymodel import build_model, build_tokenizer
+from rest_train.run.files import remove_partials, write_json
+from rest_train.training.finetune import finetune
+from rest_train.models.tiny import build_model, build_tokenizer
 
 log = logging.getLogger("rest_train")
 

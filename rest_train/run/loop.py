@@ -17,7 +17,7 @@ Layout (NN = iteration, 00 = the base model, which is only evaluated):
 Every output is written atomically and a stage whose output exists is skipped, so killing the process
 at any point and rerunning the same command continues from the last finished stage.
 
-Under `torchrun` or `accelerate launch` (rest_train.distributed) only rank 0 does and writes the stages;
+Under `torchrun` or `accelerate launch` (rest_train.run.ranks) only rank 0 does and writes the stages;
 the checkpoint stage alone runs on every rank, which all train it together.
 """
 
@@ -37,18 +37,19 @@ from rest_verify.audit import RUN_PROBLEMS
 from rest_verify.errors import RestEmError
 from rest_verify.plugins import PINNING_VARIABLE, get_generator_factory, get_task
 
-from rest_train import filtering, metrics
-from rest_train.chat import ChatFormat
-from rest_train.distributed import Ranks
+from rest_train.run import filtering
+from rest_train.run import metrics
+from rest_train.generation.chat import ChatFormat
+from rest_train.run.ranks import Ranks
 from rest_train.config import ConfigError, RunConfig, from_dict
-from rest_train.dtypes import run_record
-from rest_train.files import read_json, read_jsonl, remove_partials, write_json, write_jsonl
+from rest_verify.dtypes import run_record
+from rest_train.run.files import read_json, read_jsonl, remove_partials, write_json, write_jsonl
 from rest_train.generation import Sampling
-from rest_train.graders import RunGraders, role_verifiers
-from rest_train.improve import TRAINING_RECORD, finetune
-from rest_train.overlap import sample_and_grade
-from rest_train.report import write_report
-from rest_train.resume import JournaledGenerator, journal_path
+from rest_train.run.graders import RunGraders, role_verifiers
+from rest_train.training.finetune import TRAINING_RECORD, finetune
+from rest_train.run.overlap import sample_and_grade
+from rest_train.reports.rest_em import write_report
+from rest_train.run.resume import JournaledGenerator, journal_path
 
 log = logging.getLogger("rest_train")
 
@@ -76,7 +77,7 @@ class Loop:
 
     `stage_hook(iteration, stage)` is called after each stage that actually ran and wrote its output;
     tests use it to crash a run at a chosen point, tools to watch progress. `ranks` places this process
-    in a multi-process run. Every grading goes through `self.graders`, by role (rest_train.graders).
+    in a multi-process run. Every grading goes through `self.graders`, by role (rest_train.run.graders).
     """
 
     def __init__(self, config: RunConfig, *, stage_hook: StageHook | None = None, progress: bool | None = None,

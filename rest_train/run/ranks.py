@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from rest_train.config import ConfigError
-from rest_train.files import atomic_directory
+from rest_train.run.files import atomic_directory
 
 # The other ranks wait at a barrier while rank 0 samples and grades, which can take many hours on a big
 # iteration; torch's default of 30 minutes would end the run. A crashed rank does not leave the others

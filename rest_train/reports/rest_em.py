@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from rest_train.config import RunConfig
-from rest_train.files import write_text
+from rest_train.run.files import write_text
 
 PLOT = "plot.png"
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from rest_train.config import RunConfig
-from rest_train.distributed import joined
-from rest_train.loop import Loop, StageHook
-from rest_train.rest import RestLoop
+from rest_train.run.ranks import joined
+from rest_train.run.loop import Loop, StageHook
+from rest_train.run.rest import RestLoop
 
 LOOPS: dict[str, type[Loop]] = {"rest-em": Loop, "rest": RestLoop}
 

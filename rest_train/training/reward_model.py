@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from rest_train.config import TrainConfig
-from rest_train.dtypes import resolve_device
-from rest_train.files import atomic_directory, write_json
-from rest_train.improve import finetune
+from rest_verify.dtypes import resolve_device
+from rest_train.run.files import atomic_directory, write_json
+from rest_train.training.finetune import finetune
 
 RECORD = "rest_em_reward_model.json"
 POSITIVE, NEGATIVE = "positive", "negative"

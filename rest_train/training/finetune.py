@@ -14,11 +14,11 @@ import time
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from rest_train import distributed
-from rest_train.chat import end_of_turn
+from rest_train.run import ranks as distributed
+from rest_train.generation.chat import end_of_turn
 from rest_train.config import ConfigError, TrainConfig
-from rest_train.dtypes import resolve_device, resolve_dtype, torch_dtype, training_setup
-from rest_train.files import write_json
+from rest_verify.dtypes import resolve_device, resolve_dtype, torch_dtype, training_setup
+from rest_train.run.files import write_json
 from rest_train.generation import adds_special_tokens
 
 IGNORE_INDEX = -100
@@ -125,7 +125,7 @@ def finetune(init_path: str | Path, examples: Sequence[Mapping[str, Any]], outpu
     training record also saved as `output/rest_em_training.json`; `origin` names the starting point
     there when `init_path` is a temporary directory. `chat`: the prompts were rendered by the tokenizer's
     chat template, so each completion is learned as an assistant turn, closed as the template closes it.
-    `dtype` is `model.dtype` (rest_train.dtypes; `train.trainer_args` may still set bf16 or fp16 itself).
+    `dtype` is `model.dtype` (rest_verify.dtypes; `train.trainer_args` may still set bf16 or fp16 itself).
     """
     from transformers import AutoModelForCausalLM, AutoTokenizer, TrainingArguments
 

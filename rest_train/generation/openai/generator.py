@@ -3,7 +3,7 @@
 The servers hold the model; this backend only sends requests: one per prompt (or several, when
 `samples_per_request` splits the n samples), spread over every base URL through a `ServerPool`
 (bounded in flight, retried, under a deadline). `generate_stream` yields each prompt as soon as its
-samples are in, which is what lets a killed sampling stage resume (see `rest_train.resume`).
+samples are in, which is what lets a killed sampling stage resume (see `rest_train.run.resume`).
 
 Requests name the model by its checkpoint path unless `model` is set, and the servers are asked first
 (`GET /models`) whether they serve it, so a server still holding an older checkpoint is an error,
@@ -22,7 +22,7 @@ from typing import Any, AsyncIterator, Iterator, Sequence, TypeVar
 
 from rest_train.config import ConfigError
 from rest_train.generation import Sampling, truncate_at_stop
-from rest_train.server_pool import RetryPolicy, ServerError, ServerPool
+from rest_train.generation.openai.server_pool import RetryPolicy, ServerError, ServerPool
 
 ENDPOINTS = {"completions": "/completions", "chat": "/chat/completions"}
 T = TypeVar("T")
@@ -35,10 +35,10 @@ class OpenAIGenerator:
     a per-request `seed` derived from the stage seed, the prompt's key and its text, so a stage (and a
     resumed one) samples the same texts from the same server, and two problems with the same prompt
     get different samples; turn it off for a server that rejects `seed`. A prompt's key is the one the
-    caller names it by (`keys`, e.g. problem ids, which `rest_train.resume` passes), else its position.
+    caller names it by (`keys`, e.g. problem ids, which `rest_train.run.resume` passes), else its position.
     """
 
-    accepts_prompt_keys = True  # rest_train.resume hands `keys` to generate_stream
+    accepts_prompt_keys = True  # rest_train.run.resume hands `keys` to generate_stream
 
     def __init__(self, model: str, *, base_urls: Sequence[str], endpoint: str = "completions",
                  concurrency: int = 8, timeout: float = 600.0, attempts: int = 6, backoff: float = 0.5,

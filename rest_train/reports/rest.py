@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from rest_train.config import RunConfig
-from rest_train.files import write_text
-from rest_train.report import PLOT, save_figure
+from rest_train.run.files import write_text
+from rest_train.reports.rest_em import PLOT, save_figure
 
 HEADER = ["step", "grow", "improve", "threshold", "kept", "kept, verifier rejects", "fresh mean reward",
           "fresh high, verifier rejects", "pass@1"]

@@ -1,0 +1,1 @@
+"""The `openai` backend: sampling from OpenAI-compatible servers (vllm serve, llama.cpp, TGI)."""

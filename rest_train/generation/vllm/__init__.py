@@ -1,0 +1,1 @@
+"""The `vllm` backend: vLLM engines in child processes of their own environment."""
