@@ -152,6 +152,8 @@ def test_a_rest_run_grades_grow_data_once_by_the_reward_and_held_out_data_by_the
     reward, exact = by_verifier["math"], by_verifier["arith"]
     assert reward.opened["verifier"].startswith("math@") and exact.opened["verifier"] == "arith@1"
     assert {grader.opened["backend"] for grader in spied} == {"local"}
+    # every grader has a deadline: the verifiers' own, as grading.timeout is unset (None used to mean none)
+    assert [grader.inner.timeout for grader in spied] == [10.0, 10.0]
     for grader in spied:
         assert_each_item_graded_once(grader)
     # the reward scored the Grow dataset (6 problems x 3 samples, 2 distinct completions each) and the
