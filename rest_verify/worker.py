@@ -14,6 +14,7 @@ from multiprocessing.connection import Connection
 from typing import Any, Iterator
 
 from rest_verify.deadlines import set_current_deadline
+from rest_verify.errors import InvalidRecordError
 from rest_verify.types import Problem, Verdict
 
 
@@ -29,6 +30,8 @@ def _decide(verifier: Any, problem: Problem, completion: Any) -> Verdict:
         return Verdict.invalid_input(f"completion must be text, got {type(completion).__name__}")
     try:
         verdict = verifier.verify(problem, completion)
+    except InvalidRecordError as exc:  # the item is unusable (an asset that changed), not the verifier broken
+        return Verdict.invalid_input(str(exc))
     except RecursionError:
         return Verdict.error("RecursionError in verifier: input nested too deeply")
     except MemoryError:

@@ -129,3 +129,16 @@ class DeadlineAware:
         from rest_verify import current_deadline
 
         return Verdict.right(deadline=current_deadline(), prepared_here=self.prepared_in == os.getpid())
+
+
+class LineCount:
+    """Counts the lines of the asset its reference names (`{"table": asset(path)}`): a verifier of shared files."""
+
+    name = "line-count"
+    version = "1"
+
+    def verify(self, problem: Problem, completion: str) -> Verdict:
+        from rest_verify import read_asset
+
+        lines = read_asset(problem.reference["table"]).decode().splitlines()
+        return Verdict.right() if completion.strip() == str(len(lines)) else Verdict.wrong()
