@@ -160,7 +160,7 @@ class BatchedScoring:
         self._finalizer = weakref.finalize(self, _kill_process, [process])
         name = getattr(self.verifier, "name", "?")
         try:
-            conn.send(pickle.dumps(self.verifier))
+            conn.send((pickle.dumps(self.verifier), self.timeout))
             if not children.wait_readable(conn, process, START_TIMEOUT):
                 raise PluginError(f"scorer {name!r} did not start within {START_TIMEOUT:g} s")
             tag, value = conn.recv()
@@ -195,14 +195,14 @@ def _kill_process(holder: list[subprocess.Popen | None]) -> None:
 
 def serve(conn: Connection) -> None:
     """Scoring process main loop: load the scorer (and its model), say ready, score batches until told to stop."""
-    from rest_verify.worker import batches, follow_parent
+    from rest_verify.deadlines import set_current_deadline
+    from rest_verify.worker import batches, follow_parent, load_verifier
 
     follow_parent()
+    verifier_bytes, deadline = conn.recv()
+    set_current_deadline(deadline)
     try:
-        verifier = pickle.loads(conn.recv())
-        prepare = getattr(verifier, "prepare", None)
-        if callable(prepare):
-            prepare()
+        verifier = load_verifier(verifier_bytes)
     except Exception as exc:  # noqa: BLE001 - reported to the parent, which raises a PluginError
         conn.send(("failed", f"{type(exc).__name__}: {exc}"))
         return

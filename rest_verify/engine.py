@@ -23,7 +23,7 @@ from multiprocessing.connection import wait as wait_for_connections
 from typing import Any, Iterable, Iterator
 
 from rest_verify import children
-from rest_verify.batched import BatchedScoring, scores_in_batches
+from rest_verify.batched import START_TIMEOUT, BatchedScoring, scores_in_batches
 from rest_verify.cache import VerdictCache, cache_key, open_cache
 from rest_verify.errors import PluginError
 from rest_verify.plugins import get_verifier
@@ -67,6 +67,7 @@ class _Worker:
     ready: bool = False
     inflight: collections.deque = field(default_factory=collections.deque)
     current_started: float = 0.0
+    spawned: float = field(default_factory=time.monotonic)  # a worker never ready by START_TIMEOUT is stuck
 
 
 class Grader:
@@ -103,6 +104,7 @@ class Grader:
         self._lock = threading.Lock()
         self._pool: list[_Worker] = []
         self._payload: bytes | None = None
+        self._prepared_in_process = False
         if workers:
             try:
                 self._payload = pickle.dumps(self.verifier)
@@ -150,6 +152,7 @@ class Grader:
     # ---- in-process path --------------------------------------------------------------------------
 
     def _serial(self, pairs: Iterable[tuple[Problem, str]]) -> Iterator[Verdict]:
+        self._prepare_in_process()
         for problem, completion in pairs:
             cached, key = self._lookup(problem, completion)
             if cached is not None:
@@ -158,6 +161,13 @@ class Grader:
             verdict = _invalid_problem(problem) or run_one(self.verifier, problem, completion)
             self._remember(key, verdict)
             yield verdict
+
+    def _prepare_in_process(self) -> None:
+        """Run the verifier's optional `prepare()` once, as each worker process does before its first item."""
+        prepare = getattr(self.verifier, "prepare", None)
+        if callable(prepare) and not self._prepared_in_process:
+            prepare()
+            self._prepared_in_process = True
 
     # ---- worker-pool path -------------------------------------------------------------------------
 
@@ -222,7 +232,7 @@ class Grader:
 
     def _start_worker(self) -> _Worker:
         process, conn = children.spawn("rest_verify.worker")
-        conn.send((self._payload, self.memory_mb))
+        conn.send((self._payload, self.memory_mb, self.timeout))  # the deadline: `current_deadline()` there
         readable = select.poll()
         readable.register(conn.fileno(), select.POLLIN)
         return _Worker(process, conn, readable)
@@ -277,6 +287,7 @@ class Grader:
                         break
             except (EOFError, OSError):
                 yield from self._lost(worker, pending, children.exit_reason(worker.process))
+        self._check_started(time.monotonic())
         if self.timeout:
             now = time.monotonic()
             for worker in list(self._pool):
@@ -288,6 +299,13 @@ class Grader:
                     self._replace(worker)
                     yield seq, Verdict.timeout(f"no verdict within {self.timeout:g} s; the worker was killed",
                                                ).with_elapsed(elapsed)
+
+    def _check_started(self, now: float) -> None:
+        """A worker that is still loading or preparing the verifier after START_TIMEOUT is stuck there."""
+        for worker in self._pool:
+            if not worker.ready and now - worker.spawned > START_TIMEOUT:
+                raise PluginError(f"a grading worker for {self.name!r} did not start within {START_TIMEOUT:g} s "
+                                  "(unpickling the verifier or its prepare() is stuck)")
 
     def _accept(self, worker: _Worker, message: Any) -> Iterator[tuple[int, Verdict]]:
         tag, value = message

@@ -13,6 +13,8 @@ import time
 from multiprocessing.connection import Connection
 from typing import Any, Iterator
 
+from rest_verify.deadlines import set_current_deadline
+from rest_verify.errors import InvalidRecordError
 from rest_verify.types import Problem, Verdict
 
 
@@ -28,6 +30,8 @@ def _decide(verifier: Any, problem: Problem, completion: Any) -> Verdict:
         return Verdict.invalid_input(f"completion must be text, got {type(completion).__name__}")
     try:
         verdict = verifier.verify(problem, completion)
+    except InvalidRecordError as exc:  # the item is unusable (an asset that changed), not the verifier broken
+        return Verdict.invalid_input(str(exc))
     except RecursionError:
         return Verdict.error("RecursionError in verifier: input nested too deeply")
     except MemoryError:
@@ -44,17 +48,18 @@ def _decide(verifier: Any, problem: Problem, completion: Any) -> Verdict:
 
 
 def serve(conn: Connection) -> None:
-    """Worker main loop: load the verifier, say ready, then verify batches until told to stop.
+    """Worker main loop: load and prepare the verifier, say ready, then verify batches until told to stop.
 
     The parent enforces deadlines by killing this process, so nothing here needs signals or threads.
     """
     follow_parent()
-    verifier_bytes, memory_mb = conn.recv()
+    verifier_bytes, memory_mb, deadline = conn.recv()
     if memory_mb:
         limit = memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    set_current_deadline(deadline)
     try:
-        verifier = pickle.loads(verifier_bytes)
+        verifier = load_verifier(verifier_bytes)
     except Exception as exc:
         conn.send(("failed", f"{type(exc).__name__}: {exc}"))
         return
@@ -62,6 +67,16 @@ def serve(conn: Connection) -> None:
     for batch in batches(conn):
         for seq, problem, completion in batch:
             conn.send((seq, run_one(verifier, problem, completion)))
+
+
+def load_verifier(verifier_bytes: bytes) -> Any:
+    """Unpickle the verifier once for this process and run its optional `prepare()`, before any deadline:
+    per-process setup (opening a database, compiling patterns, loading a model) is not charged to an item."""
+    verifier = pickle.loads(verifier_bytes)
+    prepare = getattr(verifier, "prepare", None)
+    if callable(prepare):
+        prepare()
+    return verifier
 
 
 def follow_parent() -> None:

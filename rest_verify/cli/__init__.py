@@ -6,6 +6,7 @@ from __future__ import annotations
 import click
 
 from rest_verify.cli.group import VerbGroup
+from rest_verify.plugins import get_registry
 
 
 @click.group(cls=VerbGroup)
@@ -13,3 +14,5 @@ from rest_verify.cli.group import VerbGroup
 @click.version_option(package_name="rest-em")
 def main(debug: bool) -> None:
     """rest-em: verifiable rewards and ReST-EM self-training."""
+    for broken in get_registry().broken:  # said on every verb, so a plugin missing from a run is never silent
+        click.echo(f"warning: {broken.describe()}", err=True)

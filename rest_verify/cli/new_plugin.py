@@ -8,12 +8,17 @@ from pathlib import Path
 
 import click
 
+from rest_verify.errors import RestEmError
+
 TEMPLATE = Path(__file__).resolve().parent.parent / "plugin_template"
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
 
 def render_plugin(name: str, destination: Path) -> Path:
-    """Write the distribution `rest-em-NAME` under `destination`; return its folder."""
+    """Write the distribution `rest-em-NAME` under `destination`; return its folder.
+
+    An existing folder is a `RestEmError` (exit status 2 from the command): nothing already written is lost.
+    """
     if not NAME_PATTERN.match(name):
         raise click.BadParameter(f"{name!r}: use lowercase letters, digits and underscores, starting with a letter")
     package = f"rest_em_{name}"
@@ -27,7 +32,7 @@ def render_plugin(name: str, destination: Path) -> Path:
     }
     root = destination / values["distribution"]
     if root.exists():
-        raise click.ClickException(f"{root} already exists; choose another NAME or remove it")
+        raise RestEmError(f"{root} already exists; choose another NAME or --directory, or remove it")
     for source in sorted(TEMPLATE.rglob("*.tmpl")):
         relative = source.relative_to(TEMPLATE).with_suffix("")
         parts = [package if part == "package" else part for part in relative.parts]
@@ -44,4 +49,4 @@ def render_plugin(name: str, destination: Path) -> Path:
 def new_plugin(name: str, directory: Path) -> None:
     """Create rest-em-NAME: a verifier plugin that already passes the conformance kit."""
     root = render_plugin(name, directory)
-    click.echo(f"created {root}\nnext: pip install -e {root} && rest-em check {name}")
+    click.echo(f"created {root}\nnext: pip install -e '{root}[test]' && rest-em check {name}")

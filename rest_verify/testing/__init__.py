@@ -18,17 +18,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from rest_verify.testing.checks import CHECKS, CheckResult, run_checks
+from rest_verify.testing.checks import CHECKS, CheckResult, Kit, run_checks
 from rest_verify.testing.strategies import completions, problems
 
-__all__ = ["CHECKS", "CheckResult", "VerifierSuite", "assert_conforms", "completions", "problems", "run_checks"]
+__all__ = ["CHECKS", "CheckResult", "Kit", "VerifierSuite", "assert_conforms", "completions", "problems", "run_checks"]
 
 
-def assert_conforms(verifier: Any, examples: Any = None, deadline: float = 10.0) -> None:
+def assert_conforms(verifier: Any, examples: Any = None, deadline: float = 10.0, bad_examples: Any = None) -> None:
     """Raise one AssertionError listing every check the verifier fails."""
     from rest_verify.engine import resolve_verifier
 
-    failures = [r for r in run_checks(resolve_verifier(verifier), examples, deadline) if not r.passed]
+    failures = [r for r in run_checks(resolve_verifier(verifier), examples, deadline, bad_examples)
+                if not r.passed]
     if failures:
         raise AssertionError("verifier fails conformance:\n" + "\n".join(f"- {r.name}: {r.message}" for r in failures))
 

@@ -9,14 +9,21 @@ from typing import Any, ClassVar
 
 import pytest
 
-from rest_verify.testing.checks import CHECKS, examples_of
+from rest_verify.testing.checks import CHECKS, kit_for, prepared
 
 
 class VerifierSuite:
-    """Subclass in a test module and set `verifier`; pytest then runs each check as its own test."""
+    """Subclass in a test module and set `verifier`; pytest then runs each check as its own test.
+
+    `verifier`: the object or a registered name. `examples`: (problem, correct completion) pairs, each
+    must be rewarded (default: the verifier's own `examples`). `bad_examples`: (problem, completion)
+    pairs of your domain that must earn nothing (default: the verifier's own `bad_examples`).
+    `deadline`: seconds a single verification may take.
+    """
 
     verifier: ClassVar[Any] = None
     examples: ClassVar[Any] = None
+    bad_examples: ClassVar[Any] = None
     deadline: ClassVar[float] = 10.0
 
     @pytest.fixture(params=sorted(CHECKS))
@@ -28,6 +35,5 @@ class VerifierSuite:
 
         if self.verifier is None:
             pytest.skip("set `verifier` on the VerifierSuite subclass")
-        verifier = resolve_verifier(self.verifier)
-        examples = examples_of(verifier) if self.examples is None else list(self.examples)
-        CHECKS[conformance_check](verifier, examples, self.deadline)
+        verifier = prepared(resolve_verifier(self.verifier))
+        CHECKS[conformance_check](verifier, kit_for(verifier, self.examples, self.deadline, self.bad_examples))

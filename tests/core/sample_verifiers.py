@@ -108,3 +108,37 @@ class SlowToReady(Behaving):
         Path(self.pid_file).write_text(str(os.getpid()))
         time.sleep(self.seconds)
         return []
+
+
+class DeadlineAware:
+    """Reports the deadline in force where it runs, and whether `prepare()` ran in that process first."""
+
+    name = "deadline-aware"
+    version = "1"
+    deadline = 4.0
+
+    def __init__(self, prepare_seconds: float = 0.0):
+        self.prepare_seconds = prepare_seconds
+        self.prepared_in = None
+
+    def prepare(self) -> None:
+        time.sleep(self.prepare_seconds)
+        self.prepared_in = os.getpid()
+
+    def verify(self, problem: Problem, completion: str) -> Verdict:
+        from rest_verify import current_deadline
+
+        return Verdict.right(deadline=current_deadline(), prepared_here=self.prepared_in == os.getpid())
+
+
+class LineCount:
+    """Counts the lines of the asset its reference names (`{"table": asset(path)}`): a verifier of shared files."""
+
+    name = "line-count"
+    version = "1"
+
+    def verify(self, problem: Problem, completion: str) -> Verdict:
+        from rest_verify import read_asset
+
+        lines = read_asset(problem.reference["table"]).decode().splitlines()
+        return Verdict.right() if completion.strip() == str(len(lines)) else Verdict.wrong()

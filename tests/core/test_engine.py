@@ -382,3 +382,31 @@ def test_a_worker_killed_at_its_deadline_takes_the_processes_it_started_with_it(
     if alive(grandchild):
         os.kill(grandchild, 9)
         pytest.fail("the verifier's own child outlived the worker killed at its deadline")
+
+
+def test_a_verifier_reads_the_deadline_in_force_and_is_prepared_once_per_process():
+    from sample_verifiers import DeadlineAware
+
+    declared = grade(problems(3), ["a", "b", "c"], DeadlineAware(), workers=2)
+    assert {(v.info["deadline"], v.info["prepared_here"]) for v in declared} == {(4.0, True)}
+    given = grade(problems(1), ["a"], DeadlineAware(), workers=1, timeout=2.5)
+    assert given[0].info["deadline"] == 2.5
+    in_process = grade(problems(1), ["a"], DeadlineAware(), workers=0)
+    assert (in_process[0].info["deadline"], in_process[0].info["prepared_here"]) == (None, True)
+
+
+def test_preparing_is_not_charged_to_the_first_items_deadline():
+    from sample_verifiers import DeadlineAware
+
+    verdicts = grade(problems(2), ["a", "b"], DeadlineAware(prepare_seconds=1.5), workers=1, timeout=1.0)
+    assert [v.status for v in verdicts] == [Status.CORRECT, Status.CORRECT]
+
+
+def test_a_worker_stuck_in_prepare_is_an_error_naming_the_verifier_not_a_hang(monkeypatch):
+    from sample_verifiers import DeadlineAware
+
+    monkeypatch.setattr("rest_verify.engine.START_TIMEOUT", 1.0)
+    started = time.monotonic()
+    with pytest.raises(PluginError, match="'deadline-aware' did not start within 1 s"):
+        grade(problems(1), ["a"], DeadlineAware(prepare_seconds=60), workers=1)
+    assert time.monotonic() - started < 10

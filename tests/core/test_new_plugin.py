@@ -59,3 +59,34 @@ def test_rendered_plugin_installs_lists_and_passes_the_kit(tmp_path):
 def test_bad_names_are_refused_with_the_rule(tmp_path):
     result = CliRunner().invoke(main, ["new-plugin", "Bad-Name", "-d", str(tmp_path)])
     assert result.exit_code != 0 and "lowercase letters" in result.output
+
+
+def test_new_plugin_into_an_existing_folder_exits_2_and_keeps_what_is_there(tmp_path):
+    existing = tmp_path / "rest-em-palindrome"
+    existing.mkdir()
+    (existing / "mine.txt").write_text("keep me")
+    result = CliRunner().invoke(main, ["new-plugin", "palindrome", "-d", str(tmp_path)])
+    assert result.exit_code == 2 and "already exists" in result.output
+    assert [p.name for p in existing.iterdir()] == ["mine.txt"]
+
+
+def test_the_scaffolds_try_verb_takes_a_reference_that_is_not_text(tmp_path, monkeypatch):
+    assert CliRunner().invoke(main, ["new-plugin", "structured", "-d", str(tmp_path)]).exit_code == 0
+    monkeypatch.syspath_prepend(str(tmp_path / "rest-em-structured"))
+    from rest_em_structured.cli import try_verifier
+
+    as_json = CliRunner().invoke(try_verifier, ["42", "--reference-json", '{"answer": 42}'])
+    assert as_json.exit_code == 0, as_json.output
+    assert json.loads(as_json.output)["status"] == "invalid_input"
+    as_text = CliRunner().invoke(try_verifier, ["so\n42", "--reference", "42"])
+    assert json.loads(as_text.output)["status"] == "correct"
+    neither = CliRunner().invoke(try_verifier, ["42"])
+    assert neither.exit_code == 2 and "exactly one of --reference and --reference-json" in neither.output
+
+
+def test_the_scaffolds_readme_says_how_to_test_pin_and_depend_on_rest_em(tmp_path):
+    assert CliRunner().invoke(main, ["new-plugin", "documented", "-d", str(tmp_path)]).exit_code == 0
+    readme = (tmp_path / "rest-em-documented" / "README.md").read_text()
+    assert "pip install -e '.[test]'" in readme
+    assert "REST_EM_PLUGINS=rest-em-documented" in readme
+    assert "Until rest-em is on the package index" in readme
