@@ -42,11 +42,6 @@ RUNNABLE = [
 KNOWN_PROGRAMS = {"pip", "vllm", "ray", "git", "docker", "sudo", "torchrun", "time", "cd", "export"}
 REPO_PREFIXES = ("benchmarks/", "scripts/", "plugins/", "tests/", "examples/", "sandboxes/", "rest_train/",
                  "rest_verify/", "docs/", "requirements")
-# Blocks of documents this change may not edit, which need a package the reader writes.
-# (file, 1-based block number among that file's python blocks) -> reason. Prefer the HTML comment.
-EXEMPT = {("docs/plugin-authors.md", 6): "imports my_plugin.lean, a module the reader writes"}
-
-
 @dataclass
 class Block:
     doc: Path
@@ -78,10 +73,7 @@ def blocks(doc: Path) -> list[Block]:
 
 
 def python_blocks(doc: Path) -> list[Block]:
-    found = [block for block in blocks(doc) if block.language == "python"]
-    for number, block in enumerate(found, start=1):
-        block.not_run = block.not_run or EXEMPT.get((str(doc.relative_to(ROOT)), number))
-    return found
+    return [block for block in blocks(doc) if block.language == "python"]
 
 
 def shell_lines(block: Block) -> list[str]:
