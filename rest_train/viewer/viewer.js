@@ -297,6 +297,8 @@ function sampleCard(row, s) {
     el("a", { href: "#", onclick: (e) => { e.preventDefault(); focusSample(row); } }, sampleLabel(row)),
     el("span", { class: `badge status-${status}`, text: status }),
     el("span", { text: `reward ${+Number(r[F.reward]).toPrecision(4)}` }));
+  const info = r[F.info] || {};
+  if (info.answer !== undefined) head.append(el("span", { class: "answer", text: `answer ${typeof info.answer === "string" ? info.answer : JSON.stringify(info.answer)}` }));
   if (r[F.kept].length) head.append(el("span", { class: "badge kept", text: `kept (iter ${r[F.kept].join(", ")})` }));
   if (r[F.rm] !== null && r[F.rm] !== undefined) head.append(el("span", { text: `reward model ${+Number(r[F.rm]).toPrecision(4)}` }));
   for (const f of findingsOf.get(row) || []) head.append(el("span", { class: "badge finding", title: f[2], text: f[1] }));
@@ -349,7 +351,6 @@ function renderBrowser() {
 }
 
 async function main() {
-  const started = performance.now();
   M = await readModel();
   M.fields.forEach((name, i) => { F[name] = i; });
   findingsOf = new Map();
@@ -364,7 +365,7 @@ async function main() {
   window.addEventListener("hashchange", renderBrowser);
   document.getElementById("loading").remove();
   document.body.dataset.ready = "true";
-  document.body.dataset.renderMs = String(Math.round(performance.now() - started));
+  document.body.dataset.renderMs = String(Math.round(performance.now()));  // since navigation started
 }
 
 main().catch((error) => {
