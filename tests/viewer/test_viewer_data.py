@@ -9,7 +9,6 @@ import re
 import sys
 import threading
 import urllib.request
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -57,6 +56,25 @@ def test_rewarded_code_with_a_hacking_sign_is_a_finding(tmp_path):
     graded.write_text(json.dumps({"id": "x", "completion": "import sys\nprint(1)\nsys.exit(0)", "reference": "{}",
                                   "verdict": {"reward": 1.0, "status": "correct", "detail": ""}}) + "\n")
     assert [kind for _, kind, _ in data.load(graded)["findings"]] == ["hacking sign"]
+
+
+def test_a_second_verifier_that_judges_otherwise_makes_findings(tmp_path, monkeypatch):
+    monkeypatch.setenv("REST_EM_PLUGINS", "rest-em-arith")
+    from rest_verify.plugins import reset_registry
+
+    reset_registry()
+    graded = tmp_path / "graded.jsonl"
+    rows = [("fooled", "Answer: 5", 1.0, "correct"), ("agreed", "Answer: 4", 1.0, "correct"),
+            ("missed", "Answer: 4", 0.0, "wrong")]
+    graded.write_text("".join(json.dumps({"id": i, "completion": c, "reference": 4,
+                                          "verdict": {"reward": r, "status": st, "detail": ""}}) + "\n"
+                              for i, c, r, st in rows))
+    try:
+        findings = data.load(graded, against="arith")["findings"]
+    finally:
+        reset_registry()
+    assert sorted((row, kind) for row, kind, _ in findings) == [(0, "verifier accepts, other refuses"),
+                                                                (2, "verifier refuses, other accepts")]
 
 
 def test_bad_input_names_the_file_and_line(tmp_path):
