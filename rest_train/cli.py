@@ -14,6 +14,7 @@ from typing import Any, Callable
 import click
 
 from rest_train.stack import require_training_stack
+from rest_train.reports.viewer import VIEWER_NAME
 
 
 def _show_config_help(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
@@ -26,9 +27,10 @@ def _show_config_help(ctx: click.Context, _param: click.Parameter, value: bool) 
 
 
 def _run_and_report(verb: str, action: Callable[[], Any], root: Path,
-                    render: Callable[[Any], str] | None = None, report: str = "report.md") -> None:
+                    render: Callable[[Any], str] | None = None, report: str = "report.md",
+                    viewer: str = VIEWER_NAME) -> None:
     """Check the training stack, run `action` with progress logged, then print the summary (`render` of the
-    results; default: the per-iteration table) and the report's place."""
+    results; default: the per-iteration table) and the places of the report and, where written, the viewer."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     require_training_stack(verb)
     results = action()
@@ -38,6 +40,8 @@ def _run_and_report(verb: str, action: Callable[[], Any], root: Path,
 
     click.echo((render or table)(results))
     click.echo(f"\nreport: {root / report}")
+    if (root / viewer).exists():
+        click.echo(f"viewer: {root / viewer}")
 
 
 @click.command()
@@ -79,13 +83,14 @@ def demo(output: Path, device: str, iterations: int | None, seed: int, quick: bo
     """Pre-train a tiny LM from scratch on arithmetic, then improve it with ReST-EM iterations."""
     root = output.resolve()
     if mode == "rest":
-        from rest_train.demo.rest import comparison_table, report_name, run_rest_demo
+        from rest_train.demo.rest import comparison_table, report_name, run_rest_demo, viewer_name
 
         if iterations is not None:
             raise click.UsageError("--iterations applies to --mode rest-em; the ReST demo has a fixed schedule")
         _run_and_report("demo", lambda: run_rest_demo(root, device=device, seed=seed, quick=quick,
                                                       reward_model=reward_model), root,
-                        render=lambda runs: comparison_table(*runs), report=report_name(reward_model))
+                        render=lambda runs: comparison_table(*runs), report=report_name(reward_model),
+                        viewer=viewer_name(reward_model))
         return
     if reward_model != "likelihood":
         raise click.UsageError("--reward-model applies to --mode rest")

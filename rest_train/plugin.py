@@ -1,6 +1,6 @@
 """Plugin module of rest-em's training side (the `rest_em` entry point `train` of the rest-em
-distribution): the `transformers`, `vllm` and `openai` generators and the verbs `rest-em run`, `demo` and
-`convert-gguf`.
+distribution): the `transformers`, `vllm` and `openai` generators and the verbs `rest-em run`, `demo`,
+`convert-gguf` and `view`.
 
 Loaded by every `rest-em` invocation, so it imports nothing heavy: torch is imported only when a
 generator is actually made, and the verbs' module only when one of them runs.
@@ -31,3 +31,5 @@ def register_commands(register: Callable[[Any], None]) -> None:
     register(Command("demo", "rest_train.cli:demo", "Pre-train a tiny LM on arithmetic, then improve it by ReST-EM."))
     register(Command("convert-gguf", "rest_train.models.gguf:convert_gguf_command",
                      "Convert a GGUF model file into a plain checkpoint folder."))
+    register(Command("view", "rest_train.reports.viewer.cli:view",
+                     "Write one HTML page to read a run directory or a graded file in a browser."))

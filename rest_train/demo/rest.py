@@ -33,6 +33,7 @@ from rest_train.generation import Sampling
 from rest_train.reports.rest_em import PLOT
 from rest_train.training.reward_model import (NEGATIVE, POSITIVE, RECORD, from_language_model, separate_pairs,
                                      train_likelihood_reward_model, train_reward_model)
+from rest_train.reports.viewer import write_view
 
 log = logging.getLogger("rest_train")
 
@@ -131,6 +132,10 @@ def rest_path(root: Path, kind: str) -> Path:
 
 def report_name(kind: str) -> str:
     return f"report{_suffix(kind)}.md"
+
+
+def viewer_name(kind: str) -> str:
+    return f"viewer{_suffix(kind)}.html"
 
 
 def _suffix(kind: str) -> str:
@@ -307,4 +312,6 @@ def run_rest_demo(root: Path, *, device: str = "cpu", seed: int = 0, quick: bool
     rest = runner.run(rest_config(settings, reward, rest_path(root, reward_model), base, model, device=device, seed=seed,
                                 kind=reward_model), progress=progress)
     write_comparison(root, reward_model, rest_em, rest, read_json(model / RECORD))
+    write_view(root / "rest-em")
+    write_view(rest_path(root, reward_model), root / viewer_name(reward_model))  # beside the comparison report
     return rest_em, rest

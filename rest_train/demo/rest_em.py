@@ -25,6 +25,7 @@ from rest_train.config import (DataConfig, EvalConfig, FilterConfig, GenerationC
 from rest_train.run.files import remove_partials, write_json
 from rest_train.training.finetune import finetune
 from rest_train.models.tiny import build_model, build_tokenizer
+from rest_train.reports.viewer import write_view
 
 log = logging.getLogger("rest_train")
 
@@ -137,10 +138,14 @@ def prepare_base(root: Path, settings: DemoSettings, *, seed: int, device: str,
 
 def run_demo(root: Path, *, device: str = "cpu", iterations: int | None = None, seed: int = 0,
              quick: bool = False, progress: bool | None = None) -> list[dict[str, Any]]:
-    """Pre-train (unless `root/base` exists) and run ReST-EM in `root`; returns per-iteration metrics."""
+    """Pre-train (unless `root/base` exists) and run ReST-EM in `root`; returns per-iteration metrics.
+
+    Ends by writing the run's viewer (rest_train.reports.viewer) beside its report.md."""
     settings = QUICK if quick else FULL
     root = Path(root)
     prepare_base(root, settings, seed=seed, device=device, progress=progress)
     config = demo_config(settings, root, device=device, seed=seed,
                          iterations=settings.iterations if iterations is None else iterations)
-    return runner.run(config, progress=progress)
+    results = runner.run(config, progress=progress)
+    write_view(root)
+    return results

@@ -114,6 +114,7 @@ def test_quick_demo_end_to_end(tmp_path):
     for iteration in (0, 1):
         check_metrics(root / f"iter_{iteration:02d}" / "metrics.json")
     assert (root / "report.md").exists() and (root / "plot.png").exists()
+    assert f"viewer: {root / 'viewer.html'}" in result.output and (root / "viewer.html").exists()
     assert json.loads((root / "run.json").read_text())["config"]["data"]["task"] == "arith"
 
 
@@ -125,11 +126,13 @@ def test_the_rest_demo_has_a_fixed_schedule(tmp_path):
 
 def test_the_quick_rest_demo_learns_each_reward_model_beside_the_other(tmp_path):
     root = tmp_path / "demo"
-    for kind, report in (("likelihood", "report.md"), ("classifier", "report-classifier.md")):
+    for kind, report, viewer in (("likelihood", "report.md", "viewer.html"),
+                                 ("classifier", "report-classifier.md", "viewer-classifier.html")):
         result = CliRunner().invoke(main, ["demo", "--mode", "rest", "--quick", "--reward-model", kind,
                                            "--output", str(root)])
         assert result.exit_code == 0, result.output
         assert f"report: {root / report}" in result.output
+        assert f"viewer: {root / viewer}" in result.output and (root / "rest-em" / "viewer.html").exists()
     record = json.loads((root / "reward_model" / "rest_em_reward_model.json").read_text())
     assert record["kind"] == "likelihood" and {"held_out_auc", "held_out_within_problem_auc"} <= set(record)
     assert (root / "reward_model" / "positive" / "config.json").exists()
