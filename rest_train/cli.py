@@ -74,21 +74,33 @@ def run(config_file: Path, output: Path | None, iterations: int | None, device: 
               help="'rest': also learn a reward model from verifier labels and run ReST with it beside ReST-EM.")
 @click.option("--reward-model", type=click.Choice(["likelihood", "classifier"]), default="likelihood",
               show_default=True, help="--mode rest: the reward model to learn (see rest_train/README.md).")
+@click.option("--peft", is_flag=True,
+              help="Also run the demo with LoRA M-steps (peft) and compare it with full fine-tuning "
+                   "(report-peft.md).")
 def demo(output: Path, device: str, iterations: int | None, seed: int, quick: bool, mode: str,
-         reward_model: str) -> None:
+         reward_model: str, peft: bool) -> None:
     """Pre-train a tiny LM from scratch on arithmetic, then improve it with ReST-EM iterations."""
     root = output.resolve()
     if mode == "rest":
-        from rest_train.demo.rest_em.rest import comparison_table, report_name, run_rest_demo
+        from rest_train.demo.rest import comparison_table, report_name, run_rest_demo
 
         if iterations is not None:
             raise click.UsageError("--iterations applies to --mode rest-em; the ReST demo has a fixed schedule")
+        if peft:
+            raise click.UsageError("--peft applies to --mode rest-em")
         _run_and_report("demo", lambda: run_rest_demo(root, device=device, seed=seed, quick=quick,
                                                       reward_model=reward_model), root,
                         render=lambda runs: comparison_table(*runs), report=report_name(reward_model))
         return
     if reward_model != "likelihood":
         raise click.UsageError("--reward-model applies to --mode rest")
+    if peft:
+        from rest_train.demo import lora
+
+        _run_and_report("demo", lambda: lora.run_lora_demo(root, device=device, iterations=iterations, seed=seed,
+                                                           quick=quick), root,
+                        render=lambda runs: lora.comparison_table(*runs), report=lora.REPORT)
+        return
     from rest_train.demo.rest_em import run_demo
 
     _run_and_report("demo", lambda: run_demo(root, device=device, iterations=iterations, seed=seed, quick=quick), root)

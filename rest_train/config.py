@@ -162,6 +162,11 @@ class TrainConfig:
         "DeepSpeed JSON config path, passed to TrainingArguments.deepspeed (multi-GPU runs via accelerate)."))
     trainer_args: dict[str, Any] = field(default_factory=dict, metadata=_help(
         "Extra TrainingArguments fields passed through as-is (bf16, fsdp, gradient_checkpointing, ...)."))
+    peft: dict[str, Any] | None = field(default=None, metadata=_help(
+        "LoRA through peft, as a table [train.peft]: r, alpha, dropout, target_modules, or any other "
+        "peft.LoraConfig field by its own name (an empty table: peft's defaults). Each M-step trains an adapter "
+        "(from the base with init_from = 'base', ReST-EM; the previous iteration's adapter, continued, with "
+        "'previous', ReST) and merges it into a full checkpoint for sampling. None: full fine-tuning."))
 
 
 @dataclass

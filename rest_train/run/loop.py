@@ -46,6 +46,7 @@ from rest_verify.dtypes import run_record
 from rest_train.run.files import read_json, read_jsonl, remove_partials, write_json, write_jsonl
 from rest_train.generation import Sampling
 from rest_train.run.graders import RunGraders, role_verifiers
+from rest_train.training import adapters
 from rest_train.training.finetune import TRAINING_RECORD, finetune
 from rest_train.run.overlap import sample_and_grade
 from rest_train.reports.rest_em import write_report
@@ -93,6 +94,8 @@ class Loop:
         self.ranks = ranks
         self.task = get_task(config.data.task)
         # Options are applied, and checked, now: a bad one stops the run before anything is generated.
+        if config.train.peft is not None:
+            adapters.check_targets(config.model.path, config.train.peft)
         self.graders = RunGraders(role_verifiers(config, getattr(self.task, "verifier", None)), config,
                                   progress=progress)
         self._generator: tuple[str, Any] | None = None
@@ -223,9 +226,19 @@ class Loop:
     def _improve(self, init: str, directory: Path, output: Path, iteration: int) -> None:
         self._release_generator()  # training needs the memory the sampling model holds
         examples = read_jsonl(directory / OUTPUTS["train"])
+        init, adapter = self._training_start(init)
         finetune(init, examples, output, self.config.train, seed=self._seed(iteration, "checkpoint"),
                  device=self.config.model.device, dtype=self.config.model.dtype, progress=self.progress,
-                 chat=self.config.chat.template)
+                 chat=self.config.chat.template, adapter_from=adapter)
+
+    def _training_start(self, init: str) -> tuple[str, Path | None]:
+        """The weights and the adapter an M-step starts from. With LoRA a continued M-step (init_from =
+        'previous') trains the previous adapter further on the base weights: the previous merged checkpoint
+        is what sampling loads, and training an adapter on top of it would stack one adapter on another."""
+        base = self.config.model.path
+        if self.config.train.peft is None or init == base:
+            return init, None
+        return base, Path(init) / adapters.ADAPTER
 
     def _metrics(self, iteration: int, model_path: str, directory: Path, output: Path) -> None:
         write_json(output, self._metrics_record(iteration, model_path, directory))

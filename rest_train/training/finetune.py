@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from rest_train.run import ranks as distributed
+from rest_train.training import adapters
 from rest_train.generation.chat import end_of_turn
 from rest_train.config import ConfigError, TrainConfig
 from rest_verify.dtypes import resolve_device, resolve_dtype, torch_dtype, training_setup
@@ -117,7 +118,7 @@ def _quiet_logs(trainer: Any) -> None:
 
 def finetune(init_path: str | Path, examples: Sequence[Mapping[str, Any]], output: Path, config: TrainConfig,
              *, seed: int, device: str = "auto", dtype: str = "auto", progress: bool | None = None,
-             origin: str | None = None, chat: bool = False) -> dict[str, Any]:
+             origin: str | None = None, chat: bool = False, adapter_from: Path | None = None) -> dict[str, Any]:
     """Fine-tune the checkpoint at `init_path` on `examples` and save the result atomically at `output`.
 
     Each example has `prompt`, `completion` and `reward`. With no usable example the checkpoint is
@@ -126,6 +127,8 @@ def finetune(init_path: str | Path, examples: Sequence[Mapping[str, Any]], outpu
     there when `init_path` is a temporary directory. `chat`: the prompts were rendered by the tokenizer's
     chat template, so each completion is learned as an assistant turn, closed as the template closes it.
     `dtype` is `model.dtype` (rest_verify.dtypes; `train.trainer_args` may still set bf16 or fp16 itself).
+    With `config.peft` a LoRA adapter is trained instead (fresh, or the one saved at `adapter_from`,
+    continued) and the checkpoint is the merged model, with the adapter in its `adapter/` folder.
     """
     from transformers import AutoModelForCausalLM, AutoTokenizer, TrainingArguments
 
@@ -137,6 +140,8 @@ def finetune(init_path: str | Path, examples: Sequence[Mapping[str, Any]], outpu
     chosen = resolve_dtype(dtype, device, init_path).dtype
     weights, precision = training_setup(chosen, device)
     model = AutoModelForCausalLM.from_pretrained(init_path, dtype=torch_dtype(weights))
+    if config.peft is not None:
+        model = adapters.attach(model, config.peft, adapter_from)
     reward_weighted = config.loss == "reward_weighted"
     turn_end = end_of_turn(tokenizer) if chat else None
     features = [feature for feature in (
@@ -146,6 +151,9 @@ def finetune(init_path: str | Path, examples: Sequence[Mapping[str, Any]], outpu
     record: dict[str, Any] = {"init_from": origin or str(init_path), "examples": len(features),
                               "dropped": len(examples) - len(features), "steps": 0, "train_loss": None,
                               "dtype": chosen}
+    if config.peft is not None:
+        record["peft"] = {"adapter_from": None if adapter_from is None else str(adapter_from),
+                          "trainable_parameters": adapters.trainable_parameters(model)}
     ranks = distributed.current()
     with ranks.atomic_directory(output) as temporary:
         if features:
@@ -173,10 +181,13 @@ def finetune(init_path: str | Path, examples: Sequence[Mapping[str, Any]], outpu
             _quiet_logs(trainer)
             result = trainer.train()
             record.update(steps=result.global_step, train_loss=result.training_loss)
-            trainer.save_model(str(temporary))  # on every rank: DeepSpeed and FSDP gather the shards here
+            if config.peft is None:
+                trainer.save_model(str(temporary))  # on every rank: DeepSpeed and FSDP gather the shards here
             if ranks.is_main:
                 shutil.rmtree(scratch, ignore_errors=True)
-        elif ranks.is_main:
+        if ranks.is_main and config.peft is not None:
+            adapters.save_merged(model, temporary)
+        elif ranks.is_main and not features:
             model.save_pretrained(temporary)
         if ranks.is_main:
             tokenizer.save_pretrained(temporary)

@@ -147,3 +147,20 @@ def test_the_quick_rest_demo_learns_each_reward_model_beside_the_other(tmp_path)
 def test_the_reward_model_option_belongs_to_the_rest_demo(tmp_path):
     result = CliRunner().invoke(main, ["demo", "--reward-model", "classifier", "--output", str(tmp_path)])
     assert result.exit_code == 2 and "--reward-model applies to --mode rest" in result.output
+
+
+def test_the_quick_demo_with_lora_compares_it_with_full_fine_tuning(tmp_path):
+    root = tmp_path / "demo"
+    result = CliRunner().invoke(main, ["demo", "--quick", "--peft", "--output", str(root)])
+    assert result.exit_code == 0, result.output
+    assert f"report: {root / 'report-peft.md'}" in result.output and "LoRA pass@1" in result.output
+    full = json.loads((root / "rest-em" / "iter_01" / "metrics.json").read_text())
+    lora = json.loads((root / "lora" / "iter_01" / "metrics.json").read_text())
+    assert "peft" not in full["mstep"] and lora["mstep"]["peft"]["trainable_parameters"] > 0
+    report = (root / "report-peft.md").read_text()
+    assert f"| 1 | {100 * full['pass@1']:.1f} | {100 * lora['pass@1']:.1f} |" in report
+
+
+def test_lora_belongs_to_the_rest_em_demo(tmp_path):
+    result = CliRunner().invoke(main, ["demo", "--mode", "rest", "--peft", "--output", str(tmp_path)])
+    assert result.exit_code == 2 and "--peft applies to --mode rest-em" in result.output
