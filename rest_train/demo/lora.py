@@ -56,7 +56,8 @@ def write_comparison(root: Path, full: Sequence[dict[str, Any]], lora: Sequence[
 
 
 def run_lora_demo(root: Path, *, device: str = "cpu", iterations: int | None = None, seed: int = 0,
-                  quick: bool = False, progress: bool | None = None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+                  quick: bool = False, progress: bool | None = None,
+                  report_to: Sequence[str] = ()) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Pre-train (unless done), run ReST-EM with full and with LoRA M-steps, write the comparison."""
     settings: DemoSettings = QUICK if quick else FULL
     root = Path(root)
@@ -64,7 +65,8 @@ def run_lora_demo(root: Path, *, device: str = "cpu", iterations: int | None = N
     count = settings.iterations if iterations is None else iterations
 
     def config(folder: str) -> RunConfig:
-        made = demo_config(settings, root / folder, device=device, iterations=count, seed=seed)
+        made = demo_config(settings, root / folder, device=device, iterations=count, seed=seed,
+                           report_to=report_to)
         return dataclasses.replace(made, model=dataclasses.replace(made.model, path=str(base)))
 
     full = runner.run(config("rest-em"), progress=progress)

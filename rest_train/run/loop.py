@@ -27,7 +27,7 @@ import logging
 import os
 import platform
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -51,6 +51,7 @@ from rest_train.training.finetune import TRAINING_RECORD, finetune
 from rest_train.run.overlap import sample_and_grade
 from rest_train.reports.rest_em import write_report
 from rest_train.run.resume import JournaledGenerator, journal_path
+from rest_train.run.tracking import Tracking
 
 log = logging.getLogger("rest_train")
 
@@ -64,7 +65,8 @@ EVERY_RANK = ("checkpoint",)
 # Keys of the recorded config that may change between a run and its resumption: they do not change
 # what a finished stage means (more iterations extend the run; a moved directory is the same run).
 RESUMABLE_CHANGES = ("iterations", "output_dir", "model.device", "generation.batch_size", "grading.workers",
-                     "grading.timeout", "grading.backend", "grading.address")
+                     "grading.timeout", "grading.backend", "grading.address", "tracking.report_to", "tracking.dir",
+                     "tracking.mlflow_uri", "tracking.experiment", "tracking.run_name")
 
 StageHook = Callable[[int, str], None]
 
@@ -103,6 +105,7 @@ class Loop:
         # Verdicts made while sampling, with the grader that made them, held until their own stage writes
         # them: the run directory and its resume points stay what they were before the two overlapped.
         self._graded_while_sampling: dict[Path, tuple[Any, list[Verdict]]] = {}
+        self._seconds: dict[tuple[int, str], float] = {}  # wall time of each stage this process ran
         self.train_problems: list[Problem] = []
         self.eval_problems: list[Problem] = []
 
@@ -116,11 +119,15 @@ class Loop:
         if self.ranks.is_main:
             write_jsonl(self.root / RUN_PROBLEMS, (problem.to_dict() for problem in self.train_problems))
         self.eval_problems = self._load(data.eval_path, data.eval_options, data.eval_limit, "held-out")
+        tracking = Tracking.open(self.config, enabled=self.ranks.is_main)
         try:
             results = [self._evaluate(0, self.config.model.path)]
+            tracking.log_iteration(results[-1])
             for iteration in range(1, self._iteration_count() + 1):
                 results.append(self._iterate(iteration))
+                tracking.log_iteration(results[-1])
         finally:
+            tracking.close()
             self._release_generator()
             self.graders.close()
         if self.ranks.is_main:
@@ -176,7 +183,8 @@ class Loop:
             started = time.monotonic()
             log.info("iteration %d: %s ...", iteration, stage)
             produce(output)
-            log.info("iteration %d: %s done in %.1fs", iteration, stage, time.monotonic() - started)
+            self._seconds[iteration, stage] = round(time.monotonic() - started, 2)
+            log.info("iteration %d: %s done in %.1fs", iteration, stage, self._seconds[iteration, stage])
             if self.stage_hook is not None:
                 self.stage_hook(iteration, stage)
         if not every_rank:
@@ -241,7 +249,11 @@ class Loop:
         return base, Path(init) / adapters.ADAPTER
 
     def _metrics(self, iteration: int, model_path: str, directory: Path, output: Path) -> None:
-        write_json(output, self._metrics_record(iteration, model_path, directory))
+        record = self._metrics_record(iteration, model_path, directory)
+        record["status"] = _status_counts(directory)
+        record["seconds"] = {stage: seconds for (number, stage), seconds in self._seconds.items()
+                             if number == iteration}
+        write_json(output, record)
 
     def _metrics_record(self, iteration: int, model_path: str, directory: Path) -> dict[str, Any]:
         samples = read_jsonl(directory / OUTPUTS["eval_samples"])
@@ -334,6 +346,15 @@ class Loop:
             "graders": self.graders.verifiers.describe(),
             "dtype": run_record(self.config.model.path, self.config.model.dtype, self.config.model.device),
         })
+
+
+def _status_counts(directory: Path) -> dict[str, dict[str, int]]:
+    """Verdict statuses of the iteration's held-out samples and, where it sampled training problems, theirs."""
+    counts = {}
+    for role, name in (("eval", OUTPUTS["eval_verdicts"]), ("train", OUTPUTS["verdicts"])):
+        if (directory / name).exists():
+            counts[role] = dict(Counter(verdict["status"] for verdict in read_jsonl(directory / name)))
+    return counts
 
 
 def _differences(old: dict[str, Any], new: dict[str, Any], prefix: str = "") -> list[str]:

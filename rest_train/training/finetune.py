@@ -116,6 +116,12 @@ def _quiet_logs(trainer: Any) -> None:
         trainer.add_callback(BarOnly())
 
 
+def loss_curve(log_history: Sequence[Mapping[str, Any]]) -> list[dict[str, float]]:
+    """(step, loss, learning rate) of each logged optimiser step, from the Trainer's log history."""
+    return [{"step": entry["step"], "loss": entry["loss"], "learning_rate": entry.get("learning_rate")}
+            for entry in log_history if "loss" in entry]
+
+
 def finetune(init_path: str | Path, examples: Sequence[Mapping[str, Any]], output: Path, config: TrainConfig,
              *, seed: int, device: str = "auto", dtype: str = "auto", progress: bool | None = None,
              origin: str | None = None, chat: bool = False, adapter_from: Path | None = None) -> dict[str, Any]:
@@ -160,7 +166,11 @@ def finetune(init_path: str | Path, examples: Sequence[Mapping[str, Any]], outpu
             examples_per_step = config.batch_size * config.gradient_accumulation_steps * ranks.world_size
             steps_per_epoch = math.ceil(len(features) / examples_per_step)
             total_steps = math.ceil(steps_per_epoch * config.epochs)
-            options = {"deepspeed": config.deepspeed} if config.deepspeed else {}
+            # The loss of every optimiser step goes to the training record (the run's trackers read it from
+            # there), not to a Trainer integration: one run, one set of trackers (rest_train.run.tracking).
+            options: dict[str, Any] = {"logging_strategy": "steps", "logging_steps": 1}
+            if config.deepspeed:
+                options["deepspeed"] = config.deepspeed
             options.update(precision)
             options.update(config.trainer_args)
             scratch = temporary / "trainer-scratch"
@@ -170,7 +180,7 @@ def finetune(init_path: str | Path, examples: Sequence[Mapping[str, Any]], outpu
                     per_device_train_batch_size=config.batch_size,
                     gradient_accumulation_steps=config.gradient_accumulation_steps,
                     warmup_steps=int(config.warmup_ratio * total_steps), weight_decay=config.weight_decay,
-                    seed=seed, data_seed=seed, save_strategy="no", report_to="none", logging_strategy="no",
+                    seed=seed, data_seed=seed, save_strategy="no", report_to="none",
                     disable_tqdm=None if progress is None else not progress,
                     use_cpu=device == "cpu", remove_unused_columns=False,
                     dataloader_num_workers=0, **options)
@@ -180,7 +190,8 @@ def finetune(init_path: str | Path, examples: Sequence[Mapping[str, Any]], outpu
                                        data_collator=PadCollator(tokenizer.pad_token_id))
             _quiet_logs(trainer)
             result = trainer.train()
-            record.update(steps=result.global_step, train_loss=result.training_loss)
+            record.update(steps=result.global_step, train_loss=result.training_loss,
+                          loss_curve=loss_curve(trainer.state.log_history))
             if config.peft is None:
                 trainer.save_model(str(temporary))  # on every rank: DeepSpeed and FSDP gather the shards here
             if ranks.is_main:

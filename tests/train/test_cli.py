@@ -7,6 +7,7 @@ import re
 import shutil
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from rest_verify.cli import main
@@ -163,4 +164,17 @@ def test_the_quick_demo_with_lora_compares_it_with_full_fine_tuning(tmp_path):
 
 def test_lora_belongs_to_the_rest_em_demo(tmp_path):
     result = CliRunner().invoke(main, ["demo", "--mode", "rest", "--peft", "--output", str(tmp_path)])
-    assert result.exit_code == 2 and "--peft applies to --mode rest-em" in result.output
+    assert result.exit_code == 2 and "--peft and --report-to apply to --mode rest-em" in result.output
+
+
+def test_the_quick_demo_tracked_in_tensorboard_keeps_its_event_files_in_the_run_directory(tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    root = tmp_path / "demo"
+    result = CliRunner().invoke(main, ["demo", "--quick", "--report-to", "tensorboard", "--output", str(root)])
+    assert result.exit_code == 0, result.output
+    events = EventAccumulator(str(root / "tracking" / "tensorboard"))
+    events.Reload()
+    pass_at_1 = [event.value for event in events.Scalars("eval/pass_at_1")]
+    expected = [json.loads((root / f"iter_{i:02d}" / "metrics.json").read_text())["pass@1"] for i in (0, 1)]
+    assert pass_at_1 == pytest.approx(expected)

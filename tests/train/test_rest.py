@@ -10,7 +10,7 @@ import pytest
 from rest_train.run import runner
 from rest_train.config import ConfigError, GradingConfig, RestConfig, from_dict
 from rest_train.demo.rest_em import QUICK
-from rest_train.demo.rest_em.rest import QUICK_REWARD, comparison_table, rest_config
+from rest_train.demo.rest import QUICK_REWARD, comparison_table, rest_config
 from rest_train.run.rest import EmptyImproveStep, grow_rewards, threshold_of
 from rest_train.training.reward_model import build_reward_model, ranking_accuracy, within_problem_accuracy
 from rest_verify.errors import RestEmError
