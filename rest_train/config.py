@@ -162,6 +162,11 @@ class TrainConfig:
         "DeepSpeed JSON config path, passed to TrainingArguments.deepspeed (multi-GPU runs via accelerate)."))
     trainer_args: dict[str, Any] = field(default_factory=dict, metadata=_help(
         "Extra TrainingArguments fields passed through as-is (bf16, fsdp, gradient_checkpointing, ...)."))
+    peft: dict[str, Any] | None = field(default=None, metadata=_help(
+        "LoRA through peft, as a table [train.peft]: r, alpha, dropout, target_modules, or any other "
+        "peft.LoraConfig field by its own name (an empty table: peft's defaults). Each M-step trains an adapter "
+        "(from the base with init_from = 'base', ReST-EM; the previous iteration's adapter, continued, with "
+        "'previous', ReST) and merges it into a full checkpoint for sampling. None: full fine-tuning."))
 
 
 @dataclass
@@ -194,6 +199,23 @@ class RestConfig:
 
 
 @dataclass
+class TrackingConfig:
+    report_to: list[Literal["tensorboard", "mlflow", "wandb"]] = field(default_factory=list, metadata=_help(
+        "Experiment trackers that receive each iteration's held-out metrics, kept counts, verdict status counts, "
+        "stage times and M-step loss curve, with the config as parameters: any of 'tensorboard', 'mlflow', "
+        "'wandb' (pip install 'rest-em[tracking]'). Empty: none."))
+    dir: str | None = field(default=None, metadata=_help(
+        "Folder for TensorBoard event files, W&B's files and the default MLflow store. None: "
+        "<output_dir>/tracking. Relative to the config file."))
+    mlflow_uri: str | None = field(default=None, metadata=_help(
+        "MLflow tracking URI (http://host:5000, sqlite:///path/mlflow.db, ...). None: a SQLite store "
+        "mlflow.db in tracking.dir."))
+    experiment: str = field(default="rest-em", metadata=_help("MLflow experiment and W&B project name."))
+    run_name: str | None = field(default=None, metadata=_help(
+        "Name of the tracked run (None: the output directory's name)."))
+
+
+@dataclass
 class RunConfig:
     mode: Literal["rest-em", "rest"] = field(default="rest-em", metadata=_help(
         "'rest-em': E-step, binary filter, M-step per iteration (Singh et al. 2023). 'rest': Grow / Improve "
@@ -214,6 +236,7 @@ class RunConfig:
     train: TrainConfig = field(default_factory=TrainConfig, metadata=_help("M-step fine-tuning."))
     eval: EvalConfig = field(default_factory=EvalConfig, metadata=_help("Held-out evaluation."))
     rest: RestConfig = field(default_factory=RestConfig, metadata=_help("mode 'rest': Grow / Improve schedule."))
+    tracking: TrackingConfig = field(default_factory=TrackingConfig, metadata=_help("Experiment tracking."))
 
     def __post_init__(self) -> None:
         validate(self)
@@ -266,6 +289,7 @@ def resolve_paths(config: RunConfig, base: Path) -> RunConfig:
         data=dataclasses.replace(config.data, train_path=absolute(config.data.train_path),
                                  eval_path=absolute(config.data.eval_path)),
         train=dataclasses.replace(config.train, deepspeed=absolute(config.train.deepspeed)),
+        tracking=dataclasses.replace(config.tracking, dir=absolute(config.tracking.dir)),
     )
 
 
@@ -301,6 +325,8 @@ def validate(config: RunConfig) -> None:
                           "(the same for every backend and for fine-tuning): move it there")
     if config.train.deepspeed and "deepspeed" in config.train.trainer_args:
         raise ConfigError("train.deepspeed and train.trainer_args.deepspeed are both set; keep one")
+    if len(set(config.tracking.report_to)) != len(config.tracking.report_to):
+        raise ConfigError(f"tracking.report_to names a tracker twice: {config.tracking.report_to}")
     if config.mode == "rest":
         _validate_rest(config.rest)
 

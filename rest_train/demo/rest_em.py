@@ -14,14 +14,14 @@ import logging
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from rest_verify.errors import RestEmError, UnknownNameError
 from rest_verify.plugins import get_task
 
 from rest_train.run import runner
 from rest_train.config import (DataConfig, EvalConfig, FilterConfig, GenerationConfig, GradingConfig, ModelConfig,
-                               RunConfig, SamplingConfig, TrainConfig)
+                               RunConfig, SamplingConfig, TrackingConfig, TrainConfig)
 from rest_train.run.files import remove_partials, write_json
 from rest_train.training.finetune import finetune
 from rest_train.models.tiny import build_model, build_tokenizer
@@ -103,8 +103,10 @@ def pretrain(task: Any, settings: DemoSettings, output: Path, *, seed: int, devi
                         origin="random initialisation")
 
 
-def demo_config(settings: DemoSettings, root: Path, *, device: str, iterations: int, seed: int) -> RunConfig:
-    """The ReST-EM run of the demo, as an ordinary config (run.json records it)."""
+def demo_config(settings: DemoSettings, root: Path, *, device: str, iterations: int, seed: int,
+                report_to: Sequence[str] = ()) -> RunConfig:
+    """The ReST-EM run of the demo, as an ordinary config (run.json records it); `report_to`: its trackers,
+    with their files in the run directory."""
     return RunConfig(
         output_dir=str(root), iterations=iterations, seed=seed,
         model=ModelConfig(path=str(root / "base"), device=device),
@@ -121,6 +123,7 @@ def demo_config(settings: DemoSettings, root: Path, *, device: str, iterations: 
         train=TrainConfig(init_from="base", learning_rate=settings.finetune_learning_rate,
                           epochs=settings.finetune_epochs, batch_size=32, max_length=CONTEXT),
         eval=EvalConfig(ks=list(settings.eval_ks)),
+        tracking=TrackingConfig(report_to=list(report_to)),
     )
 
 
@@ -137,7 +140,7 @@ def prepare_base(root: Path, settings: DemoSettings, *, seed: int, device: str,
 
 
 def run_demo(root: Path, *, device: str = "cpu", iterations: int | None = None, seed: int = 0,
-             quick: bool = False, progress: bool | None = None) -> list[dict[str, Any]]:
+             quick: bool = False, progress: bool | None = None, report_to: Sequence[str] = ()) -> list[dict[str, Any]]:
     """Pre-train (unless `root/base` exists) and run ReST-EM in `root`; returns per-iteration metrics.
 
     Ends by writing the run's viewer (rest_train.reports.viewer) beside its report.md."""
@@ -145,7 +148,7 @@ def run_demo(root: Path, *, device: str = "cpu", iterations: int | None = None, 
     root = Path(root)
     prepare_base(root, settings, seed=seed, device=device, progress=progress)
     config = demo_config(settings, root, device=device, seed=seed,
-                         iterations=settings.iterations if iterations is None else iterations)
+                         iterations=settings.iterations if iterations is None else iterations, report_to=report_to)
     results = runner.run(config, progress=progress)
     write_view(root)
     return results

@@ -27,7 +27,7 @@ import logging
 import os
 import platform
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -46,10 +46,12 @@ from rest_verify.dtypes import run_record
 from rest_train.run.files import read_json, read_jsonl, remove_partials, write_json, write_jsonl
 from rest_train.generation import Sampling
 from rest_train.run.graders import RunGraders, role_verifiers
+from rest_train.training import adapters
 from rest_train.training.finetune import TRAINING_RECORD, finetune
 from rest_train.run.overlap import sample_and_grade
 from rest_train.reports.rest_em import write_report
 from rest_train.run.resume import JournaledGenerator, journal_path
+from rest_train.run.tracking import Tracking
 
 log = logging.getLogger("rest_train")
 
@@ -63,7 +65,8 @@ EVERY_RANK = ("checkpoint",)
 # Keys of the recorded config that may change between a run and its resumption: they do not change
 # what a finished stage means (more iterations extend the run; a moved directory is the same run).
 RESUMABLE_CHANGES = ("iterations", "output_dir", "model.device", "generation.batch_size", "grading.workers",
-                     "grading.timeout", "grading.backend", "grading.address")
+                     "grading.timeout", "grading.backend", "grading.address", "tracking.report_to", "tracking.dir",
+                     "tracking.mlflow_uri", "tracking.experiment", "tracking.run_name")
 
 StageHook = Callable[[int, str], None]
 
@@ -93,6 +96,8 @@ class Loop:
         self.ranks = ranks
         self.task = get_task(config.data.task)
         # Options are applied, and checked, now: a bad one stops the run before anything is generated.
+        if config.train.peft is not None:
+            adapters.check_targets(config.model.path, config.train.peft)
         self.graders = RunGraders(role_verifiers(config, getattr(self.task, "verifier", None)), config,
                                   progress=progress)
         self._generator: tuple[str, Any] | None = None
@@ -100,6 +105,7 @@ class Loop:
         # Verdicts made while sampling, with the grader that made them, held until their own stage writes
         # them: the run directory and its resume points stay what they were before the two overlapped.
         self._graded_while_sampling: dict[Path, tuple[Any, list[Verdict]]] = {}
+        self._seconds: dict[tuple[int, str], float] = {}  # wall time of each stage this process ran
         self.train_problems: list[Problem] = []
         self.eval_problems: list[Problem] = []
 
@@ -113,11 +119,15 @@ class Loop:
         if self.ranks.is_main:
             write_jsonl(self.root / RUN_PROBLEMS, (problem.to_dict() for problem in self.train_problems))
         self.eval_problems = self._load(data.eval_path, data.eval_options, data.eval_limit, "held-out")
+        tracking = Tracking.open(self.config, enabled=self.ranks.is_main)
         try:
             results = [self._evaluate(0, self.config.model.path)]
+            tracking.log_iteration(results[-1])
             for iteration in range(1, self._iteration_count() + 1):
                 results.append(self._iterate(iteration))
+                tracking.log_iteration(results[-1])
         finally:
+            tracking.close()
             self._release_generator()
             self.graders.close()
         if self.ranks.is_main:
@@ -173,7 +183,8 @@ class Loop:
             started = time.monotonic()
             log.info("iteration %d: %s ...", iteration, stage)
             produce(output)
-            log.info("iteration %d: %s done in %.1fs", iteration, stage, time.monotonic() - started)
+            self._seconds[iteration, stage] = round(time.monotonic() - started, 2)
+            log.info("iteration %d: %s done in %.1fs", iteration, stage, self._seconds[iteration, stage])
             if self.stage_hook is not None:
                 self.stage_hook(iteration, stage)
         if not every_rank:
@@ -223,12 +234,26 @@ class Loop:
     def _improve(self, init: str, directory: Path, output: Path, iteration: int) -> None:
         self._release_generator()  # training needs the memory the sampling model holds
         examples = read_jsonl(directory / OUTPUTS["train"])
+        init, adapter = self._training_start(init)
         finetune(init, examples, output, self.config.train, seed=self._seed(iteration, "checkpoint"),
                  device=self.config.model.device, dtype=self.config.model.dtype, progress=self.progress,
-                 chat=self.config.chat.template)
+                 chat=self.config.chat.template, adapter_from=adapter)
+
+    def _training_start(self, init: str) -> tuple[str, Path | None]:
+        """The weights and the adapter an M-step starts from. With LoRA a continued M-step (init_from =
+        'previous') trains the previous adapter further on the base weights: the previous merged checkpoint
+        is what sampling loads, and training an adapter on top of it would stack one adapter on another."""
+        base = self.config.model.path
+        if self.config.train.peft is None or init == base:
+            return init, None
+        return base, Path(init) / adapters.ADAPTER
 
     def _metrics(self, iteration: int, model_path: str, directory: Path, output: Path) -> None:
-        write_json(output, self._metrics_record(iteration, model_path, directory))
+        record = self._metrics_record(iteration, model_path, directory)
+        record["status"] = _status_counts(directory)
+        record["seconds"] = {stage: seconds for (number, stage), seconds in self._seconds.items()
+                             if number == iteration}
+        write_json(output, record)
 
     def _metrics_record(self, iteration: int, model_path: str, directory: Path) -> dict[str, Any]:
         samples = read_jsonl(directory / OUTPUTS["eval_samples"])
@@ -321,6 +346,15 @@ class Loop:
             "graders": self.graders.verifiers.describe(),
             "dtype": run_record(self.config.model.path, self.config.model.dtype, self.config.model.device),
         })
+
+
+def _status_counts(directory: Path) -> dict[str, dict[str, int]]:
+    """Verdict statuses of the iteration's held-out samples and, where it sampled training problems, theirs."""
+    counts = {}
+    for role, name in (("eval", OUTPUTS["eval_verdicts"]), ("train", OUTPUTS["verdicts"])):
+        if (directory / name).exists():
+            counts[role] = dict(Counter(verdict["status"] for verdict in read_jsonl(directory / name)))
+    return counts
 
 
 def _differences(old: dict[str, Any], new: dict[str, Any], prefix: str = "") -> list[str]:

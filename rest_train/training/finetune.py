@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from rest_train.run import ranks as distributed
+from rest_train.training import adapters
 from rest_train.generation.chat import end_of_turn
 from rest_train.config import ConfigError, TrainConfig
 from rest_verify.dtypes import resolve_device, resolve_dtype, torch_dtype, training_setup
@@ -115,9 +116,15 @@ def _quiet_logs(trainer: Any) -> None:
         trainer.add_callback(BarOnly())
 
 
+def loss_curve(log_history: Sequence[Mapping[str, Any]]) -> list[dict[str, float]]:
+    """(step, loss, learning rate) of each logged optimiser step, from the Trainer's log history."""
+    return [{"step": entry["step"], "loss": entry["loss"], "learning_rate": entry.get("learning_rate")}
+            for entry in log_history if "loss" in entry]
+
+
 def finetune(init_path: str | Path, examples: Sequence[Mapping[str, Any]], output: Path, config: TrainConfig,
              *, seed: int, device: str = "auto", dtype: str = "auto", progress: bool | None = None,
-             origin: str | None = None, chat: bool = False) -> dict[str, Any]:
+             origin: str | None = None, chat: bool = False, adapter_from: Path | None = None) -> dict[str, Any]:
     """Fine-tune the checkpoint at `init_path` on `examples` and save the result atomically at `output`.
 
     Each example has `prompt`, `completion` and `reward`. With no usable example the checkpoint is
@@ -126,6 +133,8 @@ def finetune(init_path: str | Path, examples: Sequence[Mapping[str, Any]], outpu
     there when `init_path` is a temporary directory. `chat`: the prompts were rendered by the tokenizer's
     chat template, so each completion is learned as an assistant turn, closed as the template closes it.
     `dtype` is `model.dtype` (rest_verify.dtypes; `train.trainer_args` may still set bf16 or fp16 itself).
+    With `config.peft` a LoRA adapter is trained instead (fresh, or the one saved at `adapter_from`,
+    continued) and the checkpoint is the merged model, with the adapter in its `adapter/` folder.
     """
     from transformers import AutoModelForCausalLM, AutoTokenizer, TrainingArguments
 
@@ -137,6 +146,8 @@ def finetune(init_path: str | Path, examples: Sequence[Mapping[str, Any]], outpu
     chosen = resolve_dtype(dtype, device, init_path).dtype
     weights, precision = training_setup(chosen, device)
     model = AutoModelForCausalLM.from_pretrained(init_path, dtype=torch_dtype(weights))
+    if config.peft is not None:
+        model = adapters.attach(model, config.peft, adapter_from)
     reward_weighted = config.loss == "reward_weighted"
     turn_end = end_of_turn(tokenizer) if chat else None
     features = [feature for feature in (
@@ -146,13 +157,20 @@ def finetune(init_path: str | Path, examples: Sequence[Mapping[str, Any]], outpu
     record: dict[str, Any] = {"init_from": origin or str(init_path), "examples": len(features),
                               "dropped": len(examples) - len(features), "steps": 0, "train_loss": None,
                               "dtype": chosen}
+    if config.peft is not None:
+        record["peft"] = {"adapter_from": None if adapter_from is None else str(adapter_from),
+                          "trainable_parameters": adapters.trainable_parameters(model)}
     ranks = distributed.current()
     with ranks.atomic_directory(output) as temporary:
         if features:
             examples_per_step = config.batch_size * config.gradient_accumulation_steps * ranks.world_size
             steps_per_epoch = math.ceil(len(features) / examples_per_step)
             total_steps = math.ceil(steps_per_epoch * config.epochs)
-            options = {"deepspeed": config.deepspeed} if config.deepspeed else {}
+            # The loss of every optimiser step goes to the training record (the run's trackers read it from
+            # there), not to a Trainer integration: one run, one set of trackers (rest_train.run.tracking).
+            options: dict[str, Any] = {"logging_strategy": "steps", "logging_steps": 1}
+            if config.deepspeed:
+                options["deepspeed"] = config.deepspeed
             options.update(precision)
             options.update(config.trainer_args)
             scratch = temporary / "trainer-scratch"
@@ -162,7 +180,7 @@ def finetune(init_path: str | Path, examples: Sequence[Mapping[str, Any]], outpu
                     per_device_train_batch_size=config.batch_size,
                     gradient_accumulation_steps=config.gradient_accumulation_steps,
                     warmup_steps=int(config.warmup_ratio * total_steps), weight_decay=config.weight_decay,
-                    seed=seed, data_seed=seed, save_strategy="no", report_to="none", logging_strategy="no",
+                    seed=seed, data_seed=seed, save_strategy="no", report_to="none",
                     disable_tqdm=None if progress is None else not progress,
                     use_cpu=device == "cpu", remove_unused_columns=False,
                     dataloader_num_workers=0, **options)
@@ -172,11 +190,15 @@ def finetune(init_path: str | Path, examples: Sequence[Mapping[str, Any]], outpu
                                        data_collator=PadCollator(tokenizer.pad_token_id))
             _quiet_logs(trainer)
             result = trainer.train()
-            record.update(steps=result.global_step, train_loss=result.training_loss)
-            trainer.save_model(str(temporary))  # on every rank: DeepSpeed and FSDP gather the shards here
+            record.update(steps=result.global_step, train_loss=result.training_loss,
+                          loss_curve=loss_curve(trainer.state.log_history))
+            if config.peft is None:
+                trainer.save_model(str(temporary))  # on every rank: DeepSpeed and FSDP gather the shards here
             if ranks.is_main:
                 shutil.rmtree(scratch, ignore_errors=True)
-        elif ranks.is_main:
+        if ranks.is_main and config.peft is not None:
+            adapters.save_merged(model, temporary)
+        elif ranks.is_main and not features:
             model.save_pretrained(temporary)
         if ranks.is_main:
             tokenizer.save_pretrained(temporary)

@@ -7,6 +7,7 @@ import re
 import shutil
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from rest_verify.cli import main
@@ -150,3 +151,33 @@ def test_the_quick_rest_demo_learns_each_reward_model_beside_the_other(tmp_path)
 def test_the_reward_model_option_belongs_to_the_rest_demo(tmp_path):
     result = CliRunner().invoke(main, ["demo", "--reward-model", "classifier", "--output", str(tmp_path)])
     assert result.exit_code == 2 and "--reward-model applies to --mode rest" in result.output
+
+
+def test_the_quick_demo_with_lora_compares_it_with_full_fine_tuning(tmp_path):
+    root = tmp_path / "demo"
+    result = CliRunner().invoke(main, ["demo", "--quick", "--peft", "--output", str(root)])
+    assert result.exit_code == 0, result.output
+    assert f"report: {root / 'report-peft.md'}" in result.output and "LoRA pass@1" in result.output
+    full = json.loads((root / "rest-em" / "iter_01" / "metrics.json").read_text())
+    lora = json.loads((root / "lora" / "iter_01" / "metrics.json").read_text())
+    assert "peft" not in full["mstep"] and lora["mstep"]["peft"]["trainable_parameters"] > 0
+    report = (root / "report-peft.md").read_text()
+    assert f"| 1 | {100 * full['pass@1']:.1f} | {100 * lora['pass@1']:.1f} |" in report
+
+
+def test_lora_belongs_to_the_rest_em_demo(tmp_path):
+    result = CliRunner().invoke(main, ["demo", "--mode", "rest", "--peft", "--output", str(tmp_path)])
+    assert result.exit_code == 2 and "--peft and --report-to apply to --mode rest-em" in result.output
+
+
+def test_the_quick_demo_tracked_in_tensorboard_keeps_its_event_files_in_the_run_directory(tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    root = tmp_path / "demo"
+    result = CliRunner().invoke(main, ["demo", "--quick", "--report-to", "tensorboard", "--output", str(root)])
+    assert result.exit_code == 0, result.output
+    events = EventAccumulator(str(root / "tracking" / "tensorboard"))
+    events.Reload()
+    pass_at_1 = [event.value for event in events.Scalars("eval/pass_at_1")]
+    expected = [json.loads((root / f"iter_{i:02d}" / "metrics.json").read_text())["pass@1"] for i in (0, 1)]
+    assert pass_at_1 == pytest.approx(expected)
