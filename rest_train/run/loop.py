@@ -160,8 +160,7 @@ class Loop:
         self._stage(iteration, "eval_samples", lambda path: self._sample(
             model_path, self.eval_problems, self.config.eval_samples, path, self._seed(iteration, "eval_samples"),
             self.graders.exact()))
-        self._stage(iteration, "eval_verdicts", lambda path: self._grade(
-            directory / OUTPUTS["eval_samples"], self.eval_problems, path, self.graders.exact()))
+        self._stage(iteration, "eval_verdicts", lambda path: self._grade_held_out(directory, path))
         self._stage(iteration, "metrics", lambda path: self._metrics(iteration, model_path, directory, path))
         return read_json(directory / OUTPUTS["metrics"])
 
@@ -221,6 +220,10 @@ class Loop:
             verdicts = grader.grade([by_id[s["problem_id"]] for s in samples], [s["completion"] for s in samples])
         write_jsonl(output, ({"problem_id": s["problem_id"], "sample": s["sample"], **v.to_dict()}
                              for s, v in zip(samples, verdicts)))
+
+    def _grade_held_out(self, directory: Path, output: Path) -> None:
+        """The held-out samples' verdicts by the exact verifier, which gives pass@k."""
+        self._grade(directory / OUTPUTS["eval_samples"], self.eval_problems, output, self.graders.exact())
 
     def _filter(self, iteration: int, directory: Path, output: Path) -> None:
         samples = read_jsonl(directory / OUTPUTS["samples"])

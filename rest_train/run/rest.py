@@ -36,7 +36,7 @@ from rest_verify.errors import RestEmError
 
 from rest_train.run import filtering
 from rest_train.config import RestConfig, RunConfig
-from rest_train.run.files import read_json, read_jsonl, write_jsonl
+from rest_train.run.files import read_jsonl, write_jsonl
 from rest_train.run.loop import OUTPUTS, Loop, iteration_dir
 from rest_train.reports.rest import write_rest_report
 
@@ -160,16 +160,8 @@ class RestLoop(Loop):
         self._stage(iteration, "checkpoint", lambda path: self._improve(previous, directory, path, iteration))
         return self._evaluate(iteration, str(directory / OUTPUTS["checkpoint"]))
 
-    def _evaluate(self, iteration: int, model_path: str) -> dict[str, Any]:
-        directory = iteration_dir(self.root, iteration)
-        self._stage(iteration, "eval_samples", lambda path: self._sample(
-            model_path, self.eval_problems, self.config.eval_samples, path, self._seed(iteration, "eval_samples"),
-            self.graders.exact()))
-        self._stage(iteration, "eval_verdicts", lambda path: self._grade_fresh(directory, path))
-        self._stage(iteration, "metrics", lambda path: self._metrics(iteration, model_path, directory, path))
-        return read_json(directory / OUTPUTS["metrics"])
-
-    def _grade_fresh(self, directory: Path, output: Path) -> None:
+    def _grade_held_out(self, directory: Path, output: Path) -> None:
+        """The exact verdicts (pass@k) and, from a separate reward source, the rewards of the held-out samples."""
         samples = directory / OUTPUTS["eval_samples"]
         if self.graders.separate:
             self._grade(samples, self.eval_problems, directory / EVAL_REWARDS, self.graders.reward())
