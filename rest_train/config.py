@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Mapping
 
-from rest_verify.errors import RestEmError
-
 from rest_verify.dtypes import DTYPES
+from rest_verify.errors import RestEmError
+from rest_verify.records import HUB_SCHEME, HubDataset
 
 
 class ConfigError(RestEmError, ValueError):
@@ -31,7 +31,8 @@ def _help(text: str, **extra: Any) -> dict[str, Any]:
 @dataclass
 class ModelConfig:
     path: str = field(default="", metadata=_help(
-        "Base checkpoint (a directory `from_pretrained` reads). Relative paths resolve against the config file."))
+        "Base checkpoint: a directory `from_pretrained` reads, relative to the config file, or a hub model "
+        "by name, hf://Qwen/Qwen2.5-Math-1.5B (downloaded into the Hugging Face cache when the run starts)."))
     device: str = field(default="auto", metadata=_help(
         "Where generation and training run: 'auto' (cuda when available), 'cpu', 'cuda' or 'cuda:N'."))
     dtype: str = field(default="auto", metadata=_help(
@@ -48,9 +49,18 @@ class DataConfig:
         "Registered task that loads problems and formats prompts (`rest-em plugins` lists them), e.g. "
         "math_jsonl, gsm8k_jsonl, apps, arith."))
     train_path: str | None = field(default=None, metadata=_help(
-        "Training problems (the E-step samples solutions for these). Relative to the config file."))
+        "Training problems (the E-step samples solutions for these): a file or folder relative to the config "
+        "file, or a data set by name, hf://openai/gsm8k (a local folder in the hub's layout: hf://./gsm8k)."))
     eval_path: str | None = field(default=None, metadata=_help(
-        "Held-out problems for pass@k / maj@k. Relative to the config file."))
+        "Held-out problems for pass@k / maj@k, as train_path."))
+    train_name: str | None = field(default=None, metadata=_help(
+        "hf:// train_path only: the data set's config name (openai/gsm8k: 'main'; None: its default)."))
+    eval_name: str | None = field(default=None, metadata=_help("hf:// eval_path only: as train_name."))
+    train_split: str = field(default="train", metadata=_help("hf:// train_path only: the split to read."))
+    eval_split: str = field(default="test", metadata=_help("hf:// eval_path only: the split to read."))
+    train_revision: str | None = field(default=None, metadata=_help(
+        "hf:// train_path only: the data set's git revision (a commit pins the data; None: the main branch)."))
+    eval_revision: str | None = field(default=None, metadata=_help("hf:// eval_path only: as train_revision."))
     train_options: dict[str, Any] = field(default_factory=dict, metadata=_help(
         "Keyword options for the task's load() on the training split, e.g. {exclude = 'math500.jsonl'}."))
     eval_options: dict[str, Any] = field(default_factory=dict, metadata=_help(
@@ -59,6 +69,20 @@ class DataConfig:
         "Use only the first N training problems (None: all).", minimum=1))
     eval_limit: int | None = field(default=None, metadata=_help(
         "Use only the first N held-out problems (None: all).", minimum=1))
+
+    def source(self, split: Literal["train", "eval"], *, streaming: bool = False) -> str | None:
+        """What the task's load() reads for `split`: the path, or for hf:// the data set with its config
+        name, split and revision (`streaming`: rows as they arrive, for a look at the first few)."""
+        path = getattr(self, f"{split}_path")
+        if not is_hub_path(path):
+            return path
+        return HubDataset(path[len(HUB_SCHEME):], name=getattr(self, f"{split}_name"),
+                          split=getattr(self, f"{split}_split"), revision=getattr(self, f"{split}_revision"),
+                          streaming=streaming).url()
+
+
+def is_hub_path(path: str | None) -> bool:
+    return path is not None and path.startswith(HUB_SCHEME)
 
 
 @dataclass
@@ -282,12 +306,19 @@ def resolve_paths(config: RunConfig, base: Path) -> RunConfig:
         candidate = Path(value).expanduser()
         return str(candidate if candidate.is_absolute() else (base / candidate).resolve())
 
+    def data(value: str | None) -> str | None:
+        """A local folder named by hf:// (`hf://./gsm8k`) resolves as any path; a hub name stays a name."""
+        if not is_hub_path(value):
+            return absolute(value)
+        repo = value[len(HUB_SCHEME):]
+        return f"{HUB_SCHEME}{absolute(repo)}" if repo.startswith(".") else value
+
     return dataclasses.replace(
         config,
         output_dir=absolute(config.output_dir),
-        model=dataclasses.replace(config.model, path=absolute(config.model.path)),
-        data=dataclasses.replace(config.data, train_path=absolute(config.data.train_path),
-                                 eval_path=absolute(config.data.eval_path)),
+        model=dataclasses.replace(config.model, path=data(config.model.path) or ""),
+        data=dataclasses.replace(config.data, train_path=data(config.data.train_path),
+                                 eval_path=data(config.data.eval_path)),
         train=dataclasses.replace(config.train, deepspeed=absolute(config.train.deepspeed)),
         tracking=dataclasses.replace(config.tracking, dir=absolute(config.tracking.dir)),
     )
@@ -327,8 +358,25 @@ def validate(config: RunConfig) -> None:
         raise ConfigError("train.deepspeed and train.trainer_args.deepspeed are both set; keep one")
     if len(set(config.tracking.report_to)) != len(config.tracking.report_to):
         raise ConfigError(f"tracking.report_to names a tracker twice: {config.tracking.report_to}")
+    _validate_data(config.data)
     if config.mode == "rest":
         _validate_rest(config.rest)
+
+
+def _validate_data(data: DataConfig) -> None:
+    """The hub fields belong to an hf:// path; the path names only the data set, its options are fields."""
+    for split, default_split in (("train", "train"), ("eval", "test")):
+        path = getattr(data, f"{split}_path")
+        set_fields = [f"data.{split}_{key}" for key in ("name", "revision") if getattr(data, f"{split}_{key}")]
+        if getattr(data, f"{split}_split") != default_split:
+            set_fields.append(f"data.{split}_split")
+        if is_hub_path(path):
+            if "?" in path:
+                raise ConfigError(f"data.{split}_path: {path!r} carries options; set data.{split}_name, "
+                                  f"data.{split}_split and data.{split}_revision instead")
+        elif set_fields:
+            raise ConfigError(f"{set_fields[0]} applies only to a data set by name (data.{split}_path = "
+                              f"'hf://...'), but data.{split}_path is {path!r}")
 
 
 def _validate_rest(rest: RestConfig) -> None:

@@ -3,7 +3,9 @@
 The mistakes a real run otherwise shows only after its model has loaded and sampled (a wrong column, a
 missing chat template, a misspelt verifier option, a LoRA target that is not there, a tracker that cannot
 write) are each one line naming the field. Checks that need an earlier one (the verifier needs the task's
-problems) are skipped with a note when it failed.
+problems) are skipped with a note when it failed. A hub data set or model cannot be looked at while the hub
+cannot be reached (HF_HUB_OFFLINE=1, no network): its check says `skipped` and why, never passes silently,
+and every check that does not need it still runs.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any, Callable, Iterator
 
 from rest_train.config import RunConfig
 from rest_train.generation.chat import ChatFormat
+from rest_train.models.hub import hub_unreachable, is_hub_model, local_model
 from rest_train.run import tracking
 from rest_train.run.graders import role_verifiers
 from rest_train.training import adapters
@@ -25,6 +28,11 @@ from rest_verify.plugins import get_generator_factory, get_task
 
 PROBLEMS = 3  # read from each split: enough to see the columns map, cheap on any data set
 BACKEND_MODULES = {"vllm": "vllm", "openai": "httpx"}  # a backend's factory is built lazily: its import is the check
+OK, FAILED, SKIPPED = "ok", "failed", "skipped"
+
+
+class Skipped(Exception):
+    """A check that cannot be made here; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -46,41 +54,79 @@ class _Checks:
         self.task: Any = None
         self.problems: list[Problem] = []
 
-    def run(self, name: str, action: Callable[[], str], needs: Any = True) -> None:
-        if not needs:
-            self.results.append(Check(name, "skipped", "an earlier check failed"))
+    def run(self, name: str, action: Callable[[], str], after: str | None = None) -> None:
+        """Record `action`'s line; skipped when the check it needs (`after`) failed. After a skipped one the
+        action runs and checks what it can without it."""
+        needed = self.status(after)
+        if needed is not None and needed.status == FAILED:
+            self.results.append(Check(name, SKIPPED, f"needs {after}: an earlier check failed"))
             return
         try:
-            self.results.append(Check(name, "ok", action()))
+            self.results.append(Check(name, OK, action()))
+        except Skipped as exc:
+            self.results.append(Check(name, SKIPPED, str(exc)))
         except (RestEmError, OSError) as exc:
-            self.results.append(Check(name, "failed", str(exc).strip().splitlines()[0]))
+            self.results.append(Check(name, FAILED, str(exc).strip().splitlines()[0]))
+
+    def status(self, name: str | None) -> Check | None:
+        return next((result for result in self.results if result.name == name), None)
 
     def model(self) -> str:
-        path = Path(self.config.model.path)
         if not self.config.model.path:
             raise RestEmError("model.path is required: the base checkpoint to start from")
+        if is_hub_model(self.config.model.path):
+            return self.hub_model()
+        path = Path(local_model(self.config.model.path))
         if not (path / "config.json").exists():
             raise RestEmError(f"model.path: {path} holds no config.json (a from_pretrained checkpoint folder)")
         return str(path)
+
+    def hub_model(self) -> str:
+        """A hub id is looked up (its config.json fetched into the cache) when the hub answers."""
+        repo = self.config.model.path[len("hf://"):]
+        reason = hub_unreachable()
+        if reason is not None:
+            raise Skipped(f"hub model {repo}: hub not reachable offline ({reason})")
+        from huggingface_hub import hf_hub_download
+
+        try:
+            hf_hub_download(repo, "config.json")
+        except Exception as exc:  # not found, gated, no network: huggingface_hub raises many types
+            raise RestEmError(f"model.path: hub model {repo!r} has no readable config.json "
+                              f"({str(exc).strip().splitlines()[0]})") from None
+        return f"hub model {repo} (config.json read)"
 
     def read_task(self) -> str:
         data = self.config.data
         if not data.task:
             raise RestEmError("data.task is required: a registered task (see `rest-em plugins`)")
         self.task = get_task(data.task)
-        counts = []
-        for split, path, options in (("train", data.train_path, data.train_options),
-                                     ("eval", data.eval_path, data.eval_options)):
-            problems = list(_first(self.task.load(path, **options), PROBLEMS))
+        counts, offline = [], []
+        for split, options in (("train", data.train_options), ("eval", data.eval_options)):
+            path = getattr(data, f"{split}_path")
+            reason = hub_unreachable() if _on_hub(path) else None
+            if reason is not None:
+                offline.append((f"{split} {path}", reason))
+                continue
+            problems = list(_first(self.task.load(data.source(split, streaming=True), **options), PROBLEMS))
             if not problems:
                 raise RestEmError(f"data.{split}_path: task {data.task!r} read no problem from {path!r}")
             self.problems.extend(problems)
             counts.append(f"{split} {len(problems)}")
+        if offline:
+            read = f"; read the first problems of {', '.join(counts)}" if counts else ""
+            raise Skipped(f"hub not reachable offline ({offline[0][1]}): "
+                          f"{', '.join(name for name, _ in offline)}{read}")
         return f"task {data.task!r} read the first problems ({', '.join(counts)})"
 
     def prompt(self) -> str:
+        if not self.problems:
+            raise Skipped(f"no problem to format: data skipped ({self.status('data').detail})")
         problem = self.problems[0]
         if self.config.chat.template:
+            if self.status("model").status == SKIPPED:
+                raise Skipped(f"the chat template is the model's, and model was not checked "
+                              f"({self.status('model').detail})")
             text = ChatFormat.for_model(self.config.model.path, self.config.chat).render(problem.prompt)
             how = "the tokenizer's chat template"
         else:
@@ -93,6 +139,8 @@ class _Checks:
         verifiers = role_verifiers(self.config, getattr(self.task, "verifier", None))
         grader = verifiers.exact or verifiers.reward
         solved = [problem for problem in self.problems if isinstance(problem.meta.get("solution"), str)]
+        if not self.problems:
+            return f"{grader.name} built with its options (no problem read to grade its reference solution)"
         if not solved:
             return f"{grader.name} built with its options (the task offers no reference solution to grade)"
         verdicts = [grader.verify(problem, problem.meta["solution"]) for problem in solved]
@@ -109,12 +157,19 @@ class _Checks:
         get_generator_factory(backend)
         module = BACKEND_MODULES.get(backend)
         if module is not None and importlib.util.find_spec(module) is None:
-            raise RestEmError(f"generation.backend {backend!r} needs the {module} package")
+            # Said, not failed: a config is often checked away from the GPU machine that has the package.
+            raise Skipped(f"backend {backend!r} is registered; its package {module} is not installed here "
+                          f"(pip install 'rest-em[{backend}]' where the run goes)")
         return f"backend {backend!r} is registered (its options are checked when it starts)"
 
     def lora(self) -> str:
         if self.config.train.peft is None:
             return "full fine-tuning"
+        model = self.status("model")
+        if model is not None and model.status == SKIPPED:
+            adapters.lora_config(self.config.train.peft)
+            raise Skipped(f"LoRA fields are valid; the targets need the model, which was not checked "
+                          f"({model.detail})")
         adapters.check_targets(self.config.model.path, self.config.train.peft)
         return "every LoRA target matches a module"
 
@@ -136,13 +191,18 @@ def check(config: RunConfig) -> list[Check]:
     checks = _Checks(config)
     checks.run("model", checks.model)
     checks.run("data", checks.read_task)
-    checks.run("prompt", checks.prompt, needs=checks.problems)
-    checks.run("verifier", checks.verifier, needs=checks.problems)
+    checks.run("prompt", checks.prompt, after="data")
+    checks.run("verifier", checks.verifier, after="data")
     checks.run("generator", checks.generator)
-    checks.run("train.peft", checks.lora, needs=checks.results[0].status == "ok")
+    checks.run("train.peft", checks.lora, after="model")
     checks.run("tracking", checks.trackers)
     checks.run("output", checks.output)
     return checks.results
+
+
+def _on_hub(path: str | None) -> bool:
+    """An hf:// path naming a hub data set (a local folder in the hub's layout needs no network)."""
+    return is_hub_model(path)
 
 
 def _first(problems: Iterator[Problem], count: int) -> Iterator[Problem]:

@@ -23,6 +23,7 @@ the checkpoint stage alone runs on every rank, which all train it together.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import platform
@@ -52,6 +53,7 @@ from rest_train.run.overlap import sample_and_grade
 from rest_train.reports.rest_em import write_report
 from rest_train.run.resume import JournaledGenerator, journal_path
 from rest_train.run.tracking import Tracking
+from rest_train.models.hub import local_model
 
 log = logging.getLogger("rest_train")
 
@@ -89,6 +91,9 @@ class Loop:
             raise ConfigError("model.path is required: the base checkpoint to start from")
         if not config.data.task:
             raise ConfigError("data.task is required: a registered task (see `rest-em plugins`)")
+        # A hub model id becomes its snapshot folder (named by commit), which run.json then records.
+        config = dataclasses.replace(config, model=dataclasses.replace(config.model,
+                                                                       path=local_model(config.model.path)))
         self.config = config
         self.root = Path(config.output_dir)
         self.stage_hook = stage_hook
@@ -115,10 +120,10 @@ class Loop:
             self.root.mkdir(parents=True, exist_ok=True)
             self._record_run()
         data = self.config.data
-        self.train_problems = self._load(data.train_path, data.train_options, data.train_limit, "training")
+        self.train_problems = self._load(data.source("train"), data.train_options, data.train_limit, "training")
         if self.ranks.is_main:
             write_jsonl(self.root / RUN_PROBLEMS, (problem.to_dict() for problem in self.train_problems))
-        self.eval_problems = self._load(data.eval_path, data.eval_options, data.eval_limit, "held-out")
+        self.eval_problems = self._load(data.source("eval"), data.eval_options, data.eval_limit, "held-out")
         tracking = Tracking.open(self.config, enabled=self.ranks.is_main)
         try:
             results = [self._evaluate(0, self.config.model.path)]

@@ -10,7 +10,8 @@ import pyarrow.parquet as pyarrow_parquet
 import pytest
 
 from rest_verify.errors import InvalidRecordError, RestEmError
-from rest_verify.records import read_records
+from rest_verify.records import HubDataset, is_hub_id, read_records
+from rest_verify.testing.datasets import hub_dataset_folder
 
 
 def rows_and_places(path):
@@ -80,3 +81,39 @@ def test_parquet_without_datasets_says_what_to_install(tmp_path, monkeypatch):
     pyarrow_parquet.write_table(pyarrow.Table.from_pylist([{"a": 1}]), path)
     with pytest.raises(RestEmError, match=r"^reading .*table.parquet needs the `datasets` package: pip install datasets$"):
         list(read_records(path))
+
+
+@pytest.fixture
+def datasets_cache(tmp_path, monkeypatch):
+    """`datasets` offline, its cache in the test's folder."""
+    import datasets
+
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path / "cache")
+    return tmp_path
+
+
+def test_a_data_set_by_name_reads_one_split_of_one_config_and_names_its_rows(datasets_cache):
+    root = hub_dataset_folder(datasets_cache / "gsm8k", {"train": [{"q": "a"}, {"q": "b"}], "test": [{"q": "c"}]}, "main")
+    url = HubDataset(str(root), name="main", split="train").url()
+    assert url == f"hf://{root}?name=main&split=train"
+    where = f"hf://{root} (main, split train)"
+    assert rows_and_places(url) == [({"q": "a"}, f"{where}:row 1", "train/1"), ({"q": "b"}, f"{where}:row 2", "train/2")]
+    streamed = HubDataset(str(root), name="main", split="test", streaming=True).url()
+    assert rows_and_places(streamed) == [({"q": "c"}, f"hf://{root} (main, split test):row 1", "test/1")]
+
+
+def test_a_data_set_that_cannot_be_read_is_one_line_naming_it(datasets_cache, monkeypatch):
+    root = hub_dataset_folder(datasets_cache / "plain", {"train": [{"q": "a"}]})
+    with pytest.raises(InvalidRecordError, match=r"\(split valid\): cannot be loaded \(Unknown split"):
+        list(read_records(HubDataset(str(root), split="valid").url()))
+    with pytest.raises(InvalidRecordError, match="unknown option 'spilt'"):
+        list(read_records(f"hf://{root}?spilt=train"))
+    monkeypatch.setitem(sys.modules, "datasets", None)
+    with pytest.raises(RestEmError, match="needs the `datasets` package: pip install datasets"):
+        list(read_records(f"hf://{root}"))
+
+
+def test_hub_ids_are_told_from_paths():
+    assert is_hub_id("openai/gsm8k") and is_hub_id("gsm8k") and is_hub_id("Qwen/Qwen2.5-Math-1.5B")
+    assert not any(map(is_hub_id, ["/data/gsm8k", "./gsm8k", "../x/y", "a/b/c", "a/../b"]))

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 
+import datasets
 import pytest
 from click.testing import CliRunner
 
 from rest_train.models.tiny import save_random_model
 from rest_verify.cli import main
+from rest_verify.testing.datasets import hub_dataset_folder
 
 from tests.train.test_cli import CONFIG, FIXTURES
 
@@ -57,3 +60,38 @@ def test_each_mistake_is_one_line_naming_its_field_and_exit_2(folder, change, li
     failed = [text for text in result.output.splitlines() if text.startswith("failed")]
     assert len(failed) == 1 and failed[0].startswith(line), result.output
     assert "Traceback" not in result.output
+
+
+def test_a_local_data_set_in_the_hub_layout_is_read_through_the_hub_path(folder, monkeypatch):
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", folder / "cache")
+    rows = [json.loads(line) for line in (folder / "math500_sample.jsonl").read_text().splitlines()]
+    hub_dataset_folder(folder / "MATH-500", {"test": rows})
+    result = check(folder, CONFIG.format(init_from="base").replace(
+        'eval_path = "math500_sample.jsonl"', 'eval_path = "hf://./MATH-500"'))
+    assert result.exit_code == 0, result.output
+    assert "ok      data: task 'math_jsonl' read the first problems (train 3, eval 3)" in result.output
+
+
+def test_offline_a_hub_data_set_and_model_are_skipped_saying_why_and_the_rest_is_checked(folder, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    result = check(folder, CONFIG.format(init_from="base").replace('path = "model"', 'path = "hf://Qwen/Qwen2.5-0.5B"')
+                   .replace('eval_path = "math500_sample.jsonl"', 'eval_path = "hf://HuggingFaceH4/MATH-500"')
+                   .replace('[eval]', '[train.peft]\nr = 4\n\n[eval]'))
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert ("skipped model: hub model Qwen/Qwen2.5-0.5B: hub not reachable offline (HF_HUB_OFFLINE=1)" in lines)
+    assert ("skipped data: hub not reachable offline (HF_HUB_OFFLINE=1): eval hf://HuggingFaceH4/MATH-500; "
+            "read the first problems of train 3") in lines
+    assert "ok      verifier: math built with its options and accepts the task's 3 reference solutions" in lines
+    assert any(line.startswith("skipped train.peft: LoRA fields are valid; the targets need the model") for line in lines)
+    assert lines[-1] == "config ok"
+
+
+def test_offline_a_bad_lora_field_still_fails_without_the_model(folder, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    result = check(folder, CONFIG.format(init_from="base").replace('path = "model"', 'path = "hf://Qwen/Qwen2.5-0.5B"')
+                   .replace('[eval]', '[train.peft]\nrank = 4\n\n[eval]'))
+    assert result.exit_code == 2, result.output
+    assert [line for line in result.output.splitlines() if line.startswith("failed")] == [
+        line for line in result.output.splitlines() if line.startswith("failed  train.peft: train.peft.rank")]

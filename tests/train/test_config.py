@@ -135,3 +135,24 @@ def test_every_field_is_documented():
 def test_round_trip_through_a_dict():
     config = from_dict({"iterations": 1, "train": {"epochs": 3}})
     assert from_dict(config.to_dict()) == config
+
+
+def test_hub_names_stay_names_and_local_folders_resolve(tmp_path):
+    (tmp_path / "run.toml").write_text(
+        '[model]\npath = "hf://Qwen/Qwen2.5-Math-1.5B"\n[data]\ntask = "gsm8k_jsonl"\n'
+        'train_path = "hf://openai/gsm8k"\ntrain_name = "main"\neval_path = "hf://./gsm8k"\n')
+    config = load_config(tmp_path / "run.toml")
+    assert config.model.path == "hf://Qwen/Qwen2.5-Math-1.5B"
+    assert config.data.train_path == "hf://openai/gsm8k" and config.data.eval_path == f"hf://{tmp_path / 'gsm8k'}"
+    assert config.data.source("train") == "hf://openai/gsm8k?name=main&split=train"
+    assert config.data.source("eval", streaming=True) == f"hf://{tmp_path / 'gsm8k'}?split=test&streaming=1"
+
+
+@pytest.mark.parametrize("data, message", [
+    ({"train_path": "train.jsonl", "train_name": "main"}, "data.train_name applies only to a data set by name"),
+    ({"eval_path": "test.jsonl", "eval_split": "valid"}, "data.eval_split applies only to a data set by name"),
+    ({"train_path": "hf://openai/gsm8k?split=test"}, r"data.train_path: 'hf://openai/gsm8k\?split=test' carries options"),
+])
+def test_hub_fields_belong_to_an_hf_path(data, message):
+    with pytest.raises(ConfigError, match=message):
+        from_dict({"data": {"task": "gsm8k_jsonl", **data}})

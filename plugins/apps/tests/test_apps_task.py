@@ -13,6 +13,7 @@ from apps_testdata import FIXTURES, rows
 from rest_em_apps import AppsVerifier, parse_reference
 from rest_em_apps.task import AppsTask
 from rest_verify.errors import InvalidRecordError
+from rest_verify.testing.datasets import hub_dataset_folder
 from rest_verify.plugins import PINNING_VARIABLE, get_task, get_verifier, reset_registry
 from rest_verify.types import Status
 
@@ -159,3 +160,22 @@ def test_a_call_based_row_cannot_be_a_cpp_problem(tmp_path):
     with pytest.raises(InvalidRecordError, match=r"call\.jsonl:1: a call-based problem \(fn_name\) cannot be "
                                                  r"answered in cpp"):
         list(AppsTask(name="apps-cpp", language="cpp").load(path))
+
+
+def test_the_hub_layouts_of_apps_and_code_contests_load(tmp_path, monkeypatch):
+    """codeparrot/apps keeps `input_output` and `solutions` as JSON text and `problem_id` as a number;
+    deepmind/code_contests keeps its tests as {input, output} lists and its limits as structs."""
+    import datasets
+
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path / "cache")
+    apps_row = {**STDIN_ROW, "input_output": json.dumps(STDIN_ROW["input_output"]), "solutions": json.dumps(["print(3)"]),
+                "url": "https://codeforces.com/problemset/problem/1/A", "starter_code": ""}
+    apps = hub_dataset_folder(tmp_path / "apps", {"test": [apps_row]})
+    [problem] = AppsTask().load(f"hf://{apps}?split=test")
+    assert problem.id == "7" and problem.reference == {"inputs": ["1 2", "5 5\n"], "outputs": ["3", "10\n"]}
+    contest_row = {**CODECONTESTS_ROW, "time_limit": {"seconds": 2, "nanos": 500000000},
+                   "memory_limit_bytes": 256 << 20, "cf_tags": ["math"]}
+    contests = hub_dataset_folder(tmp_path / "code_contests", {"valid": [contest_row]})
+    [problem] = AppsTask(language="cpp").load(f"hf://{contests}?split=valid")
+    assert problem.id == "1_A. Double" and problem.reference == {"inputs": ["2\n", "5\n"], "outputs": ["4\n", "10\n"]}
+    assert problem.meta["time_limit_seconds"] == 2.5 and problem.meta["memory_limit_mb"] == 256

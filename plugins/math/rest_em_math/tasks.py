@@ -1,6 +1,7 @@
 """The MATH and GSM8K tasks: loaders for the standard files and the few-shot prompts that go with them.
 
-Rows are read by the core's `read_records` (JSONL, JSON, parquet, or MATH's folder tree), so a bad row is
+Rows are read by the core's `read_records` (JSONL, JSON, parquet, MATH's folder tree, or a data set by name,
+`hf://HuggingFaceH4/MATH-500`, whose columns are the files' own), so a bad row is
 reported by file and line as everywhere in rest-em. Each data set is graded by one verifier:
 
 - MATH by `math`: its answers are LaTeX (fractions, radicals, intervals, matrices) and need symbolic
@@ -20,7 +21,7 @@ from typing import Iterator
 
 from rest_verify import Problem
 from rest_verify.errors import InvalidRecordError
-from rest_verify.records import read_records
+from rest_verify.records import HUB_SCHEME, read_records
 
 from rest_em_math.extract import extract_math_answer
 
@@ -76,11 +77,10 @@ class MathJsonlTask:
     stop = ("\n\nProblem:",)
 
     def load(self, path: str | Path, *, exclude: str | None = None) -> Iterator[Problem]:
-        path = Path(path)
         skipped: set[str] = set()
         if exclude:
-            excluded = Path(exclude) if Path(exclude).is_absolute() else path.parent / exclude
-            skipped = {_normalised(str(record.row.get("problem", ""))) for record in read_records(excluded)}
+            skipped = {_normalised(str(record.row.get("problem", "")))
+                       for record in read_records(_beside(path, exclude))}
         for record in read_records(path):
             row = record.row
             if not isinstance(row.get("problem"), str):
@@ -102,6 +102,16 @@ class MathJsonlTask:
 
     def format_prompt(self, problem: Problem) -> str:
         return _few_shot(MATH_SHOTS, "Problem", "Solution", problem.prompt)
+
+
+def _beside(path: str | Path, other: str) -> str | Path:
+    """`other` as given when absolute or a data set by name (`hf://...`), else relative to `path`'s folder."""
+    if other.startswith(HUB_SCHEME) or Path(other).is_absolute():
+        return other
+    if str(path).startswith(HUB_SCHEME):
+        raise InvalidRecordError(f"exclude {other!r}: a relative path has no folder to resolve against "
+                                 f"when the problems are {path}; give an absolute path or an hf:// data set")
+    return Path(path).parent / other
 
 
 class Gsm8kJsonlTask:
