@@ -11,10 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
-from rest_em_apps.languages import LANGUAGES
 from rest_em_apps.reference import InvalidReference, TestSuite, parse_reference
 from rest_verify import Problem
 from rest_verify.errors import InvalidRecordError
+from rest_verify.languages import Language, find_language, registered_languages
 from rest_verify.records import Record, read_records
 
 _TEST_FIELDS = ("input_output", "public_tests", "private_tests", "generated_tests")
@@ -27,7 +27,7 @@ class AppsTask:
 
     The reference is the parsed test suite as a plain JSON object, `{"inputs", "outputs", "fn_name"?}`:
     `input_output` given as JSON text is decoded, CodeContests splits are merged, lists of lines joined.
-    `language` (a key of `LANGUAGES`) goes into every problem's `meta["language"]`, so the verifier runs
+    `language` (a registered language's name) goes into every problem's `meta["language"]`, so the verifier runs
     that language; the prompt ends inside an opened code block of it, so the completion is the program
     itself and the closing fence stops generation.
     """
@@ -36,19 +36,21 @@ class AppsTask:
     stop = ("\n```", "\nQUESTION:")
 
     def __init__(self, name: str = "apps", language: str = "python"):
-        if language not in LANGUAGES:
-            raise ValueError(f"unknown language {language!r}; known: {', '.join(sorted(LANGUAGES))}")
+        if not isinstance(language, str) or not language.strip():
+            raise ValueError(f"language must be a language's name, got {language!r}")
         self.name = name
         self.language = language
 
     def load(self, path: str | Path) -> Iterator[Problem]:
+        language = self._language()
         for record in read_records(path):
-            yield _problem(record, self.language)
+            yield _problem(record, language)
 
     def format_prompt(self, problem: Problem) -> str:
         starter = str(problem.meta.get("starter_code") or "")
         parts = [f"QUESTION:\n{problem.prompt.rstrip()}"]
-        fence = LANGUAGES[self.language].fences[0]
+        language = self._language()
+        fence = language.fences[0] if language.fences else language.name
         if starter.strip() and starter.strip() not in problem.prompt:
             parts.append(f"Starter code:\n```{fence}\n{starter.rstrip()}\n```")
         fn_name = problem.meta.get("fn_name")
@@ -61,7 +63,16 @@ class AppsTask:
         return "\n\n".join(parts) + f"\n\nANSWER:\n```{fence}\n"
 
 
-def _problem(record: Record, language: str) -> Problem:
+    def _language(self) -> Language:
+        """The task's language, looked up when used: the task is built while plugins load."""
+        language = find_language(self.language)
+        if language is None:
+            known = ", ".join(sorted(registered_languages())) or "none"
+            raise ValueError(f"task {self.name!r}: unknown language {self.language!r}; known: {known}")
+        return language
+
+
+def _problem(record: Record, language: Language) -> Problem:
     row = record.row
     question = row.get("question", row.get("description"))
     if not isinstance(question, str) or not question.strip():
@@ -75,14 +86,15 @@ def _problem(record: Record, language: str) -> Problem:
         suite = parse_reference(tests)
     except InvalidReference as exc:
         raise InvalidRecordError(f"{record.where}: {exc}") from None
-    if suite.call_based and not LANGUAGES[language].call_based:
-        raise InvalidRecordError(f"{record.where}: a call-based problem (fn_name) cannot be answered in {language}")
+    if suite.call_based and not language.call_based:
+        raise InvalidRecordError(f"{record.where}: a call-based problem (fn_name) cannot be answered in "
+                                 f"{language.name}")
     problem_id = row.get("problem_id", row.get("name"))
     return Problem(
         id=str(problem_id) if problem_id not in (None, "") else record.default_id,
         prompt=question, reference=_reference(suite), domain="code",
         meta={"starter_code": starter or "", "fn_name": suite.fn_name, "difficulty": row.get("difficulty"),
-              "language": language, **_contest_limits(row)})
+              "language": language.name, **_contest_limits(row)})
 
 
 def _contest_limits(row: Mapping[str, Any]) -> dict[str, Any]:
