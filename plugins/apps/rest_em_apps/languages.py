@@ -20,7 +20,17 @@ CPP = Language("cpp", "solution.cpp", ("./solution",), fences=("cpp", "c++", "cx
                version_command=("g++", "--version"),
                compile=CompileStep(("g++", "-std=gnu++17", "-O2", "-pipe", "-o", "solution", "solution.cpp")))
 
-BUILTIN_LANGUAGES = (PYTHON, CPP)
+# The JVM: the serial collector (one CPU per sandbox) and no shared-memory perf file; the heap may take
+# 60% of the container's memory, whose cgroup bounds it (a JVM reserves far more address space than it
+# uses, so no RLIMIT_AS); deep recursion gets a 64 MiB main-thread stack. The public class must be Main.
+JVM_FLAGS = ("-XX:+UseSerialGC", "-XX:-UsePerfData", "-XX:MaxRAMPercentage=60", "-Xss64m")
+JAVA = Language("java", "Main.java", ("java", *JVM_FLAGS, "-cp", ".", "Main"), fences=("java",),
+                packages=("openjdk-17-jdk-headless",), version_command=("javac", "-version"),
+                compile=CompileStep(("javac", *(f"-J{flag}" for flag in JVM_FLAGS[:3]), "-encoding", "UTF-8",
+                                     "-nowarn", "Main.java"), seconds=30.0, memory_mb=1024),
+                memory_mb=1024, limit_address_space=False)
+
+BUILTIN_LANGUAGES = (PYTHON, CPP, JAVA)
 
 # Starts the harness inside the sandbox; the harness itself is always Python.
 HARNESS_FILE = "harness.py"
