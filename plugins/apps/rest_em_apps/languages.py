@@ -30,7 +30,13 @@ JAVA = Language("java", "Main.java", ("java", *JVM_FLAGS, "-cp", ".", "Main"), f
                                      "-nowarn", "Main.java"), seconds=30.0, memory_mb=1024),
                 memory_mb=1024, limit_address_space=False)
 
-BUILTIN_LANGUAGES = (PYTHON, CPP, JAVA)
+# Node: `--check` parses without running, so a syntax error is a compile error, as in other languages.
+JAVASCRIPT = Language("javascript", "solution.js", ("node", "solution.js"), fences=("javascript", "js", "node"),
+                      aliases=("nodejs",), packages=("nodejs",), version_command=("node", "--version"),
+                      compile=CompileStep(("node", "--check", "solution.js"), seconds=10.0, memory_mb=512),
+                      limit_address_space=False)
+
+BUILTIN_LANGUAGES = (PYTHON, CPP, JAVA, JAVASCRIPT)
 
 # Starts the harness inside the sandbox; the harness itself is always Python.
 HARNESS_FILE = "harness.py"
