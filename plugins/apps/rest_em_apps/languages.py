@@ -36,7 +36,16 @@ JAVASCRIPT = Language("javascript", "solution.js", ("node", "solution.js"), fenc
                       compile=CompileStep(("node", "--check", "solution.js"), seconds=10.0, memory_mb=512),
                       limit_address_space=False)
 
-BUILTIN_LANGUAGES = (PYTHON, CPP, JAVA, JAVASCRIPT)
+# Go builds need a home, a GOPATH and a build cache: all in the work dir. Outside modules (one file, no
+# go.mod), without cgo (no C compiler run), one thread of parallelism like the sandbox's one CPU.
+GO = Language("go", "solution.go", ("./solution",), fences=("go", "golang"), packages=("golang-go",),
+              version_command=("go", "version"),
+              compile=CompileStep(("go", "build", "-o", "solution", "solution.go"), seconds=30.0, memory_mb=1024),
+              environment={"HOME": "{workdir}", "GOPATH": "{workdir}/.go", "GOCACHE": "{workdir}/.cache/go-build",
+                           "GO111MODULE": "off", "CGO_ENABLED": "0", "GOMAXPROCS": "1"},
+              limit_address_space=False)
+
+BUILTIN_LANGUAGES = (PYTHON, CPP, JAVA, JAVASCRIPT, GO)
 
 # Starts the harness inside the sandbox; the harness itself is always Python.
 HARNESS_FILE = "harness.py"
