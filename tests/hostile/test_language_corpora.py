@@ -23,7 +23,7 @@ from rest_verify.types import Problem, Status
 pytestmark = pytest.mark.docker
 
 HERE = Path(__file__).parent
-LANGUAGES = {"java": ".java", "javascript": ".js", "go": ".go"}
+LANGUAGES = {"java": ".java", "javascript": ".js", "go": ".go", "rust": ".rs"}
 KINDS = {"correct", "wrong", "compile", "slow", "crash", "hostile"}
 ATTACKS = {"fork_bomb", "memory_bomb", "output_flood", "read_host_files", "network"}
 LARGE = [999_999_937 - 7 * i for i in range(100_000)]
@@ -31,7 +31,7 @@ TESTS = [("3\n1 2 3\n", 6), ("1\n-5\n", -5), (f"{len(LARGE)}\n{' '.join(map(str,
 REFERENCE = {"inputs": [given for given, _ in TESTS], "outputs": [f"{total}\n" for _, total in TESTS]}
 
 # The first lines a compile error must show (the compiler's own words), per language.
-COMPILER_SAYS = {"java": "';' expected", "javascript": "SyntaxError", "go": "declared but not used"}
+COMPILER_SAYS = {"java": "';' expected", "javascript": "SyntaxError", "go": "declared but not used", "rust": "cannot move out of `words` because it is borrowed"}
 
 
 def _programs() -> list[tuple[str, str, str, str]]:

@@ -45,7 +45,13 @@ GO = Language("go", "solution.go", ("./solution",), fences=("go", "golang"), pac
                            "GO111MODULE": "off", "CGO_ENABLED": "0", "GOMAXPROCS": "1"},
               limit_address_space=False)
 
-BUILTIN_LANGUAGES = (PYTHON, CPP, JAVA, JAVASCRIPT, GO)
+# rustc alone (no cargo: no crates, nothing to download); LLVM needs more than the default compiler memory.
+RUST = Language("rust", "solution.rs", ("./solution",), fences=("rust", "rs"), packages=("rustc",),
+                version_command=("rustc", "--version"),
+                compile=CompileStep(("rustc", "--edition", "2021", "-O", "-o", "solution", "solution.rs"),
+                                    seconds=30.0, memory_mb=1536))
+
+BUILTIN_LANGUAGES = (PYTHON, CPP, JAVA, JAVASCRIPT, GO, RUST)
 
 # Starts the harness inside the sandbox; the harness itself is always Python.
 HARNESS_FILE = "harness.py"
