@@ -31,7 +31,8 @@ TESTS = [("3\n1 2 3\n", 6), ("1\n-5\n", -5), (f"{len(LARGE)}\n{' '.join(map(str,
 REFERENCE = {"inputs": [given for given, _ in TESTS], "outputs": [f"{total}\n" for _, total in TESTS]}
 
 # The first lines a compile error must show (the compiler's own words), per language.
-COMPILER_SAYS = {"java": "';' expected", "javascript": "SyntaxError", "go": "declared but not used", "rust": "cannot move out of `words` because it is borrowed"}
+COMPILER_SAYS = {"java": "';' expected", "javascript": "SyntaxError", "go": "declared but not used",
+                 "rust": "cannot move out of `words` because it is borrowed"}
 
 
 def _programs() -> list[tuple[str, str, str, str]]:

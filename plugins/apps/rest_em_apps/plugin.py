@@ -1,5 +1,6 @@
-"""Entry point of the `rest-em-apps` distribution: registers the `apps` verifier, the `apps` and
-`apps-cpp` tasks (the same problems, answered in Python or in C++), and the languages it runs."""
+"""Entry point of the `rest-em-apps` distribution: registers the `apps` verifier, the `apps`,
+`codecontests` and `apps-cpp` tasks (the same problems, answered in Python by default, in C++, or in any
+registered language through `language=`), and the languages it runs."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ def register_verifiers(register: Callable[[Any], None]) -> None:
 def register_tasks(register: Callable[[Any], None]) -> None:
     register(AppsTask())
     register(AppsTask(name="apps-cpp", language="cpp"))
+    register(AppsTask(name="codecontests"))
 
 
 @hookimpl
