@@ -46,10 +46,12 @@ GO = Language("go", "solution.go", ("./solution",), fences=("go", "golang"), pac
               limit_address_space=False)
 
 # rustc alone (no cargo: no crates, nothing to download); LLVM needs more than the default compiler memory.
+# Without the standard library's debug information a binary is some 0.5 MB instead of 11: far from the
+# sandbox's 16 MiB file-size limit and its 64 MiB work dir.
 RUST = Language("rust", "solution.rs", ("./solution",), fences=("rust", "rs"), packages=("rustc",),
                 version_command=("rustc", "--version"),
-                compile=CompileStep(("rustc", "--edition", "2021", "-O", "-o", "solution", "solution.rs"),
-                                    seconds=30.0, memory_mb=1536))
+                compile=CompileStep(("rustc", "--edition", "2021", "-O", "-C", "strip=debuginfo", "-o", "solution",
+                                     "solution.rs"), seconds=30.0, memory_mb=1536))
 
 BUILTIN_LANGUAGES = (PYTHON, CPP, JAVA, JAVASCRIPT, GO, RUST)
 
