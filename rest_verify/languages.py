@@ -17,8 +17,6 @@ from typing import Mapping
 
 from rest_verify.errors import PluginError
 
-WORKDIR_PLACEHOLDER = "{workdir}"
-
 
 @dataclass(frozen=True)
 class CompileStep:

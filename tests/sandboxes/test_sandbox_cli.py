@@ -105,7 +105,8 @@ def test_doctor_passes_on_a_working_setup(docker_runtime):
     assert result.exit_code == 0, result.output
     assert "FAIL" not in result.output
     for name in (f"runtime {docker_runtime} registered", "image up to date", "network absent", "read-only root",
-                 "non-root", "memory limit", "process limit", "seccomp profile", "python toolchain", "cpp toolchain"):
+                 "non-root", "memory limit", "process limit", "seccomp profile",
+                 *(f"{language} toolchain" for language in ("python", "cpp", "java", "javascript", "go", "rust"))):
         assert f"OK   {name}" in result.output
     # under gVisor the program must see gVisor's kernel, not the host's
     assert ("OK   gVisor kernel: the program sees kernel 4.4.0" in result.output) == (docker_runtime == "runsc")
