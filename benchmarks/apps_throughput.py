@@ -20,7 +20,8 @@ dockerd has no runsc):
    single process of the host, so other work squeezes the containers far more than the process backend.
 
     python benchmarks/apps_throughput.py [--data ../shared/data] [--limit 400] [--runs 3] [--repeats 15]
-        [--backends process docker docker+reuse docker+runsc] [--reuse 20]
+        [--backends process docker docker+reuse docker+runsc] [--reuse 20] [--languages python cpp java ...]
+        [--runs 0: the language costs alone, no data needed]
 """
 
 from __future__ import annotations
@@ -46,6 +47,12 @@ ECHO = {
     "python": "print(input())\n",
     "cpp": "```cpp\n#include <iostream>\n#include <string>\nint main() {\n    std::string line;\n"
            "    std::getline(std::cin, line);\n    std::cout << line << '\\n';\n}\n```",
+    "java": "```java\nimport java.io.*;\npublic class Main {\n    public static void main(String[] a) throws IOException {\n"
+            "        System.out.println(new BufferedReader(new InputStreamReader(System.in)).readLine());\n    }\n}\n```",
+    "javascript": "```js\nprocess.stdout.write(require('fs').readFileSync(0, 'utf8'));\n```",
+    "go": "```go\npackage main\n\nimport (\n\t\"io\"\n\t\"os\"\n)\n\nfunc main() {\n\tio.Copy(os.Stdout, os.Stdin)\n}\n```",
+    "rust": "```rust\nfn main() {\n    let mut line = String::new();\n    std::io::stdin().read_line(&mut line).unwrap();\n"
+            "    print!(\"{}\", line);\n}\n```",
 }
 
 
@@ -126,23 +133,11 @@ def language_cost(backend: str, language: str, repeats: int, many: int = 41) -> 
             "start": one - compile_seconds - per_test}
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=Path("../shared/data"))
-    parser.add_argument("--limit", type=int, default=400, help="the first N problems (0: all)")
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--runs", type=int, default=3, help="throughput runs per backend")
-    parser.add_argument("--repeats", type=int, default=15, help="gradings per point of the language costs")
-    parser.add_argument("--backends", nargs="+", choices=list(BACKENDS), default=DEFAULT_BACKENDS)
-    parser.add_argument("--reuse", type=int, default=REUSE, help="submissions per container in docker+reuse")
-    args = parser.parse_args(argv)
-    BACKENDS["docker+reuse"][1]["reuse"] = args.reuse
-
-    print(f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
+def report_throughput(args: argparse.Namespace, backends: list[str]) -> None:
+    """Part 1: every backend grading the reference solutions, `args.runs` times."""
     problems, solutions = load(args.data, args.limit or None)
     print(f"1. {len(problems)} reference solutions, {args.workers} workers, {args.runs} runs; "
           f"docker+reuse: reuse={args.reuse}")
-    backends = available(args.backends)
     runs: dict[str, list[dict]] = {backend: [] for backend in backends}
     for run in range(1, args.runs + 1):
         for backend in backends:
@@ -170,12 +165,30 @@ def main(argv: list[str] | None = None) -> int:
               f"{percentile(per_problem, 0.99) * 1000:10.1f}ms {percentile(per_test, 0.5) * 1000:7.1f}ms "
               f"{percentile(per_test, 0.99) * 1000:7.1f}ms")
 
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=Path("../shared/data"))
+    parser.add_argument("--limit", type=int, default=400, help="the first N problems (0: all)")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--runs", type=int, default=3, help="throughput runs per backend")
+    parser.add_argument("--repeats", type=int, default=15, help="gradings per point of the language costs")
+    parser.add_argument("--backends", nargs="+", choices=list(BACKENDS), default=DEFAULT_BACKENDS)
+    parser.add_argument("--reuse", type=int, default=REUSE, help="submissions per container in docker+reuse")
+    parser.add_argument("--languages", nargs="+", choices=list(ECHO), default=list(ECHO))
+    args = parser.parse_args(argv)
+    BACKENDS["docker+reuse"][1]["reuse"] = args.reuse
+
+    print(f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
+    backends = available(args.backends)
+    if args.runs:
+        report_throughput(args, backends)
     print(f"2. cost per language (median of {args.repeats} gradings of an echo program, 1 and 41 tests)")
-    print(f"   {'backend':12s} {'language':8s} {'compile':>9s} {'start':>9s} {'per test':>9s}")
+    print(f"   {'backend':12s} {'language':10s} {'compile':>9s} {'start':>9s} {'per test':>9s}")
     for backend in backends:
-        for language in ECHO:
+        for language in args.languages:
             cost = language_cost(backend, language, args.repeats)
-            print(f"   {backend:12s} {language:8s} {cost['compile'] * 1000:7.0f}ms {cost['start'] * 1000:7.0f}ms "
+            print(f"   {backend:12s} {language:10s} {cost['compile'] * 1000:7.0f}ms {cost['start'] * 1000:7.0f}ms "
                   f"{cost['per_test'] * 1000:7.1f}ms", flush=True)
     print(f"3. load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     if max(os.getloadavg()) > (os.cpu_count() or 1):

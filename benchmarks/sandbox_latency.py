@@ -19,7 +19,7 @@ import time
 from typing import Callable
 
 from sandboxes.base import ExecRequest
-from sandboxes.image import DEFAULT_IMAGE
+from sandboxes.image import default_image
 
 HARDENED_RUN = ["docker", "run", "--rm", "--network", "none", "--read-only", "--tmpfs",
                 "/work:rw,size=64m,uid=65534,gid=65534", "--cap-drop", "ALL", "--security-opt",
@@ -46,9 +46,10 @@ def percentile(values: list[float], q: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=30)
-    parser.add_argument("--image", default=DEFAULT_IMAGE)
+    parser.add_argument("--image", default=None, help="default: the image of this recipe")
     parser.add_argument("--pause", type=float, default=1.0, help="seconds between warm-pool runs")
     args = parser.parse_args()
+    args.image = args.image or default_image()
     python = shutil.which("python3", path="/usr/bin:/bin") or sys.executable
     request = ExecRequest({}, ["python3", "-c", "pass"])
     rows: dict[str, list[float]] = {}

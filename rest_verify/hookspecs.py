@@ -67,3 +67,17 @@ def register_commands(register: Callable[[Any], None]) -> None:
     A verb registered twice, by two plugins or by a plugin and rest-em itself, is an error naming both
     distributions. `Command` is `rest_verify.Command`.
     """
+
+
+@hookspec
+def register_languages(register: Callable[[Any], None]) -> None:
+    """Called once at load; call `register(Language(...))` for each programming language you provide.
+
+    `Language` is `rest_verify.languages.Language`: its `name` (what `meta["language"]` says), `aliases`,
+    the `fences` of code blocks that hold it, its `source_file`, an optional `CompileStep` (command,
+    time, memory, output cap), the `run` command, the Debian `packages` its toolchain needs (the sandbox
+    image installs every registered language's; its tag changes with them), an `environment` (values
+    may say `{workdir}` for the sandbox's writable tmpfs work dir) and optional per-language memory
+    defaults. Code verifiers (`apps`) look languages up by name or fence tag; a name registered twice is
+    an error naming both distributions.
+    """

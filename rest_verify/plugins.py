@@ -25,9 +25,9 @@ from rest_verify.errors import DuplicateNameError, PluginError, UnknownNameError
 
 ENTRY_POINT_GROUP = "rest_em"
 PINNING_VARIABLE = "REST_EM_PLUGINS"
-KINDS = ("verifiers", "sandboxes", "tasks", "generators", "commands")
+KINDS = ("verifiers", "sandboxes", "tasks", "generators", "commands", "languages")
 SINGULAR = {"verifiers": "verifier", "sandboxes": "sandbox", "tasks": "task", "generators": "generator",
-            "commands": "command"}
+            "commands": "command", "languages": "language"}
 
 # The core's own plugin modules, loaded always and through the ordinary hooks. The rest of the rest-em
 # distribution (its execution and training packages) plugs in through its own `rest_em` entry points,

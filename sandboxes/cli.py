@@ -8,7 +8,7 @@ from __future__ import annotations
 import click
 
 from sandboxes.base import SandboxUnavailable
-from sandboxes.image import DEFAULT_IMAGE, DEFAULT_MIRROR, METHODS
+from sandboxes.image import DEFAULT_MIRROR, METHODS, default_image
 
 
 @click.group()
@@ -17,7 +17,8 @@ def sandbox() -> None:
 
 
 @sandbox.command()
-@click.option("--image", default=DEFAULT_IMAGE, show_default=True, help="Name[:tag] of the image to build.")
+@click.option("--image", default=default_image, show_default="rest-em-sandbox:<recipe hash>",
+              help="Name[:tag] of the image to build.")
 @click.option("--method", type=click.Choice(METHODS), default="auto", show_default=True,
               help="debootstrap: offline from a Debian mirror (root); dockerfile: needs registry access; "
                    "auto: debootstrap when installed and root, else dockerfile.")
@@ -31,7 +32,7 @@ def build(image: str, method: str, mirror: str, force: bool) -> None:
 
 
 @sandbox.command()
-@click.option("--image", default=DEFAULT_IMAGE, show_default=True, help="Image to check.")
+@click.option("--image", default=default_image, show_default="rest-em-sandbox:<recipe hash>", help="Image to check.")
 @click.option("--runtime", default="runc", show_default=True,
               help="OCI runtime to check in full (runsc: gVisor); other registered runtimes get a smoke test.")
 def doctor(image: str, runtime: str) -> None:

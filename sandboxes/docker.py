@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from rest_verify.sandbox_options import SandboxOptionError
 from sandboxes.base import ExecRequest, ExecResult, Limits, SandboxError, SandboxUnavailable
-from sandboxes.image import DEFAULT_IMAGE, docker_client
+from sandboxes.image import default_image, docker_client
 from sandboxes.output import CappedBuffer
 from sandboxes.request import checked_files, cpu_seconds
 
@@ -118,7 +118,7 @@ class _Loan:
 class DockerSandbox:
     """Hardened, pooled Docker backend: the security boundary for model-written code.
 
-    Options: `image` (default `rest-em-sandbox:latest`, built by `rest-em sandbox build`); `pool_size`
+    Options: `image` (default `rest-em-sandbox:<recipe hash>`, built by `rest-em sandbox build`); `pool_size`
     warm containers kept per distinct container spec (memory, processes, work dir size); `limits`, the
     request limits to pre-warm a pool for; `cpus`, CPU share of each container; `lifetime`, seconds an
     unused container waits before it exits by itself, so containers orphaned by a killed owner do not
@@ -136,19 +136,19 @@ class DockerSandbox:
 
     name = "docker"
 
-    def __init__(self, image: str = DEFAULT_IMAGE, pool_size: int = 2, limits: Limits | None = None,
+    def __init__(self, image: str | None = None, pool_size: int = 2, limits: Limits | None = None,
                  cpus: float = 1.0, lifetime: float = 3600.0, max_pools: int = 4,
                  python: str = "python3", api_timeout: float = 60.0, runtime: str = "runc", reuse: int = 1):
         if pool_size < 0 or max_pools < 1 or cpus <= 0 or lifetime <= 60:
             raise ValueError("need pool_size >= 0, max_pools >= 1, cpus > 0 and lifetime > 60 seconds")
         check_reuse(reuse, runtime)
-        self.options = dict(image=image, pool_size=pool_size, limits=limits, cpus=cpus, lifetime=lifetime,
+        self.options = dict(image=image or default_image(), pool_size=pool_size, limits=limits, cpus=cpus, lifetime=lifetime,
                             max_pools=max_pools, python=python, api_timeout=api_timeout, runtime=runtime,
                             reuse=reuse)
         self._start()
 
     @classmethod
-    def check_options(cls, image: str = DEFAULT_IMAGE, runtime: str = "runc", reuse: int = 1,
+    def check_options(cls, image: str | None = None, runtime: str = "runc", reuse: int = 1,
                       **options: Any) -> None:
         """Refuse options that could never start a container (image missing, runtime not registered)
         without starting one; raises SandboxError/SandboxUnavailable naming the fix."""
@@ -158,6 +158,7 @@ class DockerSandbox:
         if unknown:
             raise SandboxOptionError(f"unknown docker sandbox option(s) {', '.join(sorted(unknown))}")
         check_reuse(reuse, runtime)
+        image = image or default_image()
         client = docker_client(timeout=30)
         try:
             client.inspect_image(image)
@@ -464,7 +465,7 @@ def hardened_host_config(spec: ContainerSpec, cpus: float, runtime: str = "runc"
         read_only=True,
         tmpfs={WORKDIR: f"rw,exec,{tmpfs_options}", "/tmp": f"rw,noexec,{tmpfs_options}"},
         cap_drop=["ALL"],
-        security_opt=["no-new-privileges", f"seccomp={seccomp_profile()}"],
+        security_opt=["no-new-privileges", f"seccomp={seccomp_profile(runtime)}"],
         pids_limit=GVISOR_HOST_THREADS if runtime == GVISOR else spec.max_processes + 1,
         mem_limit=f"{spec.memory_mb}m",
         memswap_limit=f"{spec.memory_mb}m",
@@ -495,10 +496,19 @@ def runtime_remedy(runtime: str, known: Iterable[str]) -> str:
     return f"the Docker daemon has no runtime {runtime!r} (it has {', '.join(sorted(known))}): {fix}"
 
 
-@lru_cache(maxsize=1)
-def seccomp_profile() -> str:
-    """The shipped seccomp profile as the JSON text `security_opt` takes (re-encoded on one line)."""
-    return json.dumps(json.loads(SECCOMP_PROFILE.read_text()), separators=(",", ":"))
+@lru_cache(maxsize=2)
+def seccomp_profile(runtime: str = "runc") -> str:
+    """The shipped seccomp profile as the JSON text `security_opt` takes (re-encoded on one line).
+
+    Under gVisor the `clone3` rule is left out: gVisor's OCI seccomp answers every refused call with
+    EPERM whatever `errnoRet` says, and glibc's pthread_create falls back to `clone` only on ENOSYS, so
+    with the rule no program could start a thread (no JVM, Go toolchain, Node or Python thread). gVisor
+    itself answers `clone3` with ENOSYS, so glibc still falls back to `clone`, whose flags the profile reads.
+    """
+    profile = json.loads(SECCOMP_PROFILE.read_text())
+    if runtime == GVISOR:
+        profile["syscalls"] = [rule for rule in profile["syscalls"] if rule["names"] != ["clone3"]]
+    return json.dumps(profile, separators=(",", ":"))
 
 
 def reap_stale_containers(client: APIClient) -> list[str]:

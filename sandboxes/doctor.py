@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterator
 
 from sandboxes.base import ExecRequest, Limits
-from sandboxes.image import DEFAULT_IMAGE, RECIPE, REPOSITORY
+from sandboxes.image import REPOSITORY, default_image, recipe_hash
 
 PROBE = r"""
 import json, os
@@ -92,9 +92,11 @@ class Check:
     remedy: str = ""
 
 
-def run_checks(image: str = DEFAULT_IMAGE, runtime: str = "runc") -> Iterator[Check]:
+def run_checks(image: str | None = None, runtime: str = "runc") -> Iterator[Check]:
     """Yield each check as it completes, so a slow daemon shows progress; the container checks run
-    under `runtime`."""
+    under `runtime`. `image` defaults to the one this rest-em's recipe names."""
+    image = image or default_image()
+    recipe_now = recipe_hash()
     try:
         import docker  # noqa: F401
     except ImportError:
@@ -123,12 +125,12 @@ def run_checks(image: str = DEFAULT_IMAGE, runtime: str = "runc") -> Iterator[Ch
         yield Check("image present", False, f"{image} not found", f"rest-em sandbox build --image {image}")
         return
     yield Check("image present", True, image)
-    yield _expect("image up to date", recipe == RECIPE,
-                  f"built from recipe {RECIPE}" if recipe == RECIPE else
-                  f"built from recipe {recipe or '(unlabelled)'}, but this rest-em's recipe is {RECIPE}",
-                  f"rest-em sandbox build (makes {REPOSITORY}:{RECIPE}; the stale image stays until you "
+    yield _expect("image up to date", recipe == recipe_now,
+                  f"built from recipe {recipe_now}" if recipe == recipe_now else
+                  f"built from recipe {recipe or '(unlabelled)'}, but this rest-em's recipe is {recipe_now}",
+                  f"rest-em sandbox build (makes {REPOSITORY}:{recipe_now}; the stale image stays until you "
                   "remove it)")
-    if recipe != RECIPE:
+    if recipe != recipe_now:
         return  # what a stale image does inside says nothing about the image this rest-em runs
     for other in sorted({"runc", "runsc"} & set(known) - {runtime}):
         yield _runtime_works(image, other)
@@ -188,10 +190,23 @@ def _container_checks(sandbox) -> Iterator[Check]:
                   "runsc ignores seccomp profiles unless registered with --oci-seccomp: rerun "
                   "scripts/runsc-up.sh" if sandbox.options["runtime"] == "runsc" else
                   "the daemon ignored the seccomp profile: use a Docker built with seccomp support")
-    compiler = sandbox.run(ExecRequest({}, ["g++", "--version"], limits=Limits(wall_seconds=20.0)))
-    version = compiler.stdout.decode(errors="replace").splitlines()[:1]
-    yield _expect("C++ compiler", compiler.exit_code == 0, version[0] if version else
-                  f"g++ --version: exit {compiler.exit_code}", "rebuild the image: rest-em sandbox build")
+    yield from _toolchain_checks(sandbox)
+
+
+def _toolchain_checks(sandbox) -> Iterator[Check]:
+    """Each registered language's `version_command`, under the same hardening as a submission."""
+    from rest_verify.languages import registered_languages
+
+    for language in sorted(registered_languages().values(), key=lambda language: language.name):
+        if not language.version_command:
+            continue
+        command = list(language.version_command)
+        result = sandbox.run(ExecRequest({}, command, limits=Limits(wall_seconds=30.0, memory_mb=1024)))
+        said = (result.stdout + result.stderr).decode(errors="replace").strip().splitlines()[:1]
+        yield _expect(f"{language.name} toolchain", result.exit_code == 0,
+                      said[0] if said and result.exit_code == 0 else
+                      f"{' '.join(command)}: exit {result.exit_code} {said[0] if said else ''}".strip(),
+                      f"rebuild the image (rest-em sandbox build) with {', '.join(language.packages) or 'its packages'}")
 
 
 def _runtime_works(image: str, runtime: str) -> Check:

@@ -1,16 +1,19 @@
 """Build the sandbox image, with or without access to a container registry.
 
 The offline path needs only a Debian package mirror: `debootstrap` a minimal root file system with
-`PACKAGES` and `docker import` it. (`python3`, not `python3-minimal`: the minimal package lacks `json`,
-`fractions`, `decimal`, `queue` and `resource`, which graded programs and harnesses use; `g++` compiles
-C++ submissions.) The Dockerfile path (`sandboxes/image/Dockerfile`) is the usual one for machines that
-can pull `debian:bookworm-slim`. Both give the same thing: Debian bookworm with `PACKAGES`, user 65534,
-work dir /work. `DockerSandbox` supplies the command itself (its bootstrap), so the image's default
+`packages()` and `docker import` it. The packages are `BASE_PACKAGES` (`python3`, not `python3-minimal`:
+the minimal package lacks `json`, `fractions`, `decimal`, `queue` and `resource`, which harnesses use)
+and every registered language's (`register_languages`: g++ for C++, a JDK for Java...), so a plugin's
+language brings its toolchain into the image. The Dockerfile path (`sandboxes/image/Dockerfile`, given
+the same list as a build argument) is the usual one for machines that can pull `debian:bookworm-slim`.
+Both give the same thing: Debian bookworm with `packages()`, user 65534, work dir /work. `DockerSandbox` supplies the command itself (its bootstrap), so the image's default
 command only matters by hand.
 
 The default image's tag is a hash of the recipe (packages, suite, image settings, Dockerfile), so a
-changed recipe names a new image: `rest-em sandbox build` builds it even where an image of an older
-recipe exists, and `rest-em sandbox doctor` calls an image whose recipe label differs stale.
+changed recipe (a language added, say) names a new image: `rest-em sandbox build` builds it even where an image of an older
+recipe exists, and `rest-em sandbox doctor` calls an image whose recipe label differs stale. The recipe
+is computed on use, not at import: the languages come from the plugin registry, whose loading imports
+this module.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ if TYPE_CHECKING:
 
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 SUITE = "bookworm"
-PACKAGES = ("python3", "g++")  # the Dockerfile installs the same list (a test holds them together)
+BASE_PACKAGES = ("python3",)  # the harnesses and doctor's probes; the languages add theirs
 METHODS = ("auto", "debootstrap", "dockerfile")
 DOCKERFILE_DIR = Path(__file__).parent / "image"
 REPOSITORY = "rest-em-sandbox"
@@ -45,14 +48,22 @@ IMPORT_CHANGES = [
 ]
 
 
+def packages() -> tuple[str, ...]:
+    """The Debian packages the image installs: the base and every registered language's, sorted."""
+    from rest_verify.languages import image_packages
+
+    return tuple(sorted({*BASE_PACKAGES, *image_packages()}))
+
+
 def recipe_hash() -> str:
     """12 hex digits that change whenever anything deciding the image's contents does."""
-    recipe = "\n".join([SUITE, *PACKAGES, *IMPORT_CHANGES, (DOCKERFILE_DIR / "Dockerfile").read_text()])
+    recipe = "\n".join([SUITE, *packages(), *IMPORT_CHANGES, (DOCKERFILE_DIR / "Dockerfile").read_text()])
     return hashlib.sha256(recipe.encode()).hexdigest()[:12]
 
 
-RECIPE = recipe_hash()
-DEFAULT_IMAGE = f"{REPOSITORY}:{RECIPE}"
+def default_image() -> str:
+    """The image this rest-em and its loaded languages run in: named after the recipe's hash."""
+    return f"{REPOSITORY}:{recipe_hash()}"
 
 
 def docker_client(timeout: float = 60.0) -> APIClient:
@@ -71,14 +82,16 @@ def docker_client(timeout: float = 60.0) -> APIClient:
     return client
 
 
-def image_exists(name: str = DEFAULT_IMAGE, client: APIClient | None = None) -> bool:
+def image_exists(name: str | None = None, client: APIClient | None = None) -> bool:
     return image_recipe(name, client) is not None
 
 
-def image_recipe(name: str = DEFAULT_IMAGE, client: APIClient | None = None) -> str | None:
-    """The recipe hash `name` was built from ("" for an image without the label); None if it is missing."""
+def image_recipe(name: str | None = None, client: APIClient | None = None) -> str | None:
+    """The recipe hash `name` (default: the default image) was built from ("" for an image without the
+    label); None if it is missing."""
     import docker.errors
 
+    name = name or default_image()
     client = client or docker_client()
     try:
         config = client.inspect_image(name).get("Config") or {}
@@ -87,7 +100,7 @@ def image_recipe(name: str = DEFAULT_IMAGE, client: APIClient | None = None) -> 
     return (config.get("Labels") or {}).get(RECIPE_LABEL, "")
 
 
-def build_image(name: str = DEFAULT_IMAGE, method: str = "auto", mirror: str = DEFAULT_MIRROR,
+def build_image(name: str | None = None, method: str = "auto", mirror: str = DEFAULT_MIRROR,
                 force: bool = False, timeout: float = 1800.0,
                 log: Callable[[str], None] = print) -> str:
     """Build the sandbox image `name` unless it already exists (or `force`); returns the method used.
@@ -99,6 +112,7 @@ def build_image(name: str = DEFAULT_IMAGE, method: str = "auto", mirror: str = D
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}, not {method!r}")
+    name = name or default_image()
     client = docker_client(timeout=timeout)
     if not force and image_exists(name, client):
         log(f"{name} already exists; pass force=True (--force) to rebuild it")
@@ -121,10 +135,11 @@ def _build_with_debootstrap(client: APIClient, name: str, mirror: str, timeout: 
             "debootstrap is not installed: `apt-get install debootstrap` (or use --method dockerfile)")
     if os.geteuid() != 0:
         raise SandboxUnavailable("debootstrap must run as root: re-run with sudo, or use --method dockerfile")
+    wanted = packages()
     with tempfile.TemporaryDirectory(prefix="rest-em-rootfs-") as scratch:
         rootfs = Path(scratch) / "rootfs"
-        log(f"debootstrap {SUITE} (minbase + {', '.join(PACKAGES)}) from {mirror} …")
-        _run_step([debootstrap, "--variant=minbase", f"--include={','.join(PACKAGES)}", SUITE, str(rootfs),
+        log(f"debootstrap {SUITE} (minbase + {', '.join(wanted)}) from {mirror} …")
+        _run_step([debootstrap, "--variant=minbase", f"--include={','.join(wanted)}", SUITE, str(rootfs),
                    mirror], timeout)
         for leftovers in ("var/cache/apt/archives", "var/lib/apt/lists"):
             for entry in (rootfs / leftovers).glob("*"):
@@ -137,7 +152,7 @@ def _build_with_debootstrap(client: APIClient, name: str, mirror: str, timeout: 
         log(f"docker import → {name} …")
         try:
             client.import_image_from_file(str(tarball), repository=repository, tag=tag,
-                                          changes=[*IMPORT_CHANGES, f"LABEL {RECIPE_LABEL}={RECIPE}"])
+                                          changes=[*IMPORT_CHANGES, f"LABEL {RECIPE_LABEL}={recipe_hash()}"])
         except Exception as exc:
             raise SandboxError(f"docker import of the debootstrapped root file system failed: {exc}") from exc
     if not image_exists(name, client):
@@ -149,7 +164,8 @@ def _build_with_dockerfile(client: APIClient, name: str, timeout: float,
     log(f"docker build {DOCKERFILE_DIR} → {name} …")
     try:
         for chunk in client.build(path=str(DOCKERFILE_DIR), tag=name, rm=True, forcerm=True, decode=True,
-                                  labels={RECIPE_LABEL: RECIPE}, timeout=timeout):
+                                  labels={RECIPE_LABEL: recipe_hash()}, buildargs={"PACKAGES": " ".join(packages())},
+                                  timeout=timeout):
             if "error" in chunk:
                 raise SandboxError(f"docker build failed: {chunk['error'].strip()}")
             text = chunk.get("stream", "").strip()

@@ -23,12 +23,12 @@ def docker_problem() -> str | None:
         client.ping()
     except Exception as exc:  # any failure to reach the daemon means "no docker here"
         return f"Docker engine not reachable ({type(exc).__name__}: {exc})"
-    from sandboxes.image import DEFAULT_IMAGE
+    from sandboxes.image import default_image
 
     try:
-        client.images.get(DEFAULT_IMAGE)
+        client.images.get(default_image())
     except Exception:
-        return f"sandbox image {DEFAULT_IMAGE} missing (run `rest-em sandbox build`)"
+        return f"sandbox image {default_image()} missing (run `rest-em sandbox build`)"
     return None
 
 

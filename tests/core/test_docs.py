@@ -12,7 +12,7 @@ README = (ROOT / "README.md").read_text()
 
 def test_every_hook_is_documented_with_its_arguments():
     hooks = [obj for name, obj in vars(hookspecs).items() if name.startswith("register_") and callable(obj)]
-    assert len(hooks) == 5
+    assert len(hooks) == 6
     for hook in hooks:
         arguments = ", ".join(inspect.signature(hook).parameters)
         assert f"`{hook.__name__}({arguments})`" in README, f"{hook.__name__} is not documented in README.md"

@@ -39,7 +39,8 @@ for entry_point in importlib.metadata.entry_points(group="rest_em"):
     for module in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
         importlib.import_module(module.name)
     registered = []
-    for hook in ("register_verifiers", "register_sandboxes", "register_tasks", "register_generators"):
+    for hook in ("register_verifiers", "register_sandboxes", "register_tasks", "register_generators",
+                 "register_languages"):
         if hasattr(plugin, hook):
             getattr(plugin, hook)(register=lambda thing: registered.append(thing.name))
     found[entry_point.name] = registered
@@ -62,7 +63,8 @@ def test_every_plugin_imports_and_registers_without_rest_train():
     assert not report["rest_train_loaded"]
     assert in_repo_plugins() <= set(report["plugins"])
     assert {"math_jsonl", "gsm8k_jsonl", "math", "gsm8k"} <= set(report["plugins"]["math"])
-    assert {"apps", "apps-cpp"} == set(report["plugins"]["apps"])
+    assert {"apps", "apps-cpp", "codecontests", "python", "cpp", "java", "javascript", "go", "rust"} == \
+        set(report["plugins"]["apps"])
 
 
 def imported_modules(tree: ast.AST, known: set[str]) -> set[str]:

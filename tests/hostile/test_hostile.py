@@ -64,12 +64,12 @@ CASES = _cases()
 @pytest.fixture(scope="module")
 def docker_client():
     docker = pytest.importorskip("docker")
-    from sandboxes.image import DEFAULT_IMAGE
+    from sandboxes.image import default_image
 
     try:
         client = docker.APIClient(timeout=30)
         client.ping()
-        client.inspect_image(DEFAULT_IMAGE)
+        client.inspect_image(default_image())
     except Exception as exc:  # no daemon, no permission, no image: say so rather than fail
         pytest.skip(f"docker backend unavailable: {exc}")
     yield client

@@ -21,7 +21,7 @@ from rest_verify.plugins import get_sandbox_factory
 from sandboxes.base import ExecRequest, Limits, SandboxError
 from sandboxes.docker import (LABEL, OWNER_HOST_LABEL, OWNER_PID_LABEL, DockerSandbox,
                               reap_stale_containers)
-from sandboxes.image import DEFAULT_IMAGE, docker_client
+from sandboxes.image import default_image, docker_client
 
 pytestmark = pytest.mark.docker
 
@@ -217,7 +217,7 @@ def test_stale_containers_of_dead_owners_are_reaped():
     ids = {}
     for owner in (str(dead.pid), str(os.getpid())):
         created = client.create_container(
-            DEFAULT_IMAGE, command=["sleep", "120"], network_disabled=True,
+            default_image(), command=["sleep", "120"], network_disabled=True,
             labels={LABEL: "1", OWNER_PID_LABEL: owner, OWNER_HOST_LABEL: host},
             host_config=client.create_host_config(network_mode="none"))
         client.start(created["Id"])

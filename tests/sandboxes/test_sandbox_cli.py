@@ -14,7 +14,7 @@ from click.testing import CliRunner
 import sandboxes.image as image
 from rest_verify.cli import main
 from sandboxes.base import SandboxError, SandboxUnavailable
-from sandboxes.image import (DEFAULT_IMAGE, PACKAGES, RECIPE, RECIPE_LABEL, _run_step, _split_name, build_image,
+from sandboxes.image import (RECIPE_LABEL, default_image, packages, recipe_hash, _run_step, _split_name, build_image,
                              docker_client)
 
 
@@ -25,15 +25,24 @@ def test_image_names_split_into_repository_and_tag():
 
 
 def test_the_default_tag_is_the_recipe_hash_which_follows_the_package_list(monkeypatch):
-    assert DEFAULT_IMAGE.endswith(f":{RECIPE}") and RECIPE == image.recipe_hash()
-    monkeypatch.setattr(image, "PACKAGES", (*PACKAGES, "gfortran"))
-    assert image.recipe_hash() != RECIPE
+    recipe = recipe_hash()
+    assert default_image() == f"rest-em-sandbox:{recipe}"
+    monkeypatch.setattr(image, "BASE_PACKAGES", (*image.BASE_PACKAGES, "gfortran"))
+    assert "gfortran" in packages() and recipe_hash() != recipe
 
 
-def test_the_dockerfile_installs_the_same_packages_as_debootstrap():
+def test_the_image_installs_every_registered_languages_packages():
+    from rest_verify.languages import registered_languages
+
+    languages = registered_languages()
+    assert {"python", "cpp"} <= set(languages)
+    assert {package for language in languages.values() for package in language.packages} <= set(packages())
+
+
+def test_the_dockerfile_installs_the_package_list_it_is_given():
     dockerfile = (image.DOCKERFILE_DIR / "Dockerfile").read_text()
     install = next(line for line in dockerfile.splitlines() if "apt-get install" in line)
-    assert set(PACKAGES) <= set(install.split())
+    assert "ARG PACKAGES" in dockerfile and "$PACKAGES" in install.split()
 
 
 def test_unknown_build_method_is_refused():
@@ -96,7 +105,8 @@ def test_doctor_passes_on_a_working_setup(docker_runtime):
     assert result.exit_code == 0, result.output
     assert "FAIL" not in result.output
     for name in (f"runtime {docker_runtime} registered", "image up to date", "network absent", "read-only root",
-                 "non-root", "memory limit", "process limit", "seccomp profile", "C++ compiler"):
+                 "non-root", "memory limit", "process limit", "seccomp profile",
+                 *(f"{language} toolchain" for language in ("python", "cpp", "java", "javascript", "go", "rust"))):
         assert f"OK   {name}" in result.output
     # under gVisor the program must see gVisor's kernel, not the host's
     assert ("OK   gVisor kernel: the program sees kernel 4.4.0" in result.output) == (docker_runtime == "runsc")
@@ -130,6 +140,6 @@ def stale_image():
 def test_doctor_calls_an_image_of_another_recipe_stale(stale_image):
     done = rest_em("sandbox", "doctor", "--image", stale_image)
     assert done.returncode == 2, done.stderr
-    assert f"FAIL image up to date: built from recipe 000000000000, but this rest-em's recipe is {RECIPE}" \
+    assert f"FAIL image up to date: built from recipe 000000000000, but this rest-em's recipe is {recipe_hash()}" \
         in done.stdout
-    assert f"rest-em sandbox build (makes rest-em-sandbox:{RECIPE}" in last_line(done)
+    assert f"rest-em sandbox build (makes rest-em-sandbox:{recipe_hash()}" in last_line(done)

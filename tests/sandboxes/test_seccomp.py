@@ -48,6 +48,41 @@ def test_profile_travels_as_one_line_of_json():
     assert "\n" not in text and json.loads(text) == json.loads(SECCOMP_PROFILE.read_text())
 
 
+def test_under_gvisor_the_profile_leaves_clone3_to_gvisor_and_keeps_every_other_rule():
+    shipped = json.loads(SECCOMP_PROFILE.read_text())["syscalls"]
+    gvisor = json.loads(seccomp_profile("runsc"))["syscalls"]
+    assert [rule for rule in shipped if rule["names"] != ["clone3"]] == gvisor
+
+
+# Threads start, and clone3 answers ENOSYS (so glibc falls back to clone, whose flags the profile reads).
+THREADS = r"""
+import ctypes, threading
+libc = ctypes.CDLL(None, use_errno=True)
+print("clone3", libc.syscall(435, 0, 0), ctypes.get_errno())
+done = []
+thread = threading.Thread(target=done.append, args=["thread ran"])
+thread.start()
+thread.join()
+print(*done)
+"""
+
+
+@pytest.mark.docker
+def test_a_program_can_start_threads_under_each_runtime(docker_runtime):
+    """gVisor answered the profile's clone3 rule with EPERM, not its ENOSYS, and glibc's pthread_create
+    gave up: no thread, no JVM, no Go toolchain, no Node under runsc."""
+    from sandboxes.base import ExecRequest, Limits
+    from sandboxes.docker import DockerSandbox
+
+    sandbox = DockerSandbox(pool_size=0, runtime=docker_runtime)
+    try:
+        result = sandbox.run(ExecRequest({"threads.py": THREADS}, ["python3", "threads.py"],
+                                         limits=Limits(wall_seconds=20.0)))
+    finally:
+        sandbox.close()
+    assert result.stdout == b"clone3 -1 38\nthread ran\n", result.stderr
+
+
 # Prints one line per target; the expected output says every attach was refused with EPERM.
 PTRACE_EVERYONE = r"""
 import ctypes, errno, os, signal

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import textwrap
 
-from rest_em_apps.languages import Language
+from rest_verify.languages import Language
 
 # An opening fence with its info string, then everything up to a closing fence or the end of the text
 # (a generation cut off by max_new_tokens often lacks the closing fence).

@@ -19,8 +19,9 @@ error through pipes it reads itself. Every child loses the runner's descriptors 
 other descriptor closed) before any submitted code runs. Both processes make themselves non-dumpable, so
 no child can reach them through /proc/<pid>/mem, /proc/<pid>/fd or ptrace.
 
-A job with a `compile` command (C++) first runs it once, as a child like any test but under its own
-time, memory and output limits (`compile_seconds`, `compile_memory_mb`); a failure ends the job with a
+A job with a `compile` command (C++, Java, Go, Rust...) first runs it once, as a child like any test but
+under its own time, memory and output limits (`compile_seconds`, `compile_memory_mb`,
+`compile_output_bytes`); a failure ends the job with a
 `compile_error` (the compiler's first lines, or which limit it broke) and no tests.
 
 Two ways to run a program, chosen by the job:
@@ -226,9 +227,9 @@ def _run_tests(job, code, wake_fd):
 def compile_program(job, wake_fd):
     """Run the job's compile command once; None when it succeeded, else what went wrong (for people)."""
     seconds = float(job["compile_seconds"])
+    cap = int(job.get("compile_output_bytes") or COMPILER_OUTPUT_BYTES)
     compile_job = dict(job, mode="stdin", argv=job["compile"], time_limit=seconds,
-                       memory_mb=job["compile_memory_mb"], max_output_bytes=COMPILER_OUTPUT_BYTES,
-                       stderr_keep="head")
+                       memory_mb=job["compile_memory_mb"], max_output_bytes=cap, stderr_keep="head")
     result = run_test(compile_job, None, "", wake_fd, seconds)
     if result["status"] == "ok":
         return None
@@ -236,7 +237,7 @@ def compile_program(job, wake_fd):
         return f"the compiler ran past its {seconds:g} s limit"
     lines = [line for line in (result["stderr"] + "\n" + result["stdout"]).splitlines() if line.strip()]
     if result["status"] == "output_limit":
-        why = f"stopped after printing {COMPILER_OUTPUT_BYTES} bytes"
+        why = f"stopped after printing {cap} bytes"
     elif result.get("signal"):
         why = f"killed by signal {result['signal']}"
     else:
@@ -463,7 +464,7 @@ def _child(job, code, test_input, stdin_fd, pipes):
         _child_setup(job, stdin_fd, pipes)
         if code is None:
             argv = job["argv"]
-            os.execvp(argv[0], argv)
+            os.execvpe(argv[0], argv, _environment(job))
         status = _run_in_process(job, code, test_input)
     except BaseException:  # noqa: B036 -- nothing may escape into the harness's own loop
         try:
@@ -492,11 +493,21 @@ def _child_setup(job, stdin_fd, pipes):
     _limit(job)
 
 
+def _environment(job):
+    """The sandbox's environment plus the language's own, `{workdir}` naming the writable work dir."""
+    here = os.getcwd()
+    extra = {name: str(value).replace("{workdir}", here) for name, value in (job.get("environment") or {}).items()}
+    return {**os.environ, **extra}
+
+
 def _limit(job):
+    """Per-process limits. The address space is left alone for runtimes that reserve far more than they
+    use (JVM, Go, V8); the container's memory cgroup bounds those."""
     cpu = int(float(job["time_limit"])) + 1
-    memory = int(job["memory_mb"]) << 20
-    chosen = ((resource.RLIMIT_CPU, cpu), (resource.RLIMIT_AS, memory),
-              (resource.RLIMIT_FSIZE, int(job["max_file_bytes"])), (resource.RLIMIT_CORE, 0))
+    chosen = [(resource.RLIMIT_CPU, cpu), (resource.RLIMIT_FSIZE, int(job["max_file_bytes"])),
+              (resource.RLIMIT_CORE, 0)]
+    if job.get("limit_address_space", True):
+        chosen.append((resource.RLIMIT_AS, int(job["memory_mb"]) << 20))
     for which, value in chosen:
         hard = resource.getrlimit(which)[1]
         if hard != resource.RLIM_INFINITY:

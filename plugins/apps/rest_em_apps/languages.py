@@ -1,7 +1,7 @@
-"""How each language is written to the sandbox, compiled and run: one table entry per language.
+"""The languages this plugin registers through `register_languages`, and the harness's own command.
 
-A program in a language with `in_process=False` is run per test by `execve`-ing `argv` inside the
-harness's child (same stdin/stdout plumbing, limits and deadlines). A language with a `compile` command
+A program in a language with `in_process=False` is run per test by `execve`-ing its `run` command inside
+the harness's child (same stdin/stdout plumbing, limits and deadlines). A language with a compile step
 is compiled once per submission inside the sandbox, under its own time and memory limits, before any
 test runs. Python is run faster: the harness's already-started interpreter forks and executes the
 compiled program itself, and only Python can be call-based (import the solution, call `fn_name`).
@@ -9,43 +9,51 @@ compiled program itself, and only Python can be call-based (import the solution,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from rest_verify.languages import CompileStep, Language
 
+PYTHON = Language("python", "solution.py", ("python3", "-I", "solution.py"),
+                  fences=("python", "py", "python3", "py3"), packages=("python3",),
+                  version_command=("python3", "--version"), in_process=True)
 
-@dataclass(frozen=True)
-class Language:
-    """A programming language the verifier can run."""
+# The usual competitive-programming build: GNU C++17, optimised, no temporary files (-pipe).
+CPP = Language("cpp", "solution.cpp", ("./solution",), fences=("cpp", "c++", "cxx", "cc"), packages=("g++",),
+               version_command=("g++", "--version"),
+               compile=CompileStep(("g++", "-std=gnu++17", "-O2", "-pipe", "-o", "solution", "solution.cpp")))
 
-    name: str
-    source_file: str  # what the extracted program is saved as in the work dir
-    argv: tuple[str, ...]  # the command that runs one test (when not in-process)
-    fences: tuple[str, ...]  # info strings of fenced code blocks that hold this language
-    in_process: bool = False  # run inside the harness's forked interpreter (Python only)
-    compile: tuple[str, ...] = ()  # the command that turns source_file into what argv runs, if any
+# The JVM: the serial collector (one CPU per sandbox) and no shared-memory perf file; the heap may take
+# 60% of the container's memory, whose cgroup bounds it (a JVM reserves far more address space than it
+# uses, so no RLIMIT_AS); deep recursion gets a 64 MiB main-thread stack. The public class must be Main.
+JVM_FLAGS = ("-XX:+UseSerialGC", "-XX:-UsePerfData", "-XX:MaxRAMPercentage=60", "-Xss64m")
+JAVA = Language("java", "Main.java", ("java", *JVM_FLAGS, "-cp", ".", "Main"), fences=("java",),
+                packages=("openjdk-17-jdk-headless",), version_command=("javac", "-version"),
+                compile=CompileStep(("javac", *(f"-J{flag}" for flag in JVM_FLAGS[:3]), "-encoding", "UTF-8",
+                                     "-nowarn", "Main.java"), seconds=30.0, memory_mb=1024),
+                memory_mb=1024, limit_address_space=False)
 
-    @property
-    def call_based(self) -> bool:
-        """Whether `fn_name` problems can be graded: they need the harness to call into the program."""
-        return self.in_process
+# Node: `--check` parses without running, so a syntax error is a compile error, as in other languages.
+JAVASCRIPT = Language("javascript", "solution.js", ("node", "solution.js"), fences=("javascript", "js", "node"),
+                      aliases=("nodejs",), packages=("nodejs",), version_command=("node", "--version"),
+                      compile=CompileStep(("node", "--check", "solution.js"), seconds=10.0, memory_mb=512),
+                      limit_address_space=False)
 
+# Go builds need a home, a GOPATH and a build cache: all in the work dir. Outside modules (one file, no
+# go.mod), without cgo (no C compiler run), one thread of parallelism like the sandbox's one CPU.
+GO = Language("go", "solution.go", ("./solution",), fences=("go", "golang"), packages=("golang-go",),
+              version_command=("go", "version"),
+              compile=CompileStep(("go", "build", "-o", "solution", "solution.go"), seconds=30.0, memory_mb=1024),
+              environment={"HOME": "{workdir}", "GOPATH": "{workdir}/.go", "GOCACHE": "{workdir}/.cache/go-build",
+                           "GO111MODULE": "off", "CGO_ENABLED": "0", "GOMAXPROCS": "1"},
+              limit_address_space=False)
 
-LANGUAGES: dict[str, Language] = {
-    "python": Language("python", "solution.py", ("python3", "-I", "solution.py"),
-                       ("python", "py", "python3", "py3"), in_process=True),
-    # The usual competitive-programming build: GNU C++17, optimised, no temporary files (-pipe).
-    "cpp": Language("cpp", "solution.cpp", ("./solution",), ("cpp", "c++", "cxx", "cc"),
-                    compile=("g++", "-std=gnu++17", "-O2", "-pipe", "-o", "solution", "solution.cpp")),
-}
+# rustc alone (no cargo: no crates, nothing to download); LLVM needs more than the default compiler memory.
+# Without the standard library's debug information a binary is some 0.5 MB instead of 11: far from the
+# sandbox's 16 MiB file-size limit and its 64 MiB work dir.
+RUST = Language("rust", "solution.rs", ("./solution",), fences=("rust", "rs"), packages=("rustc",),
+                version_command=("rustc", "--version"),
+                compile=CompileStep(("rustc", "--edition", "2021", "-O", "-C", "strip=debuginfo", "-o", "solution",
+                                     "solution.rs"), seconds=30.0, memory_mb=1536))
 
-
-def find_language(name: str) -> Language | None:
-    """The language called `name` or written with `name` as a fence tag (`c++` is cpp), any case."""
-    wanted = name.strip().lower()
-    for language in LANGUAGES.values():
-        if wanted == language.name or wanted in language.fences:
-            return language
-    return None
-
+BUILTIN_LANGUAGES = (PYTHON, CPP, JAVA, JAVASCRIPT, GO, RUST)
 
 # Starts the harness inside the sandbox; the harness itself is always Python.
 HARNESS_FILE = "harness.py"

@@ -8,12 +8,13 @@ import hashlib
 import hmac
 import json
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from typing import Any
 
-from rest_em_apps.languages import HARNESS_ARGV, HARNESS_FILE, JOB_FILE, Language
+from rest_em_apps.languages import HARNESS_ARGV, HARNESS_FILE, JOB_FILE
 from rest_em_apps.reference import TestSuite
+from rest_verify.languages import CompileStep, Language
 from sandboxes.base import ExecRequest, ExecResult, Limits
 
 # Must match rest_em_apps/harness.py (which cannot import this module: it runs alone in the sandbox).
@@ -22,21 +23,30 @@ MAC_HEADER = b"RESTEM-APPS-MAC "
 
 HARNESS_MEMORY_MB = 128  # the harness interpreter itself, on top of the program's own allowance
 START_SECONDS = 2.0  # interpreter start-up and report, on top of the tests' own time
+DEFAULT_MEMORY_MB = 512  # per test, for a language that asks for no more
 
 
 @dataclass(frozen=True)
 class RunSettings:
     """Limits of one submission's run. Time and memory are per test; output is per test and in total.
-    A compiled language first gets `compile_seconds` and `compile_memory_mb` for its compiler."""
+    A compiled language first gets `compile_seconds` and `compile_memory_mb` for its compiler. Memory and
+    the compiler's limits left None are the language's own (`for_language`)."""
 
     time_limit: float = 6.0
-    memory_mb: int = 512
+    memory_mb: int | None = None
     total_time_limit: float = 60.0
     max_output_bytes: int = 4 << 20
     total_output_bytes: int = 16 << 20
     max_file_bytes: int = 16 << 20
-    compile_seconds: float = 20.0
-    compile_memory_mb: int = 1024
+    compile_seconds: float | None = None
+    compile_memory_mb: int | None = None
+
+    def for_language(self, language: Language) -> "RunSettings":
+        """These settings with every limit left None filled from `language` (or the general default)."""
+        step = language.compile or CompileStep(())
+        return replace(self, memory_mb=self.memory_mb or language.memory_mb or DEFAULT_MEMORY_MB,
+                       compile_seconds=self.compile_seconds or step.seconds,
+                       compile_memory_mb=self.compile_memory_mb or step.memory_mb)
 
 
 class HarnessFailure(Exception):
@@ -60,19 +70,24 @@ def build_request(source: str, suite: TestSuite, language: Language, settings: R
 
     `key` goes to the harness's standard input; only a report authenticated with it is accepted back.
     """
+    settings = settings.for_language(language)
     total = min(settings.total_time_limit, len(suite.inputs) * settings.time_limit + START_SECONDS)
-    compile_seconds = settings.compile_seconds if language.compile else 0.0
-    memory_mb = max(settings.memory_mb, settings.compile_memory_mb if language.compile else 0)
+    step = language.compile
+    compile_seconds = settings.compile_seconds if step else 0.0
+    memory_mb = max(settings.memory_mb, settings.compile_memory_mb if step else 0)
     job: dict[str, Any] = {
         "source_file": language.source_file,
         "mode": "call" if suite.call_based else "stdin",
         "fn_name": suite.fn_name,
         "inputs": list(suite.inputs),
         "in_process": language.in_process,
-        "argv": list(language.argv),
-        "compile": list(language.compile),
+        "argv": list(language.run),
+        "compile": list(step.argv) if step else [],
         "compile_seconds": settings.compile_seconds,
         "compile_memory_mb": settings.compile_memory_mb,
+        "compile_output_bytes": step.output_bytes if step else 0,
+        "environment": dict(language.environment),
+        "limit_address_space": language.limit_address_space,
         "time_limit": settings.time_limit,
         "total_seconds": total,
         "memory_mb": settings.memory_mb,

@@ -7,10 +7,10 @@ from typing import Any, Mapping
 
 from rest_em_apps.compare import compare_stdout, compare_value
 from rest_em_apps.extract import extract_code, fence_tags
-from rest_em_apps.languages import LANGUAGES, Language, find_language
 from rest_em_apps.reference import InvalidReference, TestSuite, parse_reference
 from rest_em_apps.runner import HarnessFailure, RunSettings, build_request, new_key, read_report
 from rest_verify.errors import PluginError
+from rest_verify.languages import Language, find_language, registered_languages
 from rest_verify.types import Problem, Verdict
 from sandboxes.base import SandboxError
 
@@ -23,39 +23,42 @@ class AppsVerifier:
     """Runs the completion's program in a sandbox on every test input; compares outputs on the host.
 
     Options: `sandbox` (backend name, "docker" for untrusted code), `sandbox_options` (passed to its
-    factory), `time_limit` (seconds per test, at most 10), `memory_mb` (per test), `total_time_limit`
-    (seconds for the whole submission), `language` (a key of `LANGUAGES`, used when neither the
-    problem's `meta["language"]` nor a fence tag of the completion names one), `compile_time_limit` and
-    `compile_memory_mb` (the compiler's own limits, for compiled languages). The sandbox is created
-    lazily in the process that grades, so the verifier pickles to worker processes without one.
+    factory), `time_limit` (seconds per test, at most 10), `memory_mb` (per test; by default 512, or
+    more where the language asks for more), `total_time_limit` (seconds for the whole submission),
+    `language` (a registered language, used when neither the problem's `meta["language"]` nor a fence
+    tag of the completion names one), `compile_time_limit` and `compile_memory_mb` (the compiler's own
+    limits, for compiled languages; by default the language's). Languages come from the
+    `register_languages` hook and are looked up when a submission is graded (the verifier is built while
+    plugins load, before every language is known). The sandbox is created lazily in the process that
+    grades, so the verifier pickles to worker processes without one.
     """
 
     name = "apps"
-    version = "2"  # 2: C++, and the language taken from a completion's fence
+    version = "3"  # 2: C++, and the language taken from a completion's fence; 3: registered languages
 
-    def __init__(self, sandbox: str = "docker", time_limit: float = 6.0, memory_mb: int = 512,
+    def __init__(self, sandbox: str = "docker", time_limit: float = 6.0, memory_mb: int | None = None,
                  total_time_limit: float = 60.0, language: str = "python",
-                 sandbox_options: Mapping[str, Any] | None = None, compile_time_limit: float = 20.0,
-                 compile_memory_mb: int = 1024):
+                 sandbox_options: Mapping[str, Any] | None = None, compile_time_limit: float | None = None,
+                 compile_memory_mb: int | None = None):
         if not 0 < time_limit <= MAX_TIME_LIMIT:
             raise ValueError(f"time_limit must be in (0, {MAX_TIME_LIMIT}] seconds, got {time_limit!r}")
-        if not (isinstance(memory_mb, int) and memory_mb >= 64):
+        if memory_mb is not None and not (isinstance(memory_mb, int) and memory_mb >= 64):
             raise ValueError(f"memory_mb must be an integer of at least 64, got {memory_mb!r}")
         if not total_time_limit >= time_limit:
             raise ValueError(f"total_time_limit ({total_time_limit!r}) must be at least time_limit ({time_limit!r})")
-        if not 0 < compile_time_limit <= MAX_COMPILE_TIME_LIMIT:
+        if compile_time_limit is not None and not 0 < compile_time_limit <= MAX_COMPILE_TIME_LIMIT:
             raise ValueError(f"compile_time_limit must be in (0, {MAX_COMPILE_TIME_LIMIT}] seconds, "
                              f"got {compile_time_limit!r}")
-        if not (isinstance(compile_memory_mb, int) and compile_memory_mb >= 64):
+        if compile_memory_mb is not None and not (isinstance(compile_memory_mb, int) and compile_memory_mb >= 64):
             raise ValueError(f"compile_memory_mb must be an integer of at least 64, got {compile_memory_mb!r}")
-        if language not in LANGUAGES:
-            raise ValueError(f"unknown language {language!r}; known: {', '.join(sorted(LANGUAGES))}")
+        if not isinstance(language, str) or not language.strip():
+            raise ValueError(f"language must be a language's name, got {language!r}")
         self.sandbox_name = sandbox
         self.sandbox_options = dict(sandbox_options or {})
         self.language = language
         self.settings = RunSettings(time_limit=float(time_limit), memory_mb=memory_mb,
                                     total_time_limit=float(total_time_limit),
-                                    compile_seconds=float(compile_time_limit),
+                                    compile_seconds=None if compile_time_limit is None else float(compile_time_limit),
                                     compile_memory_mb=compile_memory_mb)
         self._sandbox: Any = None
 
@@ -63,7 +66,10 @@ class AppsVerifier:
     def deadline(self) -> float:
         """The engine's kill deadline for one submission: the sandbox's own wall limit plus room to start
         and remove a container under load. The sandbox enforces the real limit; this is the backstop."""
-        return self.settings.total_time_limit + self.settings.compile_seconds + 30.0
+        compile_seconds = self.settings.compile_seconds or max(
+            (language.compile.seconds for language in registered_languages().values() if language.compile),
+            default=0.0)
+        return self.settings.total_time_limit + compile_seconds + 30.0
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
@@ -138,12 +144,16 @@ class AppsVerifier:
             name = meta["language"]
             language = find_language(name) if isinstance(name, str) else None
             if language is None:
-                raise UnknownLanguage(f"unknown language {name!r} in the problem's meta; "
-                                      f"known: {', '.join(sorted(LANGUAGES))}")
+                raise UnknownLanguage(f"unknown language {name!r} in the problem's meta; known: {_known()}")
             return language
         tagged = [find_language(tag) for tag in fence_tags(completion)]
         known = [language for language in tagged if language is not None]
-        return known[-1] if known else LANGUAGES[self.language]
+        if known:
+            return known[-1]
+        default = find_language(self.language)
+        if default is None:
+            raise UnknownLanguage(f"the verifier's language {self.language!r} is not registered; known: {_known()}")
+        return default
 
     def with_sandbox_options(self, options: Mapping[str, Any]) -> "AppsVerifier":
         """A copy whose sandbox gets `options` over its own, checked now when the backend can check
@@ -167,7 +177,11 @@ class AppsVerifier:
 
 
 class UnknownLanguage(ValueError):
-    """A problem asks for a language the table lacks."""
+    """A problem asks for a language no plugin registers."""
+
+
+def _known() -> str:
+    return ", ".join(sorted(registered_languages())) or "none"
 
 
 def _missing_program(completion: str, language: Language) -> str:
@@ -175,7 +189,7 @@ def _missing_program(completion: str, language: Language) -> str:
     others = sorted({tag for tag in fence_tags(completion) if tag and find_language(tag) is None})
     if others:
         detail += (f"; its code is tagged {', '.join(others)}, which the verifier cannot run "
-                   f"(languages: {', '.join(sorted(LANGUAGES))})")
+                   f"(languages: {_known()})")
     return detail
 
 

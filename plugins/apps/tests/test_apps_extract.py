@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from rest_em_apps.extract import extract_code
-from rest_em_apps.languages import LANGUAGES
+from rest_em_apps.languages import PYTHON
 
-PY = LANGUAGES["python"]
+PY = PYTHON
 
 
 def test_plain_program_is_taken_whole():

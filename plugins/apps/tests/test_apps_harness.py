@@ -12,12 +12,13 @@ from dataclasses import replace
 import pytest
 
 from rest_em_apps import harness
-from rest_em_apps.languages import HARNESS_ARGV, LANGUAGES, Language
+from rest_em_apps.languages import HARNESS_ARGV, PYTHON
 from rest_em_apps.reference import TestSuite
 from rest_em_apps.runner import HarnessFailure, RunSettings, build_request, new_key, read_report
+from rest_verify.languages import CompileStep, Language
 from sandboxes.process import ProcessSandbox
 
-PY = LANGUAGES["python"]
+PY = PYTHON
 
 
 def execute(source: str, inputs: list, fn_name: str | None = None, language=PY, **settings):
@@ -125,7 +126,7 @@ def compiled_language(compiler: str) -> Language:
     """A compiled language whose "compiler" is a Python script, so the compile step runs without g++:
     it reads solution.src and writes ./solution, an executable that echoes its standard input."""
     return Language("fake", "solution.src", ("./solution",), ("fake",),
-                    compile=(sys.executable, "-c", compiler))
+                    compile=CompileStep((sys.executable, "-c", compiler)))
 
 
 ECHO_COMPILER = ("import os\nopen('solution', 'w').write('#!/bin/sh\\ncat\\n')\n"

@@ -99,8 +99,8 @@ def test_a_language_the_table_lacks_is_named(verifier):
     problem = Problem(id="p", reference={"inputs": ["1"], "outputs": ["1"]})
     verdict = verifier.verify(problem, "```java\nclass A {}\n```")
     assert "tagged java, which the verifier cannot run" in verdict.detail
-    meta = verifier.verify(Problem(id="p", reference=problem.reference, meta={"language": "rust"}), "print(1)")
-    assert meta.status is Status.INVALID_INPUT and "unknown language 'rust'" in meta.detail
+    meta = verifier.verify(Problem(id="p", reference=problem.reference, meta={"language": "cobol"}), "print(1)")
+    assert meta.status is Status.INVALID_INPUT and "unknown language 'cobol'" in meta.detail
 
 
 def test_language_comes_from_meta_then_fence_then_default(verifier):
@@ -139,10 +139,19 @@ def test_pickles_without_its_sandbox(verifier):
 
 
 @pytest.mark.parametrize("options", [{"time_limit": 0}, {"time_limit": 10.5}, {"memory_mb": 8},
-                                     {"language": "cobol"}, {"time_limit": 5, "total_time_limit": 1}])
+                                     {"language": ""}, {"time_limit": 5, "total_time_limit": 1}])
 def test_bad_options_are_refused(options):
     with pytest.raises(ValueError):
         AppsVerifier(**options)
+
+
+def test_a_default_language_no_plugin_registers_is_named_when_grading():
+    """Languages are looked up on use (the verifier is built while plugins load), so an unknown default
+    language is an invalid-input verdict naming it and the registered ones."""
+    problem = Problem(id="p", reference={"inputs": ["1"], "outputs": ["1"]})
+    verdict = AppsVerifier(sandbox="process", language="cobol").verify(problem, "print(1)")
+    assert verdict.status is Status.INVALID_INPUT
+    assert "the verifier's language 'cobol' is not registered; known: " in verdict.detail and "cpp" in verdict.detail
 
 
 def test_backend_failure_is_an_error_verdict_and_the_backend_is_replaced():

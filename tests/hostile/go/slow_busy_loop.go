@@ -1,0 +1,11 @@
+// expect: timeout
+// never finishes
+package main
+
+var spin uint64
+
+func main() {
+	for {
+		spin++
+	}
+}

@@ -1,0 +1,3 @@
+// expect: wrong
+// an unclosed parenthesis: node --check refuses it
+console.log((1 + 2;

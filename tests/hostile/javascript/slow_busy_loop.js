@@ -1,0 +1,4 @@
+// expect: timeout
+// never finishes
+let spin = 0;
+for (;;) spin++;
