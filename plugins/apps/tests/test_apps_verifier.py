@@ -89,7 +89,7 @@ def test_runtime_error_and_bad_return(verifier):
     assert verifier.verify(problem, "def f(x):\n    return 1.0\n").status is Status.CORRECT
 
 
-@pytest.mark.parametrize("completion", ["", "   \n", "```python\n```", "```java\nclass A {}\n```"])
+@pytest.mark.parametrize("completion", ["", "   \n", "```python\n```", "```cobol\nDISPLAY 1.\n```"])
 def test_no_code_is_no_answer(verifier, completion):
     problem = Problem(id="p", reference={"inputs": ["1"], "outputs": ["1"]})
     assert verifier.verify(problem, completion).status is Status.NO_ANSWER
@@ -97,8 +97,8 @@ def test_no_code_is_no_answer(verifier, completion):
 
 def test_a_language_the_table_lacks_is_named(verifier):
     problem = Problem(id="p", reference={"inputs": ["1"], "outputs": ["1"]})
-    verdict = verifier.verify(problem, "```java\nclass A {}\n```")
-    assert "tagged java, which the verifier cannot run" in verdict.detail
+    verdict = verifier.verify(problem, "```cobol\nDISPLAY 1.\n```")
+    assert "tagged cobol, which the verifier cannot run" in verdict.detail
     meta = verifier.verify(Problem(id="p", reference=problem.reference, meta={"language": "cobol"}), "print(1)")
     assert meta.status is Status.INVALID_INPUT and "unknown language 'cobol'" in meta.detail
 
