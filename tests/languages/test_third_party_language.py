@@ -11,7 +11,7 @@ from rest_em_apps import AppsVerifier
 from rest_verify.errors import DuplicateNameError
 from rest_verify.languages import find_language
 from rest_verify.plugins import get_registry, reset_registry
-from rest_verify.types import Problem, Status
+from rest_verify.types import Problem, Status, Verdict
 
 HERE = Path(__file__).parent
 SHOUT = Problem(id="sed/shout", prompt="Print each line of the input in capitals.", domain="code",
@@ -61,7 +61,7 @@ def test_a_language_name_registered_twice_is_an_error_naming_both(tmp_path, monk
         reset_registry()
 
 
-def grade(verifier: AppsVerifier, program: str) -> "Verdict":  # noqa: F821 -- rest_verify.Verdict
+def grade(verifier: AppsVerifier, program: str) -> Verdict:
     try:
         return verifier.verify(SHOUT, f"```sed\n{program}\n```")
     finally:
