@@ -14,6 +14,7 @@ import pytest
 from rest_verify import Command
 from rest_verify.errors import DuplicateNameError, PluginError
 from rest_verify.plugins import load_registry
+from tests.distributions import write_dist_info
 
 CORE = Path(__file__).resolve().parents[2] / "rest_verify"
 HEAVY = ["torch", "transformers", "greet_heavy"]
@@ -24,10 +25,7 @@ def install_fake(root: Path, dist_name: str, module_name: str, hooks: str, files
     (root / f"{module_name}.py").write_text("from rest_verify import Command, hookimpl\n\n" + textwrap.dedent(hooks))
     for name, text in (files or {}).items():
         (root / name).write_text(textwrap.dedent(text))
-    info = root / f"{dist_name.replace('-', '_')}-0.2.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist_name}\nVersion: 0.2\n")
-    (info / "entry_points.txt").write_text(f"[rest_em]\n{module_name} = {module_name}\n")
+    write_dist_info(root, dist_name, {module_name: module_name}, version="0.2")
 
 
 def verb_hooks(verb: str, target: str) -> str:

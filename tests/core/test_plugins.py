@@ -7,6 +7,7 @@ import pytest
 
 from rest_verify.errors import DuplicateNameError, PluginError, UnknownNameError
 from rest_verify.plugins import BUILTIN_PLUGINS, load_registry
+from tests.distributions import write_dist_info
 
 
 def make_distribution(root, dist_name, module_name, verifier_name):
@@ -24,10 +25,7 @@ def make_distribution(root, dist_name, module_name, verifier_name):
         def register_verifiers(register):
             register(V())
     '''))
-    info = root / f"{dist_name.replace('-', '_')}-0.3.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist_name}\nVersion: 0.3\n")
-    (info / "entry_points.txt").write_text(f"[rest_em]\n{module_name} = {module_name}\n")
+    write_dist_info(root, dist_name, {module_name: module_name}, version="0.3")
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from rest_verify.errors import DuplicateNameError
 from rest_verify.languages import find_language
 from rest_verify.plugins import get_registry, reset_registry
 from rest_verify.types import Problem, Status, Verdict
+from tests.distributions import write_dist_info
 
 HERE = Path(__file__).parent
 SHOUT = Problem(id="sed/shout", prompt="Print each line of the input in capitals.", domain="code",
@@ -19,17 +20,9 @@ SHOUT = Problem(id="sed/shout", prompt="Print each line of the input in capitals
                 meta={"language": "sedscript"})
 
 
-def install(root: Path, dist_name: str, module: str) -> None:
-    """A .dist-info on sys.path whose `rest_em` entry point is `module`, as `pip install` would leave."""
-    info = root / f"{dist_name.replace('-', '_')}-0.1.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist_name}\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text(f"[rest_em]\nsedscript = {module}\n")
-
-
 @pytest.fixture
 def sed_plugin(tmp_path, monkeypatch):
-    install(tmp_path, "rest-em-sedscript", "sedscript_plugin")
+    write_dist_info(tmp_path, "rest-em-sedscript", {"sedscript": "sedscript_plugin"})
     monkeypatch.syspath_prepend(str(HERE))
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.delenv("REST_EM_PLUGINS", raising=False)
@@ -50,7 +43,7 @@ def test_a_language_name_registered_twice_is_an_error_naming_both(tmp_path, monk
         "from rest_verify import hookimpl\nfrom rest_verify.languages import Language\n\n"
         "@hookimpl\ndef register_languages(register):\n"
         "    register(Language('cpp', 'a.cpp', ('./a',)))\n")
-    install(tmp_path, "rest-em-cpp-again", "cpp_again")
+    write_dist_info(tmp_path, "rest-em-cpp-again", {"cpp_again": "cpp_again"})
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.delenv("REST_EM_PLUGINS", raising=False)
     reset_registry()
