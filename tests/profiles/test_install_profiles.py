@@ -1,4 +1,4 @@
-"""Every install profile of the README, each in a fresh virtual environment built by scripts/envs/profile-*.sh:
+"""Every install profile of docs/install.md, each in a fresh virtual environment built by scripts/envs/profile-*.sh:
 every `rest-em` verb answers `--help`, and each profile does a small real job, with no traceback anywhere.
 
 The verbs are read from `rest-em --help` itself, so a verb added or moved is covered without editing this file.
@@ -159,9 +159,9 @@ def test_test_profile_runs_a_plugin_suite_with_the_conformance_kit(profile: Prof
     assert re.search(r"\d+ passed", result.stdout)
 
 
-def test_readme_documents_each_profile_with_the_command_its_script_runs():
-    readme = (ROOT / "README.md").read_text()
-    documented = dict(re.findall(r"^\| `([a-z]+)` \| `pip install ([^`]+)` \|", readme, flags=re.M))
+def test_the_install_guide_documents_each_profile_with_the_command_its_script_runs():
+    guide = (ROOT / "docs" / "install.md").read_text()
+    documented = dict(re.findall(r"^\| `([a-z]+)` \| `pip install ([^`]+)` \|", guide, flags=re.M))
     scripted = {path.stem.removeprefix("profile-"): re.search(r"^build_profile \S+ (.+)$", path.read_text(),
                                                               flags=re.M).group(1)
                 for path in (ROOT / "scripts" / "envs").glob("profile-*.sh")}

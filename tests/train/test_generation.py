@@ -179,7 +179,7 @@ def test_a_bf16_checkpoint_samples_in_bf16_only_on_a_cpu_with_native_bf16(bf16_m
                                                                             native, expected):
     import torch
 
-    from rest_train.models import dtypes
+    from rest_verify import dtypes
 
     monkeypatch.setattr(dtypes, "device_has_native_bf16", lambda device: native)
     dtypes._resolved.cache_clear()
