@@ -76,6 +76,9 @@ def test_a_rest_run_links_its_findings_to_the_samples(tmp_path):
         re.findall(r'<svg [^>]*data-title="([^"]+)"', dom))
     dom = ready(dump_dom(page, tmp_path, "finding=reward+model+high%2C+verifier+rejects"))
     assert matches(dom) == 1 and "1+1 is 3" in dom
+    # one sample kept by two Improve steps that the verifier rejects: one badge, not one per step
+    dom = ready(dump_dom(page, tmp_path, "finding=kept%2C+verifier+rejects"))
+    assert matches(dom) == 1 and len(re.findall(r'class="badge finding"[^>]*>kept, verifier rejects<', dom)) == 1
     screenshot(page, tmp_path / "rest.png", tmp_path)
 
 

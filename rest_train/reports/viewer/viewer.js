@@ -301,7 +301,9 @@ function sampleCard(row, s) {
   if (info.answer !== undefined) head.append(el("span", { class: "answer", text: `answer ${typeof info.answer === "string" ? info.answer : JSON.stringify(info.answer)}` }));
   if (r[F.kept].length) head.append(el("span", { class: "badge kept", text: `kept (iter ${r[F.kept].join(", ")})` }));
   if (r[F.rm] !== null && r[F.rm] !== undefined) head.append(el("span", { text: `reward model ${+Number(r[F.rm]).toPrecision(4)}` }));
-  for (const f of findingsOf.get(row) || []) head.append(el("span", { class: "badge finding", title: f[2], text: f[1] }));
+  const details = new Map(); // one badge per kind of finding, however many iterations found it
+  for (const f of findingsOf.get(row) || []) details.set(f[1], [...(details.get(f[1]) || []), f[2]]);
+  for (const [kind, why] of details) head.append(el("span", { class: "badge finding", title: why.join("\n"), text: kind }));
   const card = el("article", { class: "sample", "data-row": row }, head);
   if (r[F.detail]) card.append(el("p", { class: "detail", text: r[F.detail] }));
   card.append(el("pre", { class: "completion", text: r[F.completion] }), infoView(r[F.info]));
