@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -28,13 +29,12 @@ def test_math500_solution_matches_answer(row: dict) -> None:
     assert verifier.verify(as_solution, f"The answer is $\\boxed{{{row['answer']}}}$.").correct
 
 
-@pytest.mark.parametrize("row", MATH500, ids=[row["unique_id"] for row in MATH500])
-def test_math500_off_by_one_is_wrong(row: dict) -> None:
-    import re
+WITH_DIGITS = [row for row in MATH500 if re.search(r"\d", row["answer"])]  # the others have no number to shift
 
+
+@pytest.mark.parametrize("row", WITH_DIGITS, ids=[row["unique_id"] for row in WITH_DIGITS])
+def test_math500_off_by_one_is_wrong(row: dict) -> None:
     first = re.search(r"\d+", row["answer"])
-    if first is None:
-        pytest.skip("answer has no digits")
     wrong = row["answer"][:first.start()] + str(int(first.group()) + 1) + row["answer"][first.end():]
     verdict = MathVerifier().verify(Problem(row["unique_id"], reference=row["answer"]), f"\\boxed{{{wrong}}}")
     assert not verdict.correct, (row["answer"], wrong)
