@@ -45,9 +45,15 @@ _WRAPPED = re.compile(r"\\(?:text\w*|mbox|mathrm|mathbf|operatorname)\s*\{[^{}]*
 _LINE_LABEL = re.compile(r"^(?:[A-Za-z]{2,}[ \t]+\(?[0-9A-Za-z]{1,3}\)?[ \t]*:|\(?\d{1,2}[.)]|\([a-z]\))[ \t]+")
 # Where a remark after an answer starts: a parenthesis opening with a word or holding one (`24 (since 4! = 24)`),
 # a clause after `since`, `because`, ... or a semicolon, or a dash and words (`12 - the rows times the columns`).
-_REMARK = re.compile(r"\s+\((?=\s*[A-Za-z]{2,}\b|[^()\n]*\s[A-Za-z]{3,}\b)"
-                     r"|[,;]?\s+(?:since|because|as|which|where|using|given|when|after|from)\b|;\s*(?=[A-Za-z]{2,}\b)"
-                     r"|\s+(?:-{1,2}|–|—)\s+(?=[A-Za-z])", re.IGNORECASE)
+_REMARK_SOURCE = (r"\s+\((?=\s*[A-Za-z]{2,}\b|[^()\n]*\s[A-Za-z]{3,}\b)"
+                  r"|[,;]?\s+(?:since|because|as|where|using|given|when|after|from|which<RESTATED>)\b"
+                  r"|;\s*(?=[A-Za-z]{2,}\b)"
+                  r"|\s+(?:-{1,2}|–|—)\s+(?=[A-Za-z])")
+_REMARK = re.compile(_REMARK_SOURCE.replace("<RESTATED>", ""), re.IGNORECASE)
+# Without a marker, a `which is` clause that states a number is the value restated, not a remark (`the number is
+# 10 which is 1,000.99€`, `1/2, which is 0.5`): the later statement is the answer, as everywhere in the fallbacks.
+_REMARK_UNMARKED = re.compile(_REMARK_SOURCE.replace(
+    "<RESTATED>", r"(?!\s+(?:is|equals|gives|makes)\s+(?:about\s+|approximately\s+)?[-+$\\*(.\d])"), re.IGNORECASE)
 # `x = -1 and x = 4`, `1, 2, and 3`, `2 or -2`: values joined as a list.
 _LIST_JOIN = re.compile(r"[ \t]*,?[ \t]+(?:and|or)[ \t]+")
 # Markdown emphasis around a value: `**73**`, `__18__`, `*$\frac{3}{4}$*` (a lone `*` only between spaces,
@@ -152,19 +158,19 @@ def _final_line(text: str) -> str | None:
     if not words or len(words) > MAX_FINAL_LINE_WORDS:
         return None
     line = " ".join(words)  # one space between words: no pattern below meets a long whitespace run
-    value = drop_remark(_LEADING_WORDS.sub("", _LINE_LABEL.sub("", line)).strip())
+    value = drop_remark(_LEADING_WORDS.sub("", _LINE_LABEL.sub("", line)).strip(), _REMARK_UNMARKED)
     value = _LIST_JOIN.sub(", ", value.strip(_EMPHASIS).strip())
     if not value or value[0] in _NOT_A_START or _broken_math(value) or "**" in value or "__" in value:
         return None
     return None if _has_prose(value) else value
 
 
-def drop_remark(answer: str) -> str:
+def drop_remark(answer: str, remark_pattern: re.Pattern[str] = _REMARK) -> str:
     """The answer without a remark after it: `24 (since 4! = 24)` is 24, `12 because ...` is 12.
 
-    Whitespace is collapsed first (linear), so `_REMARK` never scans a long whitespace run from every start."""
+    Whitespace is collapsed first (linear), so the pattern never scans a long whitespace run from every start."""
     answer = " ".join(answer.split())
-    remark = _REMARK.search(answer)
+    remark = remark_pattern.search(answer)
     return answer[:remark.start()].rstrip(" \t,;") if remark and remark.start() > 0 else answer
 
 
@@ -175,7 +181,7 @@ def _spelled_value(text: str) -> tuple[str, int] | None:
     line = text[text.rfind("\n") + 1:]
     if len(line.split()) > 2 * MAX_FINAL_LINE_WORDS:
         return None
-    statement = drop_remark(line)
+    statement = drop_remark(line, _REMARK_UNMARKED)
     if len(statement.split()) > MAX_FINAL_LINE_WORDS:
         return None
     match = _SPELLED.search(statement)
