@@ -48,7 +48,10 @@ DISPUTES = HERE / "math_peer_disputes.json"
 UNBOXED = "MATH-500, boxes removed"
 # Sources whose labels hold by construction: there rest-em agreeing with the label needs no other argument.
 BY_CONSTRUCTION = {UNBOXED + ", perturbed": "rest-em right by construction: the answer was perturbed (off by one, "
-                   "sign, swapped fraction or bracket), so math-verify's reward is a false positive."}
+                   "sign, swapped fraction or bracket), so math-verify's reward is a false positive.",
+                   "our unmarked corpus": "rest-em agrees with the corpus's label, whose reason is the comment above "
+                   "its family in plugins/math/tests/unmarked.txt; math-verify, with its defaults, reads the form "
+                   "otherwise."}
 
 
 @dataclass(frozen=True)
