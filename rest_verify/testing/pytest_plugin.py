@@ -1,7 +1,9 @@
-"""pytest plugin (registered through the `pytest11` entry point) exposing the `conformance` fixture."""
+"""pytest plugin (registered through the `pytest11` entry point): the `conformance` and `offline_datasets`
+fixtures."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Callable
 
 import pytest
@@ -13,3 +15,15 @@ def conformance() -> Callable[..., None]:
     from rest_verify.testing import assert_conforms
 
     return assert_conforms
+
+
+@pytest.fixture
+def offline_datasets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """`datasets` offline, with its cache in this test's `tmp_path` (returned): a folder written by
+    `rest_verify.testing.datasets.hub_dataset_folder` loads through its `hf://` path, and nothing reaches
+    the network or the user's cache."""
+    import datasets
+
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path / "cache")
+    return tmp_path

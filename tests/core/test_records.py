@@ -83,18 +83,8 @@ def test_parquet_without_datasets_says_what_to_install(tmp_path, monkeypatch):
         list(read_records(path))
 
 
-@pytest.fixture
-def datasets_cache(tmp_path, monkeypatch):
-    """`datasets` offline, its cache in the test's folder."""
-    import datasets
-
-    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
-    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path / "cache")
-    return tmp_path
-
-
-def test_a_data_set_by_name_reads_one_split_of_one_config_and_names_its_rows(datasets_cache):
-    root = hub_dataset_folder(datasets_cache / "gsm8k", {"train": [{"q": "a"}, {"q": "b"}], "test": [{"q": "c"}]}, "main")
+def test_a_data_set_by_name_reads_one_split_of_one_config_and_names_its_rows(offline_datasets):
+    root = hub_dataset_folder(offline_datasets / "gsm8k", {"train": [{"q": "a"}, {"q": "b"}], "test": [{"q": "c"}]}, "main")
     url = HubDataset(str(root), name="main", split="train").url()
     assert url == f"hf://{root}?name=main&split=train"
     where = f"hf://{root} (main, split train)"
@@ -103,8 +93,8 @@ def test_a_data_set_by_name_reads_one_split_of_one_config_and_names_its_rows(dat
     assert rows_and_places(streamed) == [({"q": "c"}, f"hf://{root} (main, split test):row 1", "test/1")]
 
 
-def test_a_data_set_that_cannot_be_read_is_one_line_naming_it(datasets_cache, monkeypatch):
-    root = hub_dataset_folder(datasets_cache / "plain", {"train": [{"q": "a"}]})
+def test_a_data_set_that_cannot_be_read_is_one_line_naming_it(offline_datasets, monkeypatch):
+    root = hub_dataset_folder(offline_datasets / "plain", {"train": [{"q": "a"}]})
     with pytest.raises(InvalidRecordError, match=r"\(split valid\): cannot be loaded \(Unknown split"):
         list(read_records(HubDataset(str(root), split="valid").url()))
     with pytest.raises(InvalidRecordError, match="unknown option 'spilt'"):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import shutil
 
-import datasets
 import pytest
 from click.testing import CliRunner
 
@@ -62,9 +61,7 @@ def test_each_mistake_is_one_line_naming_its_field_and_exit_2(folder, change, li
     assert "Traceback" not in result.output
 
 
-def test_a_local_data_set_in_the_hub_layout_is_read_through_the_hub_path(folder, monkeypatch):
-    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
-    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", folder / "cache")
+def test_a_local_data_set_in_the_hub_layout_is_read_through_the_hub_path(folder, offline_datasets):
     rows = [json.loads(line) for line in (folder / "math500_sample.jsonl").read_text().splitlines()]
     hub_dataset_folder(folder / "MATH-500", {"test": rows})
     result = check(folder, CONFIG.format(init_from="base").replace(

@@ -162,30 +162,20 @@ def test_json_lines_saved_as_json_are_read_line_by_line(tmp_path):
     assert [p.reference for p in Gsm8kJsonlTask().load(path)] == ["18", "3", "70000"]
 
 
-@pytest.fixture
-def hub_cache(tmp_path, monkeypatch):
-    """`datasets` offline, its cache in the test's folder."""
-    import datasets
-
-    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
-    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path / "cache")
-    return tmp_path
-
-
-def test_the_hub_layouts_of_math500_and_gsm8k_load_as_their_files_do(hub_cache):
+def test_the_hub_layouts_of_math500_and_gsm8k_load_as_their_files_do(offline_datasets):
     math500 = [json.loads(line) for line in (FIXTURES / "math500_sample.jsonl").read_text().splitlines()]
-    folder = hub_dataset_folder(hub_cache / "MATH-500", {"test": math500})
+    folder = hub_dataset_folder(offline_datasets / "MATH-500", {"test": math500})
     assert (list(MathJsonlTask().load(HubDataset(str(folder), split="test").url()))
             == list(MathJsonlTask().load(FIXTURES / "math500_sample.jsonl")))
     gsm8k = [json.loads(line) for line in (FIXTURES / "gsm8k_sample.jsonl").read_text().splitlines()]
-    folder = hub_dataset_folder(hub_cache / "gsm8k", {"train": gsm8k[:1], "test": gsm8k}, config="main")
+    folder = hub_dataset_folder(offline_datasets / "gsm8k", {"train": gsm8k[:1], "test": gsm8k}, config="main")
     problems = list(Gsm8kJsonlTask().load(HubDataset(str(folder), name="main", split="test").url()))
     assert [(p.id, p.reference) for p in problems] == [("test/1", "18"), ("test/2", "3"), ("test/3", "70000")]
     assert [p.meta for p in problems] == [p.meta for p in Gsm8kJsonlTask().load(FIXTURES / "gsm8k_sample.jsonl")]
 
 
-def test_a_data_set_without_the_task_column_is_one_line_naming_column_and_data_set(hub_cache):
-    folder = hub_dataset_folder(hub_cache / "other", {"train": [{"question": "1+1?", "answer": "2"}]})
+def test_a_data_set_without_the_task_column_is_one_line_naming_column_and_data_set(offline_datasets):
+    folder = hub_dataset_folder(offline_datasets / "other", {"train": [{"question": "1+1?", "answer": "2"}]})
     with pytest.raises(InvalidRecordError, match=rf"hf://{folder} \(split train\):row 1: a MATH row needs a 'problem'"):
         list(MathJsonlTask().load(f"hf://{folder}?split=train"))
     with pytest.raises(InvalidRecordError, match="relative path has no folder"):
