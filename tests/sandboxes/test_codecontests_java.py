@@ -3,7 +3,6 @@ correct in the Docker sandbox and its incorrect ones not, under runc and gVisor.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -11,6 +10,7 @@ import pytest
 from rest_em_apps import AppsVerifier
 from rest_verify import grade
 from rest_verify.plugins import get_task
+from rest_verify.records import read_records
 from rest_verify.types import Status
 
 pytestmark = pytest.mark.docker
@@ -20,7 +20,7 @@ DATA = Path(__file__).resolve().parents[2] / "plugins" / "apps" / "tests" / "fix
 
 def test_the_rows_java_solutions_get_their_verdicts(docker_runtime):
     problems = list(get_task("codecontests").load(DATA, language="java"))
-    rows = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = [record.row for record in read_records(DATA)]
     cases = []
     for problem, row in zip(problems, rows, strict=True):
         cases += [(problem, f"```java\n{source}```", True) for source in problem.meta["solutions"]]
