@@ -30,12 +30,16 @@ def parse_sandbox_options(pairs: Iterable[str]) -> dict[str, Any]:
     return options
 
 
+def runs_sandbox(verifier: Any) -> bool:
+    """Whether the verifier runs programs in a sandbox, i.e. takes sandbox options."""
+    return callable(getattr(verifier, "with_sandbox_options", None))
+
+
 def with_sandbox_options(verifier: Any, options: Mapping[str, Any]) -> Any:
     """The verifier with these sandbox options applied (itself when there are none)."""
     if not options:
         return verifier
-    apply = getattr(verifier, "with_sandbox_options", None)
-    if apply is None:
+    if not runs_sandbox(verifier):
         raise SandboxOptionError(f"verifier {getattr(verifier, 'name', verifier)!r} runs no sandbox, so it takes "
                                  f"no sandbox options (given: {', '.join(sorted(options))})")
-    return apply(dict(options))
+    return verifier.with_sandbox_options(dict(options))

@@ -27,7 +27,7 @@ from typing import Any, Mapping
 from rest_verify.backends import open_grader
 from rest_verify.engine import AUTO
 from rest_verify.errors import VerifierOptionError
-from rest_verify.sandbox_options import SandboxOptionError, with_sandbox_options
+from rest_verify.sandbox_options import SandboxOptionError, runs_sandbox, with_sandbox_options
 from rest_verify.verifier_options import configured
 
 from rest_train.config import ConfigError, RunConfig
@@ -85,13 +85,13 @@ def _with_sandbox(verifiers: RoleVerifiers, options: Mapping[str, Any]) -> RoleV
     if not options:
         return verifiers
     roles = [v for v in (verifiers.reward, verifiers.exact) if v is not None]
-    if not any(_runs_sandbox(v) for v in roles):
+    if not any(runs_sandbox(v) for v in roles):
         names = " and ".join(sorted({repr(v.name) for v in roles}))
         raise ConfigError(f"grading.sandbox_options: verifier {names} runs no sandbox, so it takes no sandbox "
                           f"options (given: {', '.join(sorted(options))})")
 
     def apply(verifier: Any) -> Any:
-        if not _runs_sandbox(verifier):
+        if not runs_sandbox(verifier):
             return verifier
         try:
             return with_sandbox_options(verifier, options)
@@ -102,10 +102,6 @@ def _with_sandbox(verifiers: RoleVerifiers, options: Mapping[str, Any]) -> RoleV
     if verifiers.shared:
         return RoleVerifiers(reward, reward)
     return RoleVerifiers(reward, None if verifiers.exact is None else apply(verifiers.exact))
-
-
-def _runs_sandbox(verifier: Any) -> bool:
-    return callable(getattr(verifier, "with_sandbox_options", None))
 
 
 class RunGraders:
