@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message, or its type's name when the message is empty: the cause of a
+    third-party failure (a hub, a tracker, a file system) in the one line our errors give it."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
 class RestEmError(Exception):
     """Base class of every error rest-em raises on purpose."""
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping
 from urllib.parse import parse_qsl, urlencode
 
-from rest_verify.errors import InvalidRecordError, RestEmError
+from rest_verify.errors import InvalidRecordError, RestEmError, first_line
 
 
 HUB_SCHEME = "hf://"
@@ -209,8 +209,7 @@ def _hub(source: HubDataset) -> Iterator[Record]:
         rows = datasets.load_dataset(source.repo, source.name, split=source.split, revision=source.revision,
                                      streaming=source.streaming)
     except Exception as exc:  # datasets raises many types: a missing data set, split or config, no network
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InvalidRecordError(f"{source}: cannot be loaded ({reason})") from None
+        raise InvalidRecordError(f"{source}: cannot be loaded ({first_line(exc)})") from None
     yield from _table(source, iter(rows))
 
 

@@ -12,7 +12,7 @@ import os
 import urllib.error
 import urllib.request
 
-from rest_verify.errors import RestEmError
+from rest_verify.errors import RestEmError, first_line
 from rest_verify.records import HUB_SCHEME, is_hub_id
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
@@ -53,4 +53,4 @@ def local_model(path: str) -> str:
         return snapshot_download(path[len(HUB_SCHEME):])
     except Exception as exc:  # huggingface_hub raises many types: not found, gated, offline, no network
         raise RestEmError(f"model.path: hub model {path!r} cannot be downloaded "
-                          f"({str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__})") from None
+                          f"({first_line(exc)})") from None

@@ -11,10 +11,11 @@ and every check that does not need it still runs.
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 from rest_train.config import RunConfig
 from rest_train.generation.chat import ChatFormat
@@ -23,7 +24,7 @@ from rest_train.run import tracking
 from rest_train.run.graders import role_verifiers
 from rest_train.training import adapters
 from rest_verify import Problem
-from rest_verify.errors import RestEmError
+from rest_verify.errors import RestEmError, first_line
 from rest_verify.plugins import get_generator_factory, get_task
 
 PROBLEMS = 3  # read from each split: enough to see the columns map, cheap on any data set
@@ -66,7 +67,7 @@ class _Checks:
         except Skipped as exc:
             self.results.append(Check(name, SKIPPED, str(exc)))
         except (RestEmError, OSError) as exc:
-            self.results.append(Check(name, FAILED, str(exc).strip().splitlines()[0]))
+            self.results.append(Check(name, FAILED, first_line(exc)))
 
     def status(self, name: str | None) -> Check | None:
         return next((result for result in self.results if result.name == name), None)
@@ -93,7 +94,7 @@ class _Checks:
             hf_hub_download(repo, "config.json")
         except Exception as exc:  # not found, gated, no network: huggingface_hub raises many types
             raise RestEmError(f"model.path: hub model {repo!r} has no readable config.json "
-                              f"({str(exc).strip().splitlines()[0]})") from None
+                              f"({first_line(exc)})") from None
         return f"hub model {repo} (config.json read)"
 
     def read_task(self) -> str:
@@ -108,7 +109,7 @@ class _Checks:
             if reason is not None:
                 offline.append((f"{split} {path}", reason))
                 continue
-            problems = list(_first(self.task.load(data.source(split, streaming=True), **options), PROBLEMS))
+            problems = list(itertools.islice(self.task.load(data.source(split, streaming=True), **options), PROBLEMS))
             if not problems:
                 raise RestEmError(f"data.{split}_path: task {data.task!r} read no problem from {path!r}")
             self.problems.extend(problems)
@@ -203,13 +204,6 @@ def check(config: RunConfig) -> list[Check]:
 def _on_hub(path: str | None) -> bool:
     """An hf:// path naming a hub data set (a local folder in the hub's layout needs no network)."""
     return is_hub_model(path)
-
-
-def _first(problems: Iterator[Problem], count: int) -> Iterator[Problem]:
-    for index, problem in enumerate(problems):
-        if index >= count:
-            return
-        yield problem
 
 
 def _writable(directory: Path, field: str) -> None:

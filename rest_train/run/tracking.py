@@ -15,7 +15,7 @@ from typing import Any, Iterable, Mapping, Protocol
 
 from rest_train.config import ConfigError, RunConfig
 from rest_train.run.files import read_json, write_json
-from rest_verify.errors import RestEmError
+from rest_verify.errors import RestEmError, first_line
 
 STATE = "tracking.json"
 INSTALL = {"tensorboard": ("tensorboard", "tensorboard"), "mlflow": ("mlflow", "mlflow-skinny sqlalchemy alembic"),
@@ -213,7 +213,7 @@ def _start(name: str, config: RunConfig, run_id: str | None) -> Tracker:
                 directory.mkdir(parents=True, exist_ok=True)
             return MLflowTracker(uri, config.tracking.experiment, run_name, run_id)
         except (OSError, MlflowException) as exc:
-            raise ConfigError(f"tracking.mlflow_uri: cannot track to {uri}: {_first_line(exc)}") from None
+            raise ConfigError(f"tracking.mlflow_uri: cannot track to {uri}: {first_line(exc)}") from None
     try:
         directory.mkdir(parents=True, exist_ok=True)
         if name == "tensorboard":
@@ -221,7 +221,3 @@ def _start(name: str, config: RunConfig, run_id: str | None) -> Tracker:
         return WandbTracker(directory, config.tracking.experiment, run_name, run_id)
     except OSError as exc:
         raise ConfigError(f"tracking.dir: cannot write {name}'s files to {directory}: {exc}") from None
-
-
-def _first_line(exc: Exception) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]

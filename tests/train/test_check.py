@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from rest_train.models.tiny import save_random_model
+from rest_train.run.check import _Checks
 from rest_verify.cli import main
 from rest_verify.testing.datasets import hub_dataset_folder
 
@@ -92,3 +93,12 @@ def test_offline_a_bad_lora_field_still_fails_without_the_model(folder, monkeypa
     assert result.exit_code == 2, result.output
     assert [line for line in result.output.splitlines() if line.startswith("failed")] == [
         line for line in result.output.splitlines() if line.startswith("failed  train.peft: train.peft.rank")]
+
+
+def test_a_check_failing_without_a_message_names_the_error_instead_of_crashing():
+    def output() -> str:
+        raise OSError()  # some file systems fail with no message
+
+    checks = _Checks(None)
+    checks.run("output", output)
+    assert [result.line() for result in checks.results] == ["failed  output: OSError"]
