@@ -38,17 +38,18 @@ def _programs() -> list[tuple[str, str, str]]:
 
 PROGRAMS = _programs()
 
-# Constant evaluation that would keep g++ busy for minutes (well inside its constexpr operation limit).
+# Constant evaluation that keeps g++ busy for minutes on any machine. Each evaluation stays well inside
+# g++'s per-evaluation operation limit (about 15 M of its 33.5 M operations, near a second), so none ends
+# in that limit's error; there are 256 of them. (One long evaluation would hit the limit within seconds,
+# and on a fast machine that error beats the compile time limit.)
 COMPILER_SPIN = """
-constexpr long spin() {
-    long s = 0;
-    for (long i = 0; i < 200000; ++i)
-        for (long j = 0; j < 200000; ++j) s += i ^ j;
+constexpr long spin(long k) {
+    long s = k;
+    for (long i = 0; i < 1000; ++i)
+        for (long j = 0; j < 1000; ++j) s += i ^ j ^ k;
     return s;
 }
-constexpr long value = spin();
-int main() { return value == 0; }
-"""
+""" + "".join(f"constexpr long spun{k} = spin({k});\n" for k in range(256)) + "int main() { return spun0 == 1; }\n"
 
 
 @pytest.fixture(scope="module")
@@ -93,5 +94,6 @@ def test_a_hanging_compiler_is_stopped_within_its_limits():
         verdict = verifier.verify(PROBLEM, f"```cpp\n{COMPILER_SPIN}```")
     finally:
         verifier.close()
-    assert verdict.status is Status.WRONG and "compiler" in verdict.info["compile_error"], verdict.detail
+    assert verdict.status is Status.WRONG, verdict.detail
+    assert verdict.info["compile_error"] == "the compiler ran past its 3 s limit", verdict.detail
     assert time.monotonic() - start < 3.0 + 15.0
