@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
 from rest_verify.errors import InvalidRecordError
+from rest_verify.records import read_jsonl
 from rest_verify.types import Problem, Verdict
 
 # A run directory's training problems, one JSON `Problem` a line, keyed to its samples by `problem_id`.
@@ -186,19 +187,35 @@ def read_graded(path: str | Path) -> Iterator[GradedItem]:
             if verdicts.exists():
                 yield from _run_items(samples, verdicts, problems)
         return
-    with path.open(encoding="utf-8", errors="surrogateescape") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-                verdict = Verdict.from_dict(row["verdict"])
-            except (ValueError, KeyError, TypeError) as exc:
-                raise InvalidRecordError(f"{path}:{number}: not a graded line ({exc})") from None
-            meta = row.get("meta")
-            yield GradedItem(str(row.get("id", number)), str(row.get("completion", "")), verdict,
-                             row.get("reference"), str(row.get("problem", "")),
-                             meta=meta if isinstance(meta, dict) else {})
+    for record in read_jsonl(path, errors="surrogateescape"):
+        row = record.row
+        try:
+            verdict = Verdict.from_dict(row["verdict"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise InvalidRecordError(f"{record.where}: not a graded line ({exc})") from None
+        meta = row.get("meta")
+        yield GradedItem(str(row.get("id", record.index)), str(row.get("completion", "")), verdict,
+                         row.get("reference"), str(row.get("problem", "")), meta=meta if isinstance(meta, dict) else {})
+
+
+def read_stage(samples: Path, verdicts: Path) -> list[tuple[dict[str, Any], Verdict]]:
+    """A run stage's samples with their verdicts, which the loop writes in the same order.
+
+    Files of different lengths are an unfinished stage (the loop writes the verdicts last), reported
+    rather than paired short; a bad line is an InvalidRecordError naming its file and line.
+    """
+    sample_rows = [record.row for record in read_jsonl(samples)]
+    verdict_records = list(read_jsonl(verdicts))
+    if len(sample_rows) != len(verdict_records):
+        raise InvalidRecordError(f"{samples.parent}: {len(sample_rows)} samples but {len(verdict_records)} verdicts; "
+                                 "an unfinished stage? rerun `rest-em run` to finish it")
+    pairs = []
+    for sample, record in zip(sample_rows, verdict_records):
+        try:
+            pairs.append((sample, Verdict.from_dict(record.row)))
+        except ValueError as exc:
+            raise InvalidRecordError(f"{record.where}: not a verdict ({exc})") from None
+    return pairs
 
 
 def _run_problems(path: Path) -> dict[str, Problem]:
@@ -206,22 +223,19 @@ def _run_problems(path: Path) -> dict[str, Problem]:
     if not path.exists():
         return {}
     problems = {}
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            try:
-                problem = Problem.from_dict(json.loads(line))
-            except ValueError as exc:  # InvalidRecordError and JSONDecodeError alike
-                raise InvalidRecordError(f"{path}:{number}: not a problem ({exc})") from None
-            problems[problem.id] = problem
+    for record in read_jsonl(path):
+        try:
+            problem = Problem.from_dict(record.row)
+        except ValueError as exc:
+            raise InvalidRecordError(f"{record.where}: not a problem ({exc})") from None
+        problems[problem.id] = problem
     return problems
 
 
 def _run_items(samples: Path, verdicts: Path, problems: Mapping[str, Problem]) -> Iterator[GradedItem]:
-    with samples.open() as sample_lines, verdicts.open() as verdict_lines:
-        for sample_line, verdict_line in zip(sample_lines, verdict_lines):
-            sample, verdict = json.loads(sample_line), json.loads(verdict_line)
-            item_id = f"{samples.parent.name}/{sample.get('problem_id')}#{sample.get('sample')}"
-            problem = (problems.get(str(sample.get("problem_id")))
-                       or Problem(id=item_id, prompt=sample.get("prompt", "")))
-            yield GradedItem(item_id, sample.get("completion", ""), Verdict.from_dict(verdict), problem.reference,
-                             problem.prompt, problem.domain, problem.meta)
+    for sample, verdict in read_stage(samples, verdicts):
+        item_id = f"{samples.parent.name}/{sample.get('problem_id')}#{sample.get('sample')}"
+        problem = (problems.get(str(sample.get("problem_id")))
+                   or Problem(id=item_id, prompt=sample.get("prompt", "")))
+        yield GradedItem(item_id, sample.get("completion", ""), verdict, problem.reference,
+                         problem.prompt, problem.domain, problem.meta)

@@ -122,17 +122,23 @@ def read_records(path: str | Path) -> Iterator[Record]:
     elif path.suffix == ".json":
         yield from _json_file(path)
     else:
-        yield from _jsonl(path)
+        yield from read_jsonl(path)
 
 
-def _jsonl(path: Path) -> Iterator[Record]:
-    """Lines are decoded one by one, so an encoding error is reported on its own line."""
+def read_jsonl(path: str | Path, *, errors: str = "strict") -> Iterator[Record]:
+    """The objects of a JSON Lines file with their line numbers; an InvalidRecordError names file and line.
+
+    Lines are decoded one by one, so an encoding error is reported on its own line. A problem file must be
+    UTF-8 (the default refuses other bytes); `errors="surrogateescape"` reads what `rest-em grade` writes, which
+    keeps undecodable bytes of its input as they came.
+    """
+    path = Path(path)
     try:
         with path.open("rb") as handle:
             for number, raw in enumerate(handle, start=1):
                 where = f"{path}:{number}"
                 try:
-                    line = raw.decode("utf-8")
+                    line = raw.decode("utf-8", errors)
                 except UnicodeDecodeError as exc:
                     raise InvalidRecordError(f"{where}: not UTF-8 text ({exc.reason})") from None
                 if line.strip():
@@ -156,7 +162,7 @@ def _json_file(path: Path) -> Iterator[Record]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         if exc.msg == "Extra data":  # JSON Lines saved as .json, which Hugging Face's loader accepts too
-            yield from _jsonl(path)
+            yield from read_jsonl(path)
             return
         data = _parse(text, str(path))
     if isinstance(data, list):

@@ -1,8 +1,9 @@
 import json
 
+import pytest
 from click.testing import CliRunner
 
-from rest_verify import Problem, Verdict
+from rest_verify import InvalidRecordError, Problem, Verdict
 from rest_verify.audit import hacking_signs, read_graded
 from rest_verify.cli import main
 
@@ -98,3 +99,34 @@ def test_audit_reports_the_rewards_each_extraction_rule_earned(tmp_path):
     assert result.exit_code == 0, result.output
     assert "| last number | yes | 2 | 66.7% |" in result.output and "| boxed | no | 1 | 33.3% |" in result.output
     assert "66.7% of rewarded items were found by a fallback rule" in result.output
+
+
+def _one_stage_run(tmp_path, verdict_lines):
+    run = tmp_path / "run"
+    write_jsonl(run / "iter_01" / "samples.jsonl", [{"problem_id": "p1", "sample": n, "completion": "42"}
+                                                    for n in range(2)])
+    (run / "iter_01" / "verdicts.jsonl").write_text(verdict_lines)
+    return run
+
+
+def test_a_broken_verdict_line_in_a_run_directory_is_named_by_file_and_line(tmp_path):
+    right = json.dumps(Verdict.right().to_dict())
+    run = _one_stage_run(tmp_path, right + "\n{\"reward\": 1.0, \n")
+    with pytest.raises(InvalidRecordError, match=r"iter_01/verdicts.jsonl:2: not JSON"):
+        list(read_graded(run))
+    run = _one_stage_run(tmp_path / "b", right + '\n{"reward": "high", "status": "correct"}\n')
+    with pytest.raises(InvalidRecordError, match=r"iter_01/verdicts.jsonl:2: not a verdict"):
+        list(read_graded(run))
+
+
+def test_a_stage_with_fewer_verdicts_than_samples_is_an_error_not_a_shorter_audit(tmp_path):
+    run = _one_stage_run(tmp_path, json.dumps(Verdict.right().to_dict()) + "\n")
+    with pytest.raises(InvalidRecordError, match=r"2 samples but 1 verdicts; an unfinished stage"):
+        list(read_graded(run))
+
+
+def test_an_item_without_an_id_is_named_by_its_line(tmp_path):
+    graded = tmp_path / "graded.jsonl"
+    graded.write_text(graded_line("a", "4", "4", Verdict.right()) + "\n\n"
+                      + json.dumps({"completion": "5", "verdict": Verdict.wrong().to_dict()}) + "\n")
+    assert [item.id for item in read_graded(graded)] == ["a", "3"]

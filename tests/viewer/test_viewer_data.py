@@ -147,3 +147,12 @@ def test_no_chromium_skips_the_browser_tests_but_fails_them_under_ci(monkeypatch
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception, match="CI must run the browser tests"):
         browser.chromium()
+
+
+def test_a_graded_item_without_an_id_is_named_by_its_line_as_the_audit_names_it(tmp_path):
+    graded = tmp_path / "graded.jsonl"
+    verdict = {"reward": 1.0, "status": "correct"}
+    graded.write_text(json.dumps({"id": "a", "completion": "x", "verdict": verdict}) + "\n\n"
+                      + json.dumps({"completion": "y", "verdict": verdict}) + "\n")
+    model = data.load(graded)
+    assert [problem[0] for problem in model["problems"]] == ["a", "3"]

@@ -13,10 +13,11 @@ from __future__ import annotations
 import collections
 import json
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Iterator, Mapping
 
 from rest_verify import InvalidRecordError, RestEmError, Status
-from rest_verify.audit import GradedItem, audit, hacking_signs
+from rest_verify.audit import GradedItem, audit, hacking_signs, read_stage
+from rest_verify.records import read_jsonl
 from rest_verify.types import Verdict
 
 from rest_train.run.files import read_json
@@ -143,11 +144,12 @@ def _mark_kept(model: Model, train: Path, iteration: int, rows: Mapping[tuple[st
     completion not yet matched, which is the one the filter kept (it keeps samples in order).
     """
     used: collections.Counter[tuple[str, str]] = collections.Counter()
-    for number, example in enumerate(_rows(train), start=1):
+    for record in read_jsonl(train):
+        example = record.row
         key = (str(example.get("problem_id")), str(example.get("completion", "")))
         candidates = rows.get(key, [])
         if used[key] >= len(candidates):
-            raise ViewerError(f"{train}:{number}: a kept example that matches no sample of its Grow/E-step")
+            raise ViewerError(f"{record.where}: a kept example that matches no sample of its Grow/E-step")
         row = candidates[used[key]]
         used[key] += 1
         model.samples[row][SAMPLE_FIELDS.index("kept")].append(iteration)
@@ -202,18 +204,18 @@ def _load_graded(path: Path) -> tuple[Model, dict[str, Any]]:
     model = Model("graded", path.name)
     details: collections.Counter[str] = collections.Counter()
     graders: collections.Counter[str] = collections.Counter()
-    for number, record in enumerate(_rows(path), start=1):
+    for number, record in enumerate(read_jsonl(path, errors="surrogateescape"), start=1):
+        row = record.row
         try:
-            verdict = Verdict.from_dict(record["verdict"])
+            verdict = Verdict.from_dict(row["verdict"])
         except (KeyError, TypeError, ValueError) as exc:
-            raise InvalidRecordError(f"{path}:{number}: not a graded line, no valid 'verdict' ({exc}); "
+            raise InvalidRecordError(f"{record.where}: not a graded line, no valid 'verdict' ({exc}); "
                                      "view the output of `rest-em grade`") from None
-        problem_id = str(record.get("id", number))
-        index = model.problem("graded", problem_id, record.get("problem", record.get("prompt", "")),
-                              record.get("reference"))
-        model.add_sample(index, 0, "graded", number, verdict, _text(record.get("completion", "")))
+        problem_id = str(row.get("id", record.index))
+        index = model.problem("graded", problem_id, row.get("problem", row.get("prompt", "")), row.get("reference"))
+        model.add_sample(index, 0, "graded", number, verdict, _text(row.get("completion", "")))
         details[verdict.detail] += 1
-        graders[str(record.get("grader", ""))] += 1
+        graders[str(row.get("grader", ""))] += 1
     manifest = _read_json_or_none(path.with_name(path.name + ".manifest.json"))
     return model, {"summary": _graded_summary(model), "details": _top_details(details),
                    "graders": dict(graders), "manifest": manifest}
@@ -262,36 +264,14 @@ def _verdict_of(sample: list[Any]) -> Verdict:
 # -- reading -------------------------------------------------------------------------------------------
 
 def _rows(path: Path) -> Iterator[dict[str, Any]]:
-    """The JSON objects of a JSONL file, an InvalidRecordError naming file and line for a bad one."""
-    try:
-        handle = path.open(encoding="utf-8", errors="surrogateescape")
-    except OSError as exc:
-        raise ViewerError(f"{path}: cannot read ({exc.strerror})") from None
-    with handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InvalidRecordError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
-            if not isinstance(record, dict):
-                raise InvalidRecordError(f"{path}:{number}: expected a JSON object, got {type(record).__name__}")
-            yield record
+    return (record.row for record in read_jsonl(path))
 
 
-def _paired(samples: Path, verdicts: Path) -> Iterable[tuple[dict[str, Any], Verdict]]:
-    """Samples with their verdicts (same order, same length, as the loop writes them)."""
+def _paired(samples: Path, verdicts: Path) -> list[tuple[dict[str, Any], Verdict]]:
+    """A stage's samples with their verdicts; none for a stage the loop has not written."""
     if not samples.exists() or not verdicts.exists():
         return []
-    sample_rows, verdict_rows = list(_rows(samples)), list(_rows(verdicts))
-    if len(sample_rows) != len(verdict_rows):
-        raise ViewerError(f"{samples.parent}: {len(sample_rows)} samples but {len(verdict_rows)} verdicts; "
-                          "an unfinished stage? rerun `rest-em run` to finish it")
-    try:
-        return list(zip(sample_rows, (Verdict.from_dict(v) for v in verdict_rows)))
-    except ValueError as exc:
-        raise InvalidRecordError(f"{verdicts}: {exc}") from None
+    return read_stage(samples, verdicts)
 
 
 def _read_json_or_none(path: Path) -> Any:
