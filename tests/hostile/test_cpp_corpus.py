@@ -1,10 +1,8 @@
 """C++ programs of our own, graded through the docker backend, each with the verdict it must get.
 
-One program per file in cpp/; its first line says the expected verdict (`// expect: correct`, `wrong`,
-`timeout`, or `not-correct`: anything but correct and error), its second line what it does. The
-problem: read n, then n integers; print their sum (the last test overflows 32 bits). The ptrace and
-raw-syscall programs print the right sum only when every attack they try is refused, so their
-expected verdict is `correct`.
+One program per file in cpp/, in the format and for the problem of corpus.py. The ptrace and raw-syscall
+programs print the right sum only when every attack they try is refused, so their expected verdict is
+`correct`.
 """
 
 from __future__ import annotations
@@ -15,28 +13,14 @@ from pathlib import Path
 import pytest
 
 from rest_em_apps import AppsVerifier
-from rest_verify.types import Problem, Status
+from rest_verify.types import Status
+from tests.hostile.corpus import assert_graded_as_expected, read_corpus, sum_problem
 
 pytestmark = pytest.mark.docker
 
 CORPUS = Path(__file__).parent / "cpp"
-LARGE = [999_999_937 - 7 * i for i in range(100_000)]
-TESTS = [("3\n1 2 3\n", 6), ("1\n-5\n", -5), (f"{len(LARGE)}\n{' '.join(map(str, LARGE))}\n", sum(LARGE))]
-PROBLEM = Problem(id="cpp/sum", prompt="Read n and n integers; print their sum.", domain="code",
-                  reference={"inputs": [given for given, _ in TESTS], "outputs": [f"{total}\n" for _, total in TESTS]},
-                  meta={"language": "cpp"})
-
-
-def _programs() -> list[tuple[str, str, str]]:
-    programs = []
-    for path in sorted(CORPUS.glob("*.cpp")):
-        source = path.read_text()
-        expect = source.splitlines()[0].removeprefix("// expect:").strip()
-        programs.append((path.stem, expect, source))
-    return programs
-
-
-PROGRAMS = _programs()
+PROBLEM = sum_problem("cpp")
+PROGRAMS = read_corpus(CORPUS, ".cpp")
 
 # Constant evaluation that keeps g++ busy for minutes on any machine. Each evaluation stays well inside
 # g++'s per-evaluation operation limit (about 15 M of its 33.5 M operations, near a second), so none ends
@@ -68,15 +52,7 @@ def test_corpus_covers_every_kind():
 
 @pytest.mark.parametrize("name, expect, source", PROGRAMS, ids=[name for name, _, _ in PROGRAMS])
 def test_cpp_program_gets_its_verdict(verifier, name, expect, source):
-    start = time.monotonic()
-    verdict = verifier.verify(PROBLEM, f"```cpp\n{source}```")
-    elapsed = time.monotonic() - start
-    assert verdict.status is not Status.ERROR, f"{name} broke the infrastructure: {verdict.detail}"
-    if expect == "not-correct":
-        assert verdict.status is not Status.CORRECT and verdict.reward == 0.0, verdict.detail
-    else:
-        assert verdict.status.value == expect, f"{name}: {verdict.detail} {verdict.info.get('tests')}"
-    assert elapsed < verifier.deadline
+    assert_graded_as_expected(verifier, PROBLEM, name, expect, f"```cpp\n{source}```")
 
 
 def test_compile_error_reports_the_compilers_first_lines(verifier):
